@@ -1,0 +1,108 @@
+"""
+Validation of the pieces every request is made of: identifiers, scalar
+values, row maps.  Each check returns the value (normalised where the
+protocol allows two spellings) or raises L{InvalidParams}.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .exceptions import InvalidParams
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+SCALAR_TYPES = (type(None), bool, int, float, str, bytes, datetime.datetime)
+
+
+def identifier(value: Any, what: str = "identifier") -> str:
+    """
+    A table, column or index name: C{[A-Za-z_][A-Za-z0-9_]{0,62}}.
+    """
+    if type(value) is not str or _IDENTIFIER.fullmatch(value) is None:
+        raise InvalidParams(
+            f"invalid {what} {value!r}: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}",
+            {"identifier": value if isinstance(value, str) else repr(value)},
+        )
+    return value
+
+
+def identifiers(value: Any, what: str, *, allow_empty: bool = False) -> list[str]:
+    if not isinstance(value, list) or (not value and not allow_empty):
+        raise InvalidParams(f"{what} must be a non-empty array of names")
+    names = [identifier(v, what) for v in value]
+    if len(set(names)) != len(names):
+        raise InvalidParams(f"{what} names a column twice: {names!r}")
+    return names
+
+
+def scalar(value: Any, what: str) -> Any:
+    """
+    A value a column can hold directly (maps and arrays only go to C{json}
+    columns, see L{row}).
+    """
+    if not isinstance(value, SCALAR_TYPES):
+        raise InvalidParams(f"{what}: {type(value).__name__} is not a column value")
+    return value
+
+
+def _json_able(value: Any, what: str) -> Any:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(key) is not str:
+                raise InvalidParams(f"{what}: JSON object keys must be text")
+            _json_able(item, what)
+    elif isinstance(value, list):
+        for item in value:
+            _json_able(item, what)
+    elif not isinstance(value, (type(None), bool, int, float, str)):
+        raise InvalidParams(f"{what}: {type(value).__name__} cannot be stored as JSON")
+    return value
+
+
+def cell(value: Any, what: str) -> Any:
+    """
+    A value of a row map: a scalar, or a map/array for a C{json} column.
+    """
+    if isinstance(value, (dict, list)):
+        return _json_able(value, what)
+    return scalar(value, what)
+
+
+def row(value: Any, what: str = "data") -> dict[str, Any]:
+    """
+    A non-empty map of column name to value.
+    """
+    if not isinstance(value, dict) or not value:
+        raise InvalidParams(f"{what} must be a non-empty map of column to value")
+    for key, item in value.items():
+        identifier(key, "column")
+        cell(item, f"{what}.{key}")
+    return value
+
+
+def boolean(value: Any, what: str) -> bool:
+    if type(value) is not bool:
+        raise InvalidParams(f"{what} must be a boolean")
+    return value
+
+
+def count(value: Any, what: str, *, minimum: int = 0) -> int:
+    if type(value) is not int or value < minimum:
+        raise InvalidParams(f"{what} must be an integer >= {minimum}")
+    return value
+
+
+def text(value: Any, what: str) -> str:
+    if type(value) is not str or not value:
+        raise InvalidParams(f"{what} must be non-empty text")
+    return value
+
+
+def array(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidParams(f"{what} must be an array")
+    return value

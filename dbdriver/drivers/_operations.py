@@ -1,0 +1,306 @@
+"""
+The table-level operations, as they run on a database thread: each takes a
+DB-API cursor (adbapi's L{Transaction}) and a request, builds its SQL with
+the driver's L{Dialect} and returns the wire result.
+
+Backends inherit these and override only what their SQL cannot express the
+common way (catalog queries, C{RETURNING}, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
+
+from .. import requests as rq
+from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
+from ._sql import Dialect
+
+__all__ = ["TableInfo", "TableOperations"]
+
+
+@attrs.frozen
+class TableInfo:
+    """
+    What a driver needs to know of a table to bind values: column order,
+    portable types, primary key.
+    """
+
+    name: str
+    columns: tuple[dict[str, Any], ...]
+
+    @property
+    def types(self) -> dict[str, str]:
+        return {c["name"]: c["type"] for c in self.columns}
+
+    @property
+    def integer_key(self) -> str | None:
+        """
+        The single integer primary key column, if the table has one.
+        """
+        keys = [c for c in self.columns if c["primary_key"]]
+        if len(keys) == 1 and keys[0]["type"] in ("integer", "bigint"):
+            return str(keys[0]["name"])
+        return None
+
+
+class TableOperations:
+    """
+    In-thread implementations of the data methods of PROTOCOL.md section 4.
+    """
+
+    dialect: Dialect
+    max_rows: int
+
+    def __init__(self) -> None:
+        self._tables: dict[str, TableInfo] = {}
+        self._handlers: dict[type[rq.BaseRequest], Callable[[Any, Any], Any]] = {
+            rq.CreateTableRequest: self._create_table,
+            rq.DropTableRequest: self._drop_table,
+            rq.InsertRequest: self._insert,
+            rq.InsertManyRequest: self._insert_many,
+            rq.UpdateRequest: self._update,
+            rq.DeleteRequest: self._delete,
+            rq.SelectRequest: self._select,
+            rq.CountRequest: self._count,
+            rq.ExecuteRequest: self._execute,
+            rq.TransactionRequest: self._transaction,
+            rq.GetTableInfoRequest: self._get_table_info,
+            rq.ListTablesRequest: self._list_tables,
+        }
+
+    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
+        """
+        Run one request on C{cursor}; its result as sent on the wire.
+        """
+        return self._handlers[type(request)](cursor, request)
+
+    # -- backend hooks --------------------------------------------------------
+
+    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+        """
+        C{get_table_info}'s rows from the catalog; empty if no such table.
+        """
+        raise NotImplementedError()
+
+    def table_names(self, cursor: Any) -> list[str]:
+        raise NotImplementedError()
+
+    def convert_placeholders(self, sql: str) -> str:
+        """
+        Raw SQL with C{?} placeholders in the backend's paramstyle.
+        """
+        return sql
+
+    # -- schema cache ----------------------------------------------------------
+
+    def table_info(self, cursor: Any, table: str, *, fresh: bool = False) -> TableInfo:
+        info = None if fresh else self._tables.get(table)
+        if info is None:
+            columns = self.table_columns(cursor, table)
+            if not columns:
+                self._tables.pop(table, None)
+                raise NoSuchTable(f"no such table: {table}", {"table": table})
+            info = self._tables[table] = TableInfo(table, tuple(columns))
+        return info
+
+    def forget_tables(self) -> None:
+        self._tables.clear()
+
+    def _types_for(self, cursor: Any, table: str, columns: Sequence[str]) -> dict[str, str]:
+        types = self.table_info(cursor, table).types
+        missing = [c for c in columns if c not in types]
+        if missing:
+            types = self.table_info(cursor, table, fresh=True).types
+            missing = [c for c in columns if c not in types]
+            if missing:
+                raise NoSuchColumn(
+                    f"table {table} has no column {missing[0]}",
+                    {"table": table, "column": missing[0]},
+                )
+        return types
+
+    def _row_params(self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]) -> list[Any]:
+        adapt = self.dialect.adapt
+        return [adapt(row[c], types[c]) for c in columns]
+
+    # -- schema ---------------------------------------------------------------
+
+    def _create_table(self, cursor: Any, request: rq.CreateTableRequest) -> bool:
+        schema = request.table_schema
+        if request.if_not_exists and self.table_columns(cursor, schema.name):
+            return False
+        self.forget_tables()
+        for statement in self.dialect.create_table(schema, False):
+            cursor.execute(statement)
+        return True
+
+    def _drop_table(self, cursor: Any, request: rq.DropTableRequest) -> bool:
+        if not self.table_columns(cursor, request.table):
+            if request.if_exists:
+                return False
+            raise NoSuchTable(f"no such table: {request.table}", {"table": request.table})
+        self.forget_tables()
+        cursor.execute(self.dialect.drop_table(request.table))
+        return True
+
+    def _get_table_info(self, cursor: Any, request: rq.GetTableInfoRequest) -> list[dict[str, Any]]:
+        return list(self.table_info(cursor, request.table, fresh=True).columns)
+
+    def _list_tables(self, cursor: Any, request: rq.ListTablesRequest) -> list[str]:
+        return self.table_names(cursor)
+
+    # -- rows -----------------------------------------------------------------
+
+    def insert_row(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        types: dict[str, str],
+        row: dict[str, Any],
+        on_conflict: Any,
+        returning: list[str] | None,
+    ) -> Any:
+        """
+        Insert one row; its integer key, or its C{returning} columns, or
+        C{None} (no integer key, or the row was ignored).
+        """
+        key = info.integer_key
+        wanted = returning or ([key] if key else None)
+        columns = list(row)
+        cursor.execute(
+            self.dialect.insert(info.name, columns, on_conflict, wanted),
+            self._row_params(types, columns, row),
+        )
+        if not wanted:
+            return None
+        # Step RETURNING to completion: SQLite keeps the statement (and its
+        # transaction) open until then.
+        found = cursor.fetchall()
+        if not found:
+            return None
+        if returning:
+            return dict(zip(returning, found[0], strict=True))
+        return found[0][0]
+
+    def _insert_types(
+        self, cursor: Any, request: Any, row: dict[str, Any]
+    ) -> dict[str, str]:
+        """
+        The column types of an insert's table, checking every column it
+        names (row, conflict target and update, returning) exists.
+        """
+        columns = [*row, *(request.returning or ())]
+        if isinstance(request.on_conflict, dict):
+            columns += request.on_conflict["target"]
+            columns += request.on_conflict.get("update", [])
+        return self._types_for(cursor, request.table, columns)
+
+    def _insert(self, cursor: Any, request: rq.InsertRequest) -> Any:
+        types = self._insert_types(cursor, request, request.data)
+        info = self.table_info(cursor, request.table)
+        return self.insert_row(
+            cursor, info, types, request.data, request.on_conflict, request.returning
+        )
+
+    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+        if not request.rows:
+            return [] if request.returning else 0
+        types = self._insert_types(cursor, request, request.rows[0])
+        info = self.table_info(cursor, request.table)
+        if request.returning:
+            return [
+                self.insert_row(cursor, info, types, row, request.on_conflict, request.returning)
+                for row in request.rows
+            ]
+        columns = list(request.rows[0])
+        cursor.executemany(
+            self.dialect.insert(request.table, columns, request.on_conflict, None),
+            [self._row_params(types, columns, row) for row in request.rows],
+        )
+        return cursor.rowcount
+
+    def _update(self, cursor: Any, request: rq.UpdateRequest) -> int:
+        columns = list(request.data)
+        types = self._types_for(cursor, request.table, columns)
+        sql, params = self.dialect.update(request.table, columns, request.where_node)
+        cursor.execute(sql, self._row_params(types, columns, request.data) + params)
+        return int(cursor.rowcount)
+
+    def _delete(self, cursor: Any, request: rq.DeleteRequest) -> int:
+        sql, params = self.dialect.delete(request.table, request.where_node)
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+    def _select(self, cursor: Any, request: rq.SelectRequest) -> list[dict[str, Any]]:
+        limit = request.limit
+        capped = self.max_rows > 0 and (limit is None or limit > self.max_rows)
+        if capped:
+            limit = self.max_rows + 1
+        sql, params = self.dialect.select(
+            request.table,
+            request.columns,
+            request.where_node,
+            request.order,
+            limit,
+            request.offset,
+        )
+        cursor.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in self._fetch(cursor)]
+
+    def _fetch(self, cursor: Any) -> list[Any]:
+        """
+        Every row of the cursor, or L{ResultTooLarge} past C{--max-rows}.
+        """
+        if self.max_rows <= 0:
+            return list(cursor.fetchall())
+        rows = cursor.fetchmany(self.max_rows + 1)
+        if len(rows) > self.max_rows:
+            raise ResultTooLarge(
+                f"the result has more than --max-rows={self.max_rows} rows; "
+                "page with limit/offset",
+                {"rows": self.max_rows, "max_rows": self.max_rows},
+            )
+        return list(rows)
+
+    def _count(self, cursor: Any, request: rq.CountRequest) -> int:
+        sql, params = self.dialect.count(request.table, request.where_node)
+        cursor.execute(sql, params)
+        return int(cursor.fetchall()[0][0])
+
+    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
+        adapt = self.dialect.adapt
+        params = [adapt(v) for v in request.params or ()]
+        cursor.execute(self.convert_placeholders(request.sql), params)
+        if cursor.description is None:
+            self.forget_tables()
+            columns: list[str] = []
+            rows: list[list[Any]] = []
+        else:
+            columns = [d[0] for d in cursor.description]
+            rows = [list(r) for r in self._fetch(cursor)]
+        lastrowid = getattr(cursor, "lastrowid", None)
+        return {
+            "columns": columns,
+            "rows": rows,
+            "rowcount": int(cursor.rowcount),
+            "lastrowid": lastrowid if isinstance(lastrowid, int) and lastrowid else None,
+        }
+
+    def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:
+        results = []
+        for index, operation in enumerate(request.requests):
+            try:
+                results.append(self.perform(cursor, operation))
+            except Exception as e:
+                error = self.translate(e)
+                details = error.details if isinstance(error.details, dict) else {}
+                error.details = {**details, "index": index}
+                raise error from e
+        return results
+
+    def translate(self, error: BaseException) -> DriverError:
+        raise NotImplementedError()

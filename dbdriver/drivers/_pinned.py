@@ -1,0 +1,91 @@
+"""
+A pinned connection: one thread that owns one database connection for the
+life of one transaction, so that requests arriving over many round trips
+all run on it, in order.
+
+adbapi's pool cannot do this (any of its threads may run the next
+interaction); this is the one-thread worker that twext's adbapi2 uses for
+the same purpose, built on adbapi's own L{Connection} and L{Transaction}.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from twisted.enterprise import adbapi
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorFromThreads
+from twisted.python.failure import Failure
+
+__all__ = ["PinnedConnection"]
+
+_STOP = object()
+
+
+class PinnedConnection:
+    """
+    Runs functions on one dedicated thread with one connection of C{pool}.
+    """
+
+    def __init__(
+        self, pool: adbapi.ConnectionPool, reactor: IReactorFromThreads, name: str
+    ) -> None:
+        self._pool = pool
+        self._reactor = reactor
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.connection: adbapi.Connection | None = None
+        self.closed = False
+        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self._thread.start()
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Deferred[Any]:
+        """
+        Run C{fn(connection, *args)} on the pinned thread; the connection is
+        opened on first use.
+        """
+        d: Deferred[Any] = Deferred()
+        self._jobs.put((d, fn, args))
+        return d
+
+    def close(self) -> Deferred[None]:
+        """
+        Close the connection (without committing) and end the thread.
+        """
+        d: Deferred[None] = Deferred()
+        if self.closed:
+            d.callback(None)
+            return d
+        self.closed = True
+        self._jobs.put((d, _STOP, ()))
+        return d
+
+    def _work(self) -> None:
+        while True:
+            d, fn, args = self._jobs.get()
+            if fn is _STOP:
+                self._disconnect()
+                self._reactor.callFromThread(d.callback, None)
+                return
+            try:
+                if self.connection is None:
+                    self.connection = adbapi.Connection(self._pool)
+                result = fn(self.connection, *args)
+            except BaseException:
+                self._reactor.callFromThread(d.errback, Failure())
+            else:
+                self._reactor.callFromThread(d.callback, result)
+
+    def _disconnect(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            connection.rollback()
+        except Exception:
+            pass
+        # connect() hands this thread its own connection again; disconnect()
+        # must run on the thread that opened it.
+        self._pool.disconnect(self._pool.connect())

@@ -1,0 +1,190 @@
+"""
+The SQLite backend, the embedded default.
+
+One file, WAL journal (readers never wait for the writer), a busy timeout
+(writers wait for each other, then C{busy}), foreign keys on,
+C{synchronous=NORMAL} (an acknowledged write survives a crash of the driver
+process; see docs/durability in the README).  C{--read-only} opens the file
+with C{mode=ro}, so the connection itself refuses every write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import urllib.parse
+import uuid
+from typing import Any
+
+from twisted.enterprise import adbapi
+
+from .. import requests as rq
+from ..exceptions import (
+    Busy,
+    ConstraintViolation,
+    DriverError,
+    InvalidParams,
+    NoSuchColumn,
+    NoSuchTable,
+    ReadOnly,
+    SQLError,
+)
+from ._sql import Dialect
+from .base import BaseDatabaseDriver
+
+__all__ = ["SQLiteDriver"]
+
+_PORTABLE = {
+    "integer": "integer",
+    "bigint": "bigint",
+    "real": "real",
+    "text": "text",
+    "blob": "blob",
+    "boolean": "boolean",
+    "timestamp text": "timestamp",
+    "json text": "json",
+}
+
+
+def _register_converters() -> None:
+    # Declared types of the portable columns (see Dialect.types) come back as
+    # their wire types; DATE/TIMESTAMP columns of other schemas stay text.
+    sqlite3.register_converter("BOOLEAN", lambda b: b not in (b"0", b"0.0"))
+    sqlite3.register_converter("JSON", json.loads)
+    sqlite3.register_converter("TIMESTAMP", lambda b: b.decode("utf-8", "replace"))
+    sqlite3.register_converter("DATE", lambda b: b.decode("utf-8", "replace"))
+
+
+_register_converters()
+
+
+def sqlite_target(database: str) -> str:
+    """
+    The file a C{--database} value names (C{sqlite:PATH} or a plain path).
+    """
+    if database.startswith("sqlite:"):
+        database = database[len("sqlite:") :]
+        if database.startswith("//"):
+            database = database[2:]
+    return database
+
+
+class SQLiteDriver(BaseDatabaseDriver):
+    backend = "sqlite"
+    dialect = Dialect()
+
+    def __init__(self, config: Any, reactor: Any) -> None:
+        super().__init__(config, reactor)
+        self.path = sqlite_target(config.database)
+        self.memory = self.path == ":memory:"
+
+    @property
+    def pool_size(self) -> int:
+        return self.config.pool_size or 4
+
+    def uri(self) -> str:
+        if self.memory:
+            return f"file:dbdriver-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        path = urllib.parse.quote(os.path.abspath(self.path))
+        return f"file:{path}?mode={'ro' if self.config.read_only else 'rwc'}"
+
+    def check(self) -> None:
+        """
+        Before serving: the file opens and is a database (raises if not).
+        """
+        if self.memory:
+            return
+        if self.config.read_only and not os.path.exists(self.path):
+            raise OSError(f"--read-only, and {self.path} does not exist")
+        connection = sqlite3.connect(self.uri(), uri=True)
+        try:
+            connection.execute("PRAGMA schema_version").fetchone()
+        finally:
+            connection.close()
+
+    def make_pool(self) -> adbapi.ConnectionPool:
+        return adbapi.ConnectionPool(
+            "sqlite3",
+            self.uri(),
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            detect_types=sqlite3.PARSE_DECLTYPES,
+            timeout=self.config.busy_timeout,
+            cp_min=self.pool_size,
+            cp_max=self.pool_size,
+            cp_openfun=self._open_connection,
+            cp_noisy=False,
+            cp_reactor=self.reactor,
+        )
+
+    def _open_connection(self, connection: sqlite3.Connection) -> None:
+        connection.execute(f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        if self.config.read_only:
+            connection.execute("PRAGMA query_only = ON")
+
+    def prepare(self, cursor: Any) -> None:
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            raise RuntimeError(
+                f"SQLite {sqlite3.sqlite_version} is too old: dbdriver needs 3.35+"
+            )
+        if not (self.memory or self.config.read_only):
+            cursor.execute("PRAGMA journal_mode = WAL")
+
+    def begin(self, cursor: Any, request: rq.BaseRequest) -> None:
+        if isinstance(request, rq.TransactionRequest) or request.writes:
+            cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
+
+    def begin_pinned(self, cursor: Any) -> None:
+        cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
+
+    def interrupt(self, connection: Any) -> None:
+        connection.interrupt()
+
+    def transaction_alive(self, connection: Any) -> bool:
+        return bool(connection.in_transaction)
+
+    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+        cursor.execute(
+            'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)',
+            (table,),
+        )
+        return [
+            {
+                "name": name,
+                "type": _PORTABLE.get(declared.lower(), declared.lower()),
+                "not_null": bool(not_null),
+                "default": default,
+                "primary_key": pk > 0,
+            }
+            for name, declared, not_null, default, pk in cursor.fetchall()
+        ]
+
+    def table_names(self, cursor: Any) -> list[str]:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+    def translate_backend(self, error: BaseException) -> DriverError | None:
+        if not isinstance(error, sqlite3.Error):
+            return None
+        message = str(error)
+        name = getattr(error, "sqlite_errorname", "") or ""
+        if isinstance(error, sqlite3.IntegrityError):
+            return ConstraintViolation(message)
+        if isinstance(error, sqlite3.InterfaceError) or "bindings" in message:
+            return InvalidParams(message)
+        if message.startswith("no such table"):
+            return NoSuchTable(message, {"table": message.rpartition(" ")[2]})
+        if message.startswith("no such column") or " has no column named " in message:
+            return NoSuchColumn(message, {"column": message.rpartition(" ")[2]})
+        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+            return Busy(f"{message} (busy timeout {self.config.busy_timeout} s)")
+        if name.startswith("SQLITE_READONLY") or "readonly database" in message:
+            return ReadOnly(f"{message}: the server is read-only")
+        return SQLError(message, {"sqlite_error": name} if name else None)

@@ -1,0 +1,184 @@
+"""
+The errors of the wire protocol (PROTOCOL.md section 3), as exceptions.
+
+One class per error code.  The server raises them and turns them into error
+responses; the client turns error responses back into them, so application
+code catches the same types the server raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "BadFrame",
+    "BadRequest",
+    "Busy",
+    "ConnectionLost",
+    "ConstraintViolation",
+    "DriverError",
+    "Forbidden",
+    "InternalError",
+    "InvalidParams",
+    "MessageTooLarge",
+    "NoSuchColumn",
+    "NoSuchTable",
+    "QueueFull",
+    "ReadOnly",
+    "RequestTimeout",
+    "ResultTooLarge",
+    "SQLError",
+    "ShuttingDown",
+    "UnknownMethod",
+    "UnknownTransaction",
+    "error_for_code",
+]
+
+
+class DriverError(Exception):
+    """
+    An error with a protocol error code.
+
+    @ivar code: the protocol's error code (C{"no_such_table"}, ...).
+    @ivar message: a message for people.
+    @ivar details: optional machine-readable details (any CBOR value).
+    """
+
+    code: ClassVar[str] = "internal"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
+
+    def to_wire(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return error
+
+
+class BadFrame(DriverError):
+    code = "bad_frame"
+
+
+class MessageTooLarge(DriverError):
+    code = "message_too_large"
+
+
+class BadRequest(DriverError):
+    code = "bad_request"
+
+
+class UnknownMethod(DriverError):
+    code = "unknown_method"
+
+
+class InvalidParams(DriverError):
+    code = "invalid_params"
+
+
+class NoSuchTable(DriverError):
+    code = "no_such_table"
+
+
+class NoSuchColumn(DriverError):
+    code = "no_such_column"
+
+
+class ConstraintViolation(DriverError):
+    code = "constraint_violation"
+
+
+class SQLError(DriverError):
+    code = "sql_error"
+
+
+class Busy(DriverError):
+    code = "busy"
+
+
+class QueueFull(DriverError):
+    code = "queue_full"
+
+
+class RequestTimeout(DriverError):
+    code = "timeout"
+
+
+class UnknownTransaction(DriverError):
+    code = "unknown_transaction"
+
+
+class ReadOnly(DriverError):
+    code = "read_only"
+
+
+class Forbidden(DriverError):
+    code = "forbidden"
+
+
+class ResultTooLarge(DriverError):
+    code = "result_too_large"
+
+
+class ShuttingDown(DriverError):
+    code = "shutting_down"
+
+
+class InternalError(DriverError):
+    code = "internal"
+
+
+class ConnectionLost(DriverError):
+    """
+    Client side only: the connection to the server closed before the answer
+    came.  Not a protocol code; whether the request ran is unknown.
+    """
+
+    code = "connection_lost"
+
+
+_BY_CODE: dict[str, type[DriverError]] = {
+    cls.code: cls
+    for cls in (
+        BadFrame,
+        MessageTooLarge,
+        BadRequest,
+        UnknownMethod,
+        InvalidParams,
+        NoSuchTable,
+        NoSuchColumn,
+        ConstraintViolation,
+        SQLError,
+        Busy,
+        QueueFull,
+        RequestTimeout,
+        UnknownTransaction,
+        ReadOnly,
+        Forbidden,
+        ResultTooLarge,
+        ShuttingDown,
+        InternalError,
+        ConnectionLost,
+    )
+}
+
+#: Every error code of PROTOCOL.md section 3, in its order.
+PROTOCOL_CODES = tuple(code for code in _BY_CODE if code != "connection_lost")
+
+
+def error_for_code(code: str, message: str, details: Any = None) -> DriverError:
+    """
+    The exception for an error response; an unknown code (a newer server)
+    gives a plain L{DriverError} that still carries it.
+    """
+    cls = _BY_CODE.get(code)
+    if cls is None:
+        error = DriverError(message, details)
+        error.code = code  # type: ignore[misc]
+        return error
+    return cls(message, details)

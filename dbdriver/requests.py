@@ -1,0 +1,486 @@
+"""
+Requests as types: one class per method of PROTOCOL.md section 4.
+
+Each class validates its params on construction (so a client building one
+gets the server's L{InvalidParams} before anything is sent), converts from
+the wire (L{BaseRequest.from_params}) and back (L{BaseRequest.to_params}).
+The server and the drivers dispatch on these classes, never on raw maps.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+import attrs
+
+from . import _checks as check
+from ._where import Node, parse_where
+from .exceptions import InvalidParams, UnknownMethod
+from .schema import TableSchema
+
+__all__ = [
+    "REQUEST_TYPES",
+    "BaseRequest",
+    "BeginTransactionRequest",
+    "CommitTransactionRequest",
+    "CountRequest",
+    "CreateTableRequest",
+    "DeleteRequest",
+    "DropTableRequest",
+    "ExecuteRequest",
+    "GetTableInfoRequest",
+    "InsertManyRequest",
+    "InsertRequest",
+    "ListTablesRequest",
+    "PingRequest",
+    "RollbackTransactionRequest",
+    "SelectRequest",
+    "ServerInfoRequest",
+    "StatsRequest",
+    "TransactionRequest",
+    "UpdateRequest",
+]
+
+_NO_WHERE = object()
+
+
+@attrs.define(slots=True)
+class BaseRequest:
+    """
+    A validated request.
+
+    @cvar method: the protocol's method name.
+    @cvar kind: C{"server"} (answered by the server itself), C{"data"} (runs
+        on a database connection) or C{"control"} (transaction control).
+    @cvar writes: whether the method always writes (refused C{read_only}).
+    """
+
+    method: ClassVar[str] = ""
+    kind: ClassVar[str] = "data"
+    writes: ClassVar[bool] = False
+    raw_sql: ClassVar[bool] = False
+
+    @classmethod
+    def from_params(cls, params: Any) -> BaseRequest:
+        """
+        Build from a wire C{params} map; unknown, missing or ill-typed
+        params are L{InvalidParams}.
+        """
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise InvalidParams("params must be a map")
+        known = {f.name for f in attrs.fields(cls) if f.init}
+        unknown = sorted(str(k) for k in params if k not in known)
+        if unknown:
+            raise InvalidParams(f"{cls.method}: unknown params {unknown}")
+        try:
+            return cls(**params)
+        except TypeError as e:
+            missing = sorted(
+                f.name
+                for f in attrs.fields(cls)
+                if f.init and f.default is attrs.NOTHING and f.name not in params
+            )
+            if not missing:
+                raise
+            raise InvalidParams(f"{cls.method}: missing params {missing}") from e
+
+    def to_params(self) -> dict[str, Any]:
+        """
+        The wire C{params} map (params equal to their default are left out).
+        """
+        params = {}
+        for f in attrs.fields(type(self)):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            if f.default is attrs.NOTHING or value != f.default:
+                params[f.name] = _wire(value)
+        return params
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, BaseRequest):
+        return {"method": value.method, "params": value.to_params()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value
+
+
+# --- answered by the server ------------------------------------------------
+
+
+@attrs.define(slots=True)
+class PingRequest(BaseRequest):
+    method = "ping"
+    kind = "server"
+
+
+@attrs.define(slots=True)
+class ServerInfoRequest(BaseRequest):
+    method = "server_info"
+    kind = "server"
+
+
+@attrs.define(slots=True)
+class StatsRequest(BaseRequest):
+    method = "stats"
+    kind = "server"
+
+
+# --- schema ----------------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class CreateTableRequest(BaseRequest):
+    method = "create_table"
+    writes = True
+    schema: Any
+    if_not_exists: bool = False
+    table_schema: TableSchema = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.table_schema = TableSchema.parse(self.schema)
+        check.boolean(self.if_not_exists, "if_not_exists")
+
+    @property
+    def table(self) -> str:
+        return self.table_schema.name
+
+
+@attrs.define(slots=True)
+class DropTableRequest(BaseRequest):
+    method = "drop_table"
+    writes = True
+    table: str
+    if_exists: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.boolean(self.if_exists, "if_exists")
+
+
+@attrs.define(slots=True)
+class GetTableInfoRequest(BaseRequest):
+    method = "get_table_info"
+    table: str
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+
+
+@attrs.define(slots=True)
+class ListTablesRequest(BaseRequest):
+    method = "list_tables"
+
+
+# --- rows ------------------------------------------------------------------
+
+
+def _on_conflict(value: Any) -> None:
+    if value is None or value in ("ignore", "replace"):
+        return
+    if isinstance(value, dict) and set(value) <= {"target", "update"}:
+        check.identifiers(value.get("target"), "on_conflict.target")
+        check.identifiers(value.get("update", []), "on_conflict.update", allow_empty=True)
+        return
+    raise InvalidParams(
+        'on_conflict must be "ignore", "replace" or {"target": [...], "update": [...]}'
+    )
+
+
+def _returning(value: Any) -> None:
+    if value is not None:
+        check.identifiers(value, "returning")
+
+
+@attrs.define(slots=True)
+class InsertRequest(BaseRequest):
+    method = "insert"
+    writes = True
+    table: str
+    data: dict[str, Any]
+    on_conflict: Any = None
+    returning: list[str] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.row(self.data)
+        _on_conflict(self.on_conflict)
+        _returning(self.returning)
+
+
+@attrs.define(slots=True)
+class InsertManyRequest(BaseRequest):
+    method = "insert_many"
+    writes = True
+    table: str
+    rows: list[dict[str, Any]]
+    on_conflict: Any = None
+    returning: list[str] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.array(self.rows, "rows")
+        keys = None
+        for i, row in enumerate(self.rows):
+            check.row(row, f"rows[{i}]")
+            if keys is None:
+                keys = row.keys()
+            elif row.keys() != keys:
+                raise InvalidParams(
+                    f"rows[{i}] has other columns than rows[0]", {"index": i}
+                )
+        _on_conflict(self.on_conflict)
+        _returning(self.returning)
+
+
+def _where_node(where: Any, all_rows: bool, method: str) -> Node:
+    node = parse_where(where)
+    check.boolean(all_rows, "all_rows")
+    if not where and not all_rows:
+        raise InvalidParams(
+            f'{method} without a where clause needs "all_rows": true', {"all_rows": False}
+        )
+    return node
+
+
+@attrs.define(slots=True)
+class UpdateRequest(BaseRequest):
+    method = "update"
+    writes = True
+    table: str
+    data: dict[str, Any]
+    where: dict[str, Any] | None = None
+    all_rows: bool = False
+    where_node: Node = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.row(self.data)
+        self.where_node = _where_node(self.where, self.all_rows, self.method)
+
+
+@attrs.define(slots=True)
+class DeleteRequest(BaseRequest):
+    method = "delete"
+    writes = True
+    table: str
+    where: dict[str, Any] | None = None
+    all_rows: bool = False
+    where_node: Node = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        self.where_node = _where_node(self.where, self.all_rows, self.method)
+
+
+def _order_by(value: Any) -> list[tuple[str, bool]]:
+    if value is None:
+        return []
+    order = []
+    for item in check.array(value, "order_by"):
+        if isinstance(item, dict):
+            if not set(item) <= {"column", "desc"}:
+                raise InvalidParams('order_by entries are "col" or {"column", "desc"}')
+            order.append(
+                (
+                    check.identifier(item.get("column"), "order_by column"),
+                    check.boolean(item.get("desc", False), "order_by desc"),
+                )
+            )
+        else:
+            order.append((check.identifier(item, "order_by column"), False))
+    return order
+
+
+@attrs.define(slots=True)
+class SelectRequest(BaseRequest):
+    method = "select"
+    table: str
+    where: dict[str, Any] | None = None
+    columns: list[str] | None = None
+    order_by: list[Any] | None = None
+    limit: int | None = None
+    offset: int | None = None
+    where_node: Node = attrs.field(init=False)
+    order: list[tuple[str, bool]] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        self.where_node = parse_where(self.where)
+        if self.columns is not None:
+            check.identifiers(self.columns, "columns")
+        self.order = _order_by(self.order_by)
+        if self.limit is not None:
+            check.count(self.limit, "limit")
+        if self.offset is not None:
+            check.count(self.offset, "offset")
+
+
+@attrs.define(slots=True)
+class CountRequest(BaseRequest):
+    method = "count"
+    table: str
+    where: dict[str, Any] | None = None
+    where_node: Node = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        self.where_node = parse_where(self.where)
+
+
+_COMMENTS = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*", re.S)
+_TRANSACTION_CONTROL = frozenset(
+    {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START"}
+)
+
+
+def leading_keyword(sql: str) -> str:
+    """
+    The first keyword of a statement, after whitespace and comments.
+    """
+    rest = sql[_COMMENTS.match(sql).end() :]  # type: ignore[union-attr]
+    match = re.match(r"[A-Za-z]+", rest)
+    return match.group(0).upper() if match else ""
+
+
+@attrs.define(slots=True)
+class ExecuteRequest(BaseRequest):
+    method = "execute"
+    raw_sql = True
+    sql: str
+    params: list[Any] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.sql, "sql")
+        if leading_keyword(self.sql) in _TRANSACTION_CONTROL:
+            raise InvalidParams(
+                "transaction control statements are not allowed in execute: "
+                "use begin_transaction/commit_transaction/rollback_transaction"
+            )
+        if self.params is not None:
+            for i, value in enumerate(check.array(self.params, "params")):
+                check.cell(value, f"params[{i}]")
+
+
+# --- transactions ----------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class BeginTransactionRequest(BaseRequest):
+    method = "begin_transaction"
+    kind = "control"
+
+
+@attrs.define(slots=True)
+class CommitTransactionRequest(BaseRequest):
+    method = "commit_transaction"
+    kind = "control"
+    transaction_id: str
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.transaction_id, "transaction_id")
+
+
+@attrs.define(slots=True)
+class RollbackTransactionRequest(BaseRequest):
+    method = "rollback_transaction"
+    kind = "control"
+    transaction_id: str
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.transaction_id, "transaction_id")
+
+
+_BATCHABLE: dict[str, type[BaseRequest]] = {
+    cls.method: cls
+    for cls in (
+        InsertRequest,
+        InsertManyRequest,
+        UpdateRequest,
+        DeleteRequest,
+        SelectRequest,
+        CountRequest,
+        ExecuteRequest,
+    )
+}
+
+
+def _operation(index: int, value: Any) -> BaseRequest:
+    if isinstance(value, BaseRequest):
+        if value.method not in _BATCHABLE:
+            raise InvalidParams(f"{value.method} cannot run in a transaction batch")
+        return value
+    if not isinstance(value, dict) or not set(value) <= {"method", "params"}:
+        raise InvalidParams('each operation is {"method": m, "params": p}')
+    cls = _BATCHABLE.get(value.get("method"))  # type: ignore[arg-type]
+    if cls is None:
+        raise InvalidParams(
+            f"operation method must be one of {sorted(_BATCHABLE)}, "
+            f"not {value.get('method')!r}"
+        )
+    return cls.from_params(value.get("params"))
+
+
+@attrs.define(slots=True)
+class TransactionRequest(BaseRequest):
+    method = "transaction"
+    operations: list[Any]
+    requests: list[BaseRequest] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.requests = []
+        for i, op in enumerate(check.array(self.operations, "operations")):
+            try:
+                self.requests.append(_operation(i, op))
+            except InvalidParams as e:
+                details = e.details if isinstance(e.details, dict) else {}
+                raise InvalidParams(
+                    f"operations[{i}]: {e.message}", {**details, "index": i}
+                ) from None
+
+    @property
+    def raw_sql(self) -> bool:  # type: ignore[override]
+        return any(r.raw_sql for r in self.requests)
+
+    @property
+    def writes(self) -> bool:  # type: ignore[override]
+        return any(r.writes for r in self.requests)
+
+
+REQUEST_TYPES: dict[str, type[BaseRequest]] = {
+    cls.method: cls
+    for cls in (
+        PingRequest,
+        ServerInfoRequest,
+        StatsRequest,
+        CreateTableRequest,
+        DropTableRequest,
+        InsertRequest,
+        InsertManyRequest,
+        UpdateRequest,
+        DeleteRequest,
+        SelectRequest,
+        CountRequest,
+        ExecuteRequest,
+        BeginTransactionRequest,
+        CommitTransactionRequest,
+        RollbackTransactionRequest,
+        TransactionRequest,
+        GetTableInfoRequest,
+        ListTablesRequest,
+    )
+}
+
+
+def parse_request(method: Any, params: Any) -> BaseRequest:
+    """
+    The request for a wire C{method} and C{params}.
+    """
+    cls = REQUEST_TYPES.get(method)
+    if cls is None:
+        raise UnknownMethod(f"unknown method {method!r}", {"method": method})
+    return cls.from_params(params)

@@ -1,0 +1,334 @@
+"""
+The server: dispatch of requests, ownership of transactions by socket
+connections, statistics and shutdown (PROTOCOL.md sections 2-7).
+
+Protocol instances hand it L{Envelope}s; it answers what needs no database
+at once, queues the rest in the L{RequestQueue} and feeds the queue to the
+driver: the shared lane to the pool, each transaction's lane to its pinned
+connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Any
+
+import attrs
+from twisted.internet.defer import Deferred, gatherResults, succeed
+from twisted.internet.protocol import ServerFactory
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from . import __version__
+from . import requests as rq
+from ._dispatch import Dispatcher
+from .config import Config
+from .drivers.base import BaseDatabaseDriver
+from .exceptions import (
+    DriverError,
+    Forbidden,
+    InternalError,
+    InvalidParams,
+    ReadOnly,
+    RequestTimeout,
+    ResultTooLarge,
+    ShuttingDown,
+    UnknownTransaction,
+)
+from .request_queue import QueueEntry, RequestQueue
+from .results import ErrorResult, SuccessResult
+from .rpc_protocol import DriverServerProtocol, Envelope, encode
+
+__all__ = ["DriverServer", "DriverServerFactory", "Work"]
+
+
+@attrs.define(slots=True, eq=False)
+class Work:
+    """
+    A queued request: who asked, what, and in which transaction.
+    """
+
+    protocol: DriverServerProtocol
+    envelope: Envelope
+    transaction_id: str | None
+
+
+@attrs.define(eq=False)
+class _Transaction:
+    owner: DriverServerProtocol
+    active: int = 0
+    idle: Any = None
+
+
+class DriverServer:
+    """
+    Everything between the protocol instances and the driver.
+    """
+
+    log = Logger()
+
+    def __init__(self, config: Config, driver: BaseDatabaseDriver, reactor: Any) -> None:
+        self.config = config
+        self.driver = driver
+        self.reactor = reactor
+        self.started = time.monotonic()
+        self.connections: set[DriverServerProtocol] = set()
+        self.queue = RequestQueue(config.queue_size, reactor, self._expired)
+        self.transactions: dict[str, _Transaction] = {}
+        self._ended: OrderedDict[str, str] = OrderedDict()
+        self.stopping = False
+        self.dispatcher = Dispatcher(self)
+
+    # -- connections ------------------------------------------------------------
+
+    def connection_made(self, protocol: DriverServerProtocol) -> None:
+        self.connections.add(protocol)
+
+    def connection_lost(self, protocol: DriverServerProtocol) -> None:
+        self.connections.discard(protocol)
+        dropped = self.queue.discard(protocol)
+        if dropped:
+            self.log.info("client gone: {n} queued requests dropped", n=dropped)
+        for transaction_id, txn in list(self.transactions.items()):
+            if txn.owner is protocol:
+                self.end_transaction(transaction_id, "its connection closed")
+
+    # -- requests ---------------------------------------------------------------
+
+    def count_rejected(self) -> None:
+        self.queue.stats.received += 1
+        self.queue.stats.failed += 1
+
+    def submit(self, protocol: DriverServerProtocol, envelope: Envelope) -> None:
+        """
+        Answer or queue one request.
+        """
+        self.queue.stats.received += 1
+        try:
+            self._submit(protocol, envelope)
+        except DriverError as e:
+            self.queue.stats.failed += 1
+            protocol.send_result(ErrorResult(envelope.request_id, e))
+
+    def _submit(self, protocol: DriverServerProtocol, envelope: Envelope) -> None:
+        request = envelope.request
+        if self.stopping:
+            raise ShuttingDown("the server is shutting down")
+        if request.kind == "server":
+            value = self._server_method(request)
+            self.queue.stats.completed += 1
+            protocol.send_result(SuccessResult(envelope.request_id, value))
+            return
+        if self.config.read_only and request.writes:
+            raise ReadOnly(f"{request.method}: the server is read-only")
+        if self.config.no_raw_sql and request.raw_sql:
+            raise Forbidden(f"{request.method}: raw SQL is disabled (--no-raw-sql)")
+        transaction_id = self._transaction_of(protocol, envelope)
+        timeout = envelope.timeout or self.config.request_timeout
+        work = Work(protocol, envelope, transaction_id)
+        txn = None if transaction_id is None else self.transactions[transaction_id]
+        if txn is not None:
+            txn.active += 1
+            if txn.idle is not None and txn.idle.active():
+                txn.idle.cancel()
+        try:
+            self.queue.put(
+                work,
+                priority=envelope.priority,
+                deadline=self.reactor.seconds() + timeout,
+                owner=protocol,
+                lane=transaction_id,
+            )
+        except DriverError:
+            if txn is not None:
+                self.transaction_idle(transaction_id)  # type: ignore[arg-type]
+            raise
+
+    def _transaction_of(
+        self, protocol: DriverServerProtocol, envelope: Envelope
+    ) -> str | None:
+        request = envelope.request
+        transaction_id = envelope.transaction_id
+        if isinstance(request, rq.BeginTransactionRequest):
+            if transaction_id is not None:
+                raise InvalidParams("begin_transaction cannot run inside a transaction")
+            return None
+        if isinstance(request, (rq.CommitTransactionRequest, rq.RollbackTransactionRequest)):
+            if transaction_id is not None and transaction_id != request.transaction_id:
+                raise InvalidParams(
+                    "top-level transaction_id differs from params.transaction_id"
+                )
+            transaction_id = request.transaction_id
+        if transaction_id is None:
+            return None
+        txn = self.transactions.get(transaction_id)
+        if txn is None or txn.owner is not protocol:
+            reason = self._ended.get(transaction_id) if txn is None else None
+            raise UnknownTransaction(
+                f"unknown transaction {transaction_id!r}"
+                + (f": it ended because {reason}" if reason else ""),
+                {"transaction_id": transaction_id},
+            )
+        return transaction_id
+
+    def _server_method(self, request: rq.BaseRequest) -> Any:
+        if isinstance(request, rq.PingRequest):
+            return "pong"
+        if isinstance(request, rq.ServerInfoRequest):
+            return {
+                "protocol": 1,
+                "version": __version__,
+                "backend": self.driver.backend,
+                "read_only": self.config.read_only,
+                "limits": {
+                    "max_message_size": self.config.max_message_size,
+                    "queue_size": self.config.queue_size,
+                    "request_timeout": self.config.request_timeout,
+                    "max_rows": self.config.max_rows,
+                },
+            }
+        return self.stats()
+
+    def stats(self) -> dict[str, Any]:
+        stats = self.queue.stats
+        return {
+            "queue": self.queue.snapshot(),
+            "requests": stats.counters(),
+            "latency_ms": stats.percentiles(),
+            "connections": len(self.connections),
+            "transactions_open": len(self.transactions),
+            "uptime_s": round(time.monotonic() - self.started, 3),
+        }
+
+    # -- answers ----------------------------------------------------------------
+
+    def finish_for(self, work: Work) -> Any:
+        """
+        The encoder a driver applies to a result on its database thread.
+        """
+        request_id = work.envelope.request_id
+        limit = self.config.max_message_size
+
+        def finish(value: Any) -> bytes:
+            payload = encode({"id": request_id, "result": value})
+            if len(payload) > limit:
+                raise ResultTooLarge(
+                    f"the result is {len(payload)} bytes, over --max-message-size "
+                    f"{limit}; page with limit/offset",
+                    {"size": len(payload), "limit": limit},
+                )
+            return payload
+
+        return finish
+
+    def answer(self, entry: QueueEntry, result: Any) -> None:
+        """
+        Send the outcome of a queued request (an encoded payload, a value or
+        a L{Failure}) and account for it.
+        """
+        work: Work = entry.item
+        ok = not isinstance(result, Failure)
+        if ok:
+            payload = result if isinstance(result, bytes) else encode(
+                SuccessResult(work.envelope.request_id, result).to_wire()
+            )
+            work.protocol.send_payload(payload)
+        else:
+            error = result.value
+            if not isinstance(error, DriverError):
+                self.log.failure("internal error", result)
+                error = InternalError(f"{type(error).__name__}: {error}")
+            work.protocol.send_result(ErrorResult(work.envelope.request_id, error))
+        self.queue.record(entry, ok)
+        if work.transaction_id is not None:
+            self.transaction_idle(work.transaction_id)
+            details = getattr(result.value, "details", None) if not ok else None
+            if isinstance(details, dict) and details.get("transaction_ended"):
+                self.end_transaction(work.transaction_id, "a request in it timed out")
+
+    def _expired(self, entry: QueueEntry) -> None:
+        work: Work = entry.item
+        self.answer(entry, Failure(RequestTimeout("the deadline passed while queued")))
+        if work.transaction_id is not None:
+            self.end_transaction(work.transaction_id, "a request in it timed out")
+
+    # -- transactions -----------------------------------------------------------
+
+    def transaction_begun(self, transaction_id: str, owner: DriverServerProtocol) -> None:
+        self.transactions[transaction_id] = _Transaction(owner)
+        self.queue.open_lane(transaction_id)
+        self.dispatcher.serve_lane(transaction_id)
+        self.transaction_idle(transaction_id, started=True)
+
+    def transaction_idle(self, transaction_id: str, started: bool = False) -> None:
+        txn = self.transactions.get(transaction_id)
+        if txn is None:
+            return
+        if not started:
+            txn.active -= 1
+        if txn.active == 0:
+            if txn.idle is not None and txn.idle.active():
+                txn.idle.cancel()
+            txn.idle = self.reactor.callLater(
+                self.config.transaction_idle_timeout,
+                self.end_transaction,
+                transaction_id,
+                f"it was idle longer than {self.config.transaction_idle_timeout} s",
+            )
+
+    def end_transaction(self, transaction_id: str, reason: str | None) -> Deferred[Any]:
+        """
+        Forget a transaction; with a C{reason}, it is rolled back and its
+        waiting requests answered C{unknown_transaction}.
+        """
+        txn = self.transactions.pop(transaction_id, None)
+        if txn is None:
+            return succeed(None)
+        if txn.idle is not None and txn.idle.active():
+            txn.idle.cancel()
+        for entry in self.queue.close_lane(transaction_id):
+            self.answer(
+                entry,
+                Failure(UnknownTransaction(f"the transaction ended: {reason}")),
+            )
+        if reason is None:
+            return succeed(None)
+        self.log.info("transaction {id} rolled back: {reason}", id=transaction_id, reason=reason)
+        self._ended[transaction_id] = reason
+        while len(self._ended) > 10000:
+            self._ended.popitem(last=False)
+        d = self.driver.rollback_transaction(transaction_id)
+        return d.addErrback(lambda f: f.trap(DriverError))
+
+    # -- shutdown ---------------------------------------------------------------
+
+    def stop(self) -> Deferred[None]:
+        """
+        PROTOCOL.md section 7: refuse new requests, let running and queued
+        ones finish within the grace period, answer the rest, roll back.
+        """
+        self.stopping = True
+        return self.dispatcher.drain(self.config.shutdown_timeout).addCallback(
+            self._stopped
+        )
+
+    def _stopped(self, _: Any) -> Deferred[None]:
+        for entry in self.queue.drain():
+            self.answer(entry, Failure(ShuttingDown("the server stopped first")))
+        ends = [
+            self.end_transaction(t, "the server shut down") for t in list(self.transactions)
+        ]
+        return gatherResults(ends).addCallback(lambda _: None)
+
+
+class DriverServerFactory(ServerFactory):
+    """
+    Builds a L{DriverServerProtocol} per connection, all serving one server.
+    """
+
+    def __init__(self, server: DriverServer) -> None:
+        self.server = server
+
+    def buildProtocol(self, addr: Any) -> DriverServerProtocol:
+        return DriverServerProtocol(self.server)

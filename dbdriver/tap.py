@@ -1,0 +1,120 @@
+"""
+C{twistd dbdriver}: the command-line options of PROTOCOL.md section 8 and
+the service they make.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.python import usage
+
+from .config import Config
+from .driver_factory import UnsupportedDatabase, backend_name
+from .runner import DriverService
+
+__all__ = ["Options", "makeService"]
+
+
+def _positive(kind: type) -> Any:
+    def convert(value: str) -> Any:
+        number = kind(value)
+        if number <= 0:
+            raise ValueError(f"must be > 0, not {value}")
+        return number
+
+    convert.__name__ = f"positive {kind.__name__}"
+    return convert
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(f"must be >= 0, not {value}")
+    return number
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Serve table-level database operations over a Unix socket "
+        "(netstring frames of CBOR maps). See PROTOCOL.md."
+    )
+    optFlags = [
+        ["read-only", None, "Refuse every write (enforced by the database connection)."],
+        ["no-raw-sql", None, "Refuse execute and SQL cursors (forbidden)."],
+    ]
+    optParameters = [
+        ["socket", None, None, "Unix socket to listen on [default: dbdriver.sock, "
+         "unless --listen is given]."],
+        ["mode", None, "0600", "Permissions of the socket file (octal)."],
+        ["database", None, "dbdriver.sqlite3", "A SQLite file, :memory:, sqlite:PATH, "
+         "postgresql://... or mysql://..."],
+        ["pool-size", None, None, "Database connections (threads) in the pool.",
+         _positive(int)],
+        ["queue-size", None, 10000, "Requests that may wait in the queue.", _positive(int)],
+        ["request-timeout", None, 30.0, "Default deadline of a request (s).",
+         _positive(float)],
+        ["transaction-idle-timeout", None, 60.0,
+         "Idle open transactions are rolled back after this many seconds.",
+         _positive(float)],
+        ["max-message-size", None, 16 * 1024 * 1024, "Largest frame accepted or sent.",
+         _positive(int)],
+        ["shutdown-timeout", None, 10.0, "Grace period on SIGTERM (s).", float],
+        ["max-rows", None, 1000000, "Most rows one select returns (0 = no cap).",
+         _non_negative_int],
+        ["busy-timeout", None, 5.0, "Seconds to wait for a database lock before busy.",
+         _positive(float)],
+        ["max-transactions", None, 64, "Open transactions allowed at once.",
+         _positive(int)],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["listen"] = []
+
+    def opt_listen(self, endpoint: str) -> None:
+        """
+        A Twisted server endpoint string (unix:, tcp:, ssl:, systemd:) to
+        listen on, instead of or as well as --socket (repeatable).
+        """
+        self["listen"].append(endpoint)
+
+    def postOptions(self) -> None:
+        try:
+            self["mode"] = int(self["mode"], 8)
+        except (TypeError, ValueError):
+            raise usage.UsageError(f"--mode must be octal, not {self['mode']!r}") from None
+        if self["shutdown-timeout"] < 0:
+            raise usage.UsageError("--shutdown-timeout must be >= 0")
+        try:
+            backend_name(self["database"])
+        except UnsupportedDatabase as e:
+            raise usage.UsageError(str(e)) from None
+        if self["socket"] is None and not self["listen"]:
+            self["socket"] = "dbdriver.sock"
+
+    def config(self) -> Config:
+        return Config(
+            database=self["database"],
+            pool_size=self["pool-size"],
+            queue_size=self["queue-size"],
+            request_timeout=self["request-timeout"],
+            transaction_idle_timeout=self["transaction-idle-timeout"],
+            max_message_size=self["max-message-size"],
+            read_only=bool(self["read-only"]),
+            no_raw_sql=bool(self["no-raw-sql"]),
+            shutdown_timeout=self["shutdown-timeout"],
+            max_rows=self["max-rows"],
+            busy_timeout=self["busy-timeout"],
+            max_transactions=self["max-transactions"],
+        )
+
+
+def makeService(options: Options) -> DriverService:
+    return DriverService(
+        options.config(),
+        socket_path=options["socket"],
+        mode=options["mode"],
+        listen=tuple(options["listen"]),
+    )
