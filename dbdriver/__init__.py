@@ -1,10 +1,69 @@
 """
 dbdriver: a Twisted database driver process and its client.
 
-The server runs as C{twistd dbdriver}; applications talk to it with
-L{connect} and the L{DriverClient} it gives.
+The server runs as C{twistd dbdriver} (see L{dbdriver.tap}); applications
+talk to it through L{connect}, which gives a L{DriverClient}.  Errors arrive
+as the L{DriverError} subclass of their protocol code.
 """
 
 from ._version import __version__
+from .client import (
+    DriverClient,
+    DriverClientFactory,
+    DriverClientProtocol,
+    Transaction,
+    connect,
+    connect_endpoint,
+)
+from .exceptions import (
+    BadFrame,
+    BadRequest,
+    Busy,
+    ConnectionLost,
+    ConstraintViolation,
+    DriverError,
+    Forbidden,
+    InternalError,
+    InvalidParams,
+    MessageTooLarge,
+    NoSuchColumn,
+    NoSuchTable,
+    QueueFull,
+    ReadOnly,
+    RequestTimeout,
+    ResultTooLarge,
+    ShuttingDown,
+    SQLError,
+    UnknownMethod,
+    UnknownTransaction,
+)
 
-__all__ = ["__version__"]
+__all__ = [
+    "BadFrame",
+    "BadRequest",
+    "Busy",
+    "ConnectionLost",
+    "ConstraintViolation",
+    "DriverClient",
+    "DriverClientFactory",
+    "DriverClientProtocol",
+    "DriverError",
+    "Forbidden",
+    "InternalError",
+    "InvalidParams",
+    "MessageTooLarge",
+    "NoSuchColumn",
+    "NoSuchTable",
+    "QueueFull",
+    "ReadOnly",
+    "RequestTimeout",
+    "ResultTooLarge",
+    "SQLError",
+    "ShuttingDown",
+    "Transaction",
+    "UnknownMethod",
+    "UnknownTransaction",
+    "__version__",
+    "connect",
+    "connect_endpoint",
+]

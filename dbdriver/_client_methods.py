@@ -43,12 +43,7 @@ class _Methods:
     """
 
     def _call(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, method: str, params: dict[str, Any] | None = None, **options: Any
     ) -> Deferred[Any]:
         """
         Send one request; fires with its result or fails with a
@@ -61,25 +56,19 @@ class _Methods:
     def ping(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[str]:
-        """
-        Fires with C{"pong"}.
-        """
+        """Fires with C{"pong"}."""
         return self._call("ping", None, priority=priority, timeout=timeout)
 
     def server_info(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[dict[str, Any]]:
-        """
-        Fires with the server's protocol, version, backend and limits.
-        """
+        """Fires with the server's protocol, version, backend and limits."""
         return self._call("server_info", None, priority=priority, timeout=timeout)
 
     def stats(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[dict[str, Any]]:
-        """
-        Fires with the server's queue, request and latency counters.
-        """
+        """Fires with the server's queue, request and latency counters."""
         return self._call("stats", None, priority=priority, timeout=timeout)
 
     # --- schema ----------------------------------------------------------------
@@ -107,18 +96,14 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[bool]:
-        """
-        Fires with C{True} if dropped, C{False} if absent (and C{if_exists}).
-        """
+        """Fires with C{True} if dropped, C{False} if absent (and C{if_exists})."""
         params = _params(table=table, if_exists=if_exists)
         return self._call("drop_table", params, priority=priority, timeout=timeout)
 
     def get_table_info(
         self, table: str, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[list[dict[str, Any]]]:
-        """
-        Fires with the table's columns, in order.
-        """
+        """Fires with the table's columns, in order."""
         return self._call(
             "get_table_info", {"table": table}, priority=priority, timeout=timeout
         )
@@ -126,9 +111,7 @@ class _Methods:
     def list_tables(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[list[str]]:
-        """
-        Fires with the names of the tables.
-        """
+        """Fires with the names of the tables."""
         return self._call("list_tables", None, priority=priority, timeout=timeout)
 
     def sync_schema(
@@ -140,9 +123,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[dict[str, Any]]:
-        """
-        Bring the database to C{schema_definition}; fires with the report.
-        """
+        """Bring the database to C{schema_definition}; fires with the report."""
         params = _params(
             schema_definition=schema_definition, backup_dir=backup_dir, dry_run=dry_run
         )
@@ -220,9 +201,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[int]:
-        """
-        Fires with the number of rows deleted.
-        """
+        """Fires with the number of rows deleted."""
         params = _params(table=table, where=where, all_rows=all_rows)
         return self._call("delete", params, priority=priority, timeout=timeout)
 
@@ -238,9 +217,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[list[dict[str, Any]]]:
-        """
-        Fires with the matching rows as maps of column to value.
-        """
+        """Fires with the matching rows as maps of column to value."""
         params = _params(
             table=table,
             where=where,
@@ -259,9 +236,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[int]:
-        """
-        Fires with the number of matching rows.
-        """
+        """Fires with the number of matching rows."""
         params = _params(table=table, where=where)
         return self._call("count", params, priority=priority, timeout=timeout)
 
@@ -294,9 +269,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[str]:
-        """
-        Open a cursor on a C{table} (or on C{sql}); fires with its id.
-        """
+        """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
         wire = _params(
             table=table,
             where=where,
@@ -315,9 +288,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[dict[str, Any]]:
-        """
-        Fires with C{{"rows": [...], "done": bool}}.
-        """
+        """Fires with C{{"rows": [...], "done": bool}}."""
         params = _params(cursor_id=cursor_id, size=size)
         return self._call("fetch", params, priority=priority, timeout=timeout)
 
@@ -328,9 +299,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[bool]:
-        """
-        Fires with C{True}.
-        """
+        """Fires with C{True}."""
         params = {"cursor_id": cursor_id}
         return self._call("close_cursor", params, priority=priority, timeout=timeout)
 
@@ -354,9 +323,7 @@ class _Methods:
     def begin_transaction(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[str]:
-        """
-        Fires with the id of a new transaction.
-        """
+        """Fires with the id of a new transaction."""
         return self._call("begin_transaction", None, priority=priority, timeout=timeout)
 
     def commit_transaction(
@@ -366,9 +333,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[bool]:
-        """
-        Fires with C{True} once committed.
-        """
+        """Fires with C{True} once committed."""
         params = {"transaction_id": transaction_id}
         return self._call(
             "commit_transaction", params, priority=priority, timeout=timeout
@@ -381,9 +346,7 @@ class _Methods:
         priority: int | None = None,
         timeout: float | None = None,
     ) -> Deferred[bool]:
-        """
-        Fires with C{True} once rolled back.
-        """
+        """Fires with C{True} once rolled back."""
         params = {"transaction_id": transaction_id}
         return self._call(
             "rollback_transaction", params, priority=priority, timeout=timeout
@@ -391,9 +354,7 @@ class _Methods:
 
 
 def _list(value: Sequence[Any] | None) -> list[Any] | None:
-    """
-    Tuples and other sequences as lists, which the request checks expect.
-    """
+    """Tuples and other sequences as lists, which the request checks expect."""
     if value is None or isinstance(value, list):
         return value
     if isinstance(value, (str, bytes)):

@@ -1,21 +1,15 @@
 """
-The Twisted client of the driver (PROTOCOL.md): many requests pipelined on
-one connection, each answered by a L{Deferred}.
-
-    client = await connect(reactor, "dbdriver.sock")
-    await client.insert("files", {"path": "a.txt"})
-    async with client.transaction() as tx:
-        await tx.update("files", {"path": "a.txt"}, {"size": 1})
-
-Errors arrive as the typed exceptions of L{dbdriver.exceptions}; params
-that the server would refuse as C{invalid_params} fail locally, before
-anything is sent.
+The Twisted client of the driver (PROTOCOL.md): requests pipelined on one
+connection, each answered by a L{Deferred} that fails with the typed
+exceptions of L{dbdriver.exceptions}.  Params the server would refuse as
+C{invalid_params} fail locally, before anything is sent.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+from contextlib import suppress
 from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
@@ -54,24 +48,28 @@ DEFAULT_CLIENT_MAX_MESSAGE_SIZE = 1 << 30
 #: Connection-level errors after which the server closes the connection.
 _CLOSING_CODES = frozenset({"bad_frame", "message_too_large"})
 
+_Params = dict[str, Any] | None
+
 
 def _copy(error: DriverError) -> DriverError:
-    """
-    A fresh exception like C{error}, for failing many L{Deferred}s at once.
-    """
+    """A fresh exception like C{error}, for failing many L{Deferred}s."""
     return error_for_code(error.code, error.message, error.details)
 
 
-def _validate(method: str, params: dict[str, Any] | None) -> None:
-    """
-    Check C{params} the way the server will, for the methods this version
-    knows; raise L{InvalidParams} for what the server would refuse.
-    """
-    cls = REQUEST_TYPES.get(method)
-    if cls is None:
-        return
+def _encode(message: dict[str, Any]) -> bytes:
+    """A request payload, without its unset (C{None}) keys."""
     try:
-        cls.from_params(params)
+        return encode({k: v for k, v in message.items() if v is not None})
+    except Exception as e:
+        raise InvalidParams(f"{message['method']}: cannot encode: {e}") from e
+
+
+def _validate(method: str, params: dict[str, Any] | None) -> None:
+    """Check C{params} of a known C{method} the way the server will."""
+    cls = REQUEST_TYPES.get(method)
+    try:
+        if cls is not None:
+            cls.from_params(params)
     except DriverError:
         raise
     except Exception as e:
@@ -80,8 +78,7 @@ def _validate(method: str, params: dict[str, Any] | None) -> None:
 
 class DriverClientProtocol(NetstringFraming):
     """
-    One connection to the driver: requests out, responses matched to them
-    by id.
+    One connection to the driver: requests out, responses matched by id.
 
     @ivar MAX_LENGTH: the largest response frame accepted.
     """
@@ -122,15 +119,18 @@ class DriverClientProtocol(NetstringFraming):
             (L{ConnectionLost} if the connection closes first).
         """
         if not self._connected:
-            return fail(self._not_connected())
+            lost = "closed" if self._lost else "not open"
+            return fail(ConnectionLost(f"connection to the driver {lost}"))
         if self._error is not None:
             return fail(_copy(self._error))
         try:
             _validate(method, params)
             request_id = next(self._ids)
-            payload = self._encode(
-                request_id, method, params, priority, timeout, transaction_id
+            message = {"id": request_id, "method": method, "params": params}
+            message.update(
+                priority=priority, timeout=timeout, transaction_id=transaction_id
             )
+            payload = _encode(message)
         except DriverError as e:
             return fail(e)
         d: Deferred[Any] = Deferred(functools.partial(self._forget, request_id))
@@ -139,12 +139,7 @@ class DriverClientProtocol(NetstringFraming):
         return d
 
     def close(self) -> Deferred[None]:
-        """
-        Close the connection; requests still pending fail with
-        L{ConnectionLost}.
-
-        @return: fires once the connection is closed.
-        """
+        """Close; pending requests fail with L{ConnectionLost}; fires once closed."""
         if not self._connected:
             return succeed(None)
         d: Deferred[None] = Deferred()
@@ -154,45 +149,12 @@ class DriverClientProtocol(NetstringFraming):
 
     @property
     def pending(self) -> int:
-        """
-        The number of requests sent and not yet answered.
-        """
+        """The number of requests sent and not yet answered."""
         return len(self._pending)
 
-    def _encode(
-        self,
-        request_id: int,
-        method: str,
-        params: dict[str, Any] | None,
-        priority: int | None,
-        timeout: float | None,
-        transaction_id: str | None,
-    ) -> bytes:
-        message: dict[str, Any] = {"id": request_id, "method": method}
-        if params is not None:
-            message["params"] = params
-        for key, value in (
-            ("priority", priority),
-            ("timeout", timeout),
-            ("transaction_id", transaction_id),
-        ):
-            if value is not None:
-                message[key] = value
-        try:
-            return encode(message)
-        except Exception as e:
-            raise InvalidParams(f"{method}: cannot encode the request: {e}") from e
-
     def _forget(self, request_id: int, d: Deferred[Any]) -> None:
-        """
-        Cancel a request locally: its answer, if any, is ignored.
-        """
+        """Cancel a request locally: its answer, if any, is ignored."""
         self._pending.pop(request_id, None)
-
-    def _not_connected(self) -> ConnectionLost:
-        if self._lost:
-            return ConnectionLost("connection to the driver closed")
-        return ConnectionLost("not connected to the driver")
 
     def stringReceived(self, string: bytes) -> None:
         result = self._read(string)
@@ -200,21 +162,14 @@ class DriverClientProtocol(NetstringFraming):
             return
         if result.request_id is None:
             if isinstance(result, ErrorResult):
-                self.log.warn(
-                    "driver error for the connection: {code}: {message}",
-                    code=result.error.code,
-                    message=result.error.message,
-                )
+                self.log.warn("connection error: {error!r}", error=result.error)
                 if result.error.code in _CLOSING_CODES:
                     self._error = result.error
                 self._fail_all(result.error)
             return
         d = self._pending.pop(result.request_id, None)
         if d is None:
-            self.log.warn(
-                "ignoring a response to unknown request id {request_id!r}",
-                request_id=result.request_id,
-            )
+            self.log.warn("response to unknown id {id!r}", id=result.request_id)
             return
         try:
             value = result.unwrap()
@@ -224,16 +179,10 @@ class DriverClientProtocol(NetstringFraming):
             d.callback(value)
 
     def _read(self, string: bytes) -> BaseResult | None:
-        """
-        The result in a response frame; an unreadable frame fails every
-        pending request and closes the connection.
-        """
+        """The result in a frame; an unreadable frame breaks the connection."""
+        message: Any = None
         try:
             message = decode_payload(string)
-        except DriverError as e:
-            self._fail_connection(e)
-            return None
-        try:
             return result_from_wire(message)
         except DriverError as e:
             request_id = message.get("id") if isinstance(message, dict) else None
@@ -246,11 +195,7 @@ class DriverClientProtocol(NetstringFraming):
         self._fail_connection(error)
 
     def _fail_connection(self, error: DriverError) -> None:
-        self.log.error(
-            "unreadable response from the driver, closing: {code}: {message}",
-            code=error.code,
-            message=error.message,
-        )
+        self.log.error("bad response, closing: {error!r}", error=error)
         self._error = error
         self._fail_all(error)
         self.transport.loseConnection()
@@ -263,12 +208,8 @@ class DriverClientProtocol(NetstringFraming):
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._connected = False
         self._lost = True
-        why = reason.getErrorMessage() if reason is not None else "unknown reason"
-        self._fail_all(
-            ConnectionLost(
-                f"connection to the driver closed before the answer came: {why}"
-            )
-        )
+        why = reason.getErrorMessage() if reason is not None else "closed"
+        self._fail_all(ConnectionLost(f"connection to the driver closed: {why}"))
         closed, self._closed = self._closed, []
         for d in closed:
             d.callback(None)
@@ -285,30 +226,21 @@ class DriverClient(_Methods):
         self.protocol = protocol
 
     def _call(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, method: str, params: _Params = None, **options: Any
     ) -> Deferred[Any]:
-        return self.protocol.call(method, params, priority=priority, timeout=timeout)
+        return self.protocol.call(method, params, **options)
 
     def transaction(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Transaction:
         """
-        A transaction, begun by C{async with} (or L{Transaction.begin}).
-
-        @param priority: default priority of the transaction's requests.
-        @param timeout: default deadline of the transaction's requests.
+        A transaction, begun by C{async with} (or L{Transaction.begin}), whose
+        requests default to C{priority} and C{timeout}.
         """
         return Transaction(self, priority=priority, timeout=timeout)
 
     def close(self) -> Deferred[None]:
-        """
-        Close the connection; fires once it is closed.
-        """
+        """Close the connection; fires once it is closed."""
         return self.protocol.close()
 
 
@@ -331,56 +263,43 @@ class Transaction(_Methods):
         timeout: float | None = None,
     ) -> None:
         self._client = client
-        self._priority = priority
-        self._timeout = timeout
+        self._defaults: dict[str, Any] = {"priority": priority, "timeout": timeout}
         self._id: str | None = None
         self._state = "not begun"
 
     @property
     def transaction_id(self) -> str | None:
-        """
-        The server's id of the transaction (C{None} before it began).
-        """
+        """The server's id of the transaction (C{None} before it began)."""
         return self._id
 
     def begin(self) -> Deferred[Transaction]:
-        """
-        Begin the transaction; fires with this object.
-        """
+        """Begin the transaction; fires with this object."""
         if self._state != "not begun":
             return fail(RuntimeError(f"transaction already {self._state}"))
         self._state = "beginning"
+        d = self._client.begin_transaction(**self._defaults)
+        d.addErrback(self._then, "not begun (begin failed)")
+        return d.addCallback(self._began)
 
-        def began(transaction_id: str) -> Transaction:
-            self._id = transaction_id
-            self._state = "open"
-            return self
+    def _began(self, transaction_id: str) -> Transaction:
+        self._id, self._state = transaction_id, "open"
+        return self
 
-        def failed(failure: Failure) -> Failure:
-            self._state = "not begun (begin failed)"
-            return failure
-
-        d = self._client.begin_transaction(
-            priority=self._priority, timeout=self._timeout
-        )
-        return d.addCallbacks(began, failed)
+    def _then(self, result: Any, state: str) -> Any:
+        """Pass C{result} through, entering C{state}."""
+        self._state = state
+        return result
 
     def _call(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, method: str, params: _Params = None, **options: Any
     ) -> Deferred[Any]:
         if self._state != "open":
             return fail(self._finished())
+        for key, value in self._defaults.items():
+            if options.get(key) is None:
+                options[key] = value
         return self._client.protocol.call(
-            method,
-            params,
-            priority=self._priority if priority is None else priority,
-            timeout=self._timeout if timeout is None else timeout,
-            transaction_id=self._id,
+            method, params, transaction_id=self._id, **options
         )
 
     def _finished(self) -> UnknownTransaction:
@@ -391,17 +310,13 @@ class Transaction(_Methods):
     def commit(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[bool]:
-        """
-        Commit; fires with C{True}.
-        """
+        """Commit; fires with C{True}."""
         return self._end("commit_transaction", "committed", priority, timeout)
 
     def rollback(
         self, *, priority: int | None = None, timeout: float | None = None
     ) -> Deferred[bool]:
-        """
-        Roll back; fires with C{True}.
-        """
+        """Roll back; fires with C{True}."""
         return self._end("rollback_transaction", "rolled back", priority, timeout)
 
     def _end(
@@ -409,28 +324,16 @@ class Transaction(_Methods):
     ) -> Deferred[bool]:
         if self._state != "open":
             return fail(self._finished())
-        d = self._call(
-            method, {"transaction_id": self._id}, priority=priority, timeout=timeout
-        )
+        params = {"transaction_id": self._id}
+        d = self._call(method, params, priority=priority, timeout=timeout)
         self._state = state
-
-        def failed(failure: Failure) -> Failure:
-            self._state = f"ended ({method} failed)"
-            return failure
-
-        return d.addErrback(failed)
+        return d.addErrback(self._then, f"ended ({method} failed)")
 
     async def _abandon(self) -> None:
-        """
-        Roll back unless already finished; a transaction the server no
-        longer has (timed out, expired, connection gone) is fine.
-        """
-        if self._state != "open":
-            return
-        try:
-            await self.rollback()
-        except (UnknownTransaction, ConnectionLost):
-            pass
+        """Roll back if open; one the server no longer has is fine."""
+        if self._state == "open":
+            with suppress(UnknownTransaction, ConnectionLost):
+                await self.rollback()
 
     async def __aenter__(self) -> Transaction:
         return await self.begin()
@@ -438,37 +341,33 @@ class Transaction(_Methods):
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
         if exc_type is not None:
             await self._abandon()
-            return False
-        if self._state == "open":
+        elif self._state == "open":
             try:
                 await self.commit()
-            except (UnknownTransaction, ConnectionLost):
-                raise
-            except BaseException:
-                self._state = "open"
-                try:
-                    await self._abandon()
-                except DriverError as e:
-                    self.log.warn(
-                        "rollback after a failed commit failed: {error!r}", error=e
-                    )
+            except DriverError as e:
+                if not isinstance(e, (UnknownTransaction, ConnectionLost)):
+                    await self._rollback_after_failed_commit()
                 raise
         return False
 
+    async def _rollback_after_failed_commit(self) -> None:
+        """The commit may not have run: roll back, and only log a failure."""
+        self._state = "open"
+        try:
+            await self._abandon()
+        except DriverError as e:
+            self.log.warn("rollback after a failed commit: {error!r}", error=e)
+
 
 class DriverClientFactory(Factory):
-    """
-    Builds L{DriverClientProtocol}s.
-
-    @ivar max_message_size: the largest response frame accepted.
-    """
+    """Builds L{DriverClientProtocol}s accepting C{max_message_size} frames."""
 
     protocol = DriverClientProtocol
 
     def __init__(self, max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE) -> None:
         self.max_message_size = max_message_size
 
-    def buildProtocol(self, addr: IAddress) -> DriverClientProtocol:
+    def buildProtocol(self, addr: IAddress | None) -> DriverClientProtocol:
         p = DriverClientProtocol(self.max_message_size)
         p.factory = self
         return p
@@ -494,10 +393,6 @@ def connect(
     max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     timeout: float = 30,
 ) -> Deferred[DriverClient]:
-    """
-    Connect to the driver's Unix socket at C{path}.
-
-    @param timeout: seconds to wait for the connection.
-    """
+    """Connect to the driver's Unix socket at C{path} within C{timeout} seconds."""
     endpoint = UNIXClientEndpoint(reactor, path, timeout=timeout)
     return connect_endpoint(endpoint, max_message_size=max_message_size)

@@ -191,7 +191,9 @@ class RequestQueue:
         self._by_priority[priority] += 1
         self.max_depth = max(self.max_depth, self._depth)
         self._queued.setdefault(owner, set()).add(entry)
-        entry.expiry = self.clock.callLater(max(0.0, deadline - now), self._expire, entry)
+        entry.expiry = self.clock.callLater(
+            max(0.0, deadline - now), self._expire, entry
+        )
         target = self._shared if lane is None else self._lanes[lane]
         target.put(entry)
         return entry

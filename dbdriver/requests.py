@@ -9,12 +9,13 @@ The server and the drivers dispatch on these classes, never on raw maps.
 
 from __future__ import annotations
 
-import re
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 
 from . import _checks as check
+from . import _request_checks as rc
+from ._request_base import BaseRequest
 from ._where import Node, parse_where
 from .exceptions import InvalidParams, UnknownMethod
 from .schema import TableSchema
@@ -41,73 +42,6 @@ __all__ = [
     "TransactionRequest",
     "UpdateRequest",
 ]
-
-_NO_WHERE = object()
-
-
-@attrs.define(slots=True)
-class BaseRequest:
-    """
-    A validated request.
-
-    @cvar method: the protocol's method name.
-    @cvar kind: C{"server"} (answered by the server itself), C{"data"} (runs
-        on a database connection) or C{"control"} (transaction control).
-    @cvar writes: whether the method always writes (refused C{read_only}).
-    """
-
-    method: ClassVar[str] = ""
-    kind: ClassVar[str] = "data"
-    writes: ClassVar[bool] = False
-    raw_sql: ClassVar[bool] = False
-
-    @classmethod
-    def from_params(cls, params: Any) -> BaseRequest:
-        """
-        Build from a wire C{params} map; unknown, missing or ill-typed
-        params are L{InvalidParams}.
-        """
-        if params is None:
-            params = {}
-        if not isinstance(params, dict):
-            raise InvalidParams("params must be a map")
-        known = {f.name for f in attrs.fields(cls) if f.init}
-        unknown = sorted(str(k) for k in params if k not in known)
-        if unknown:
-            raise InvalidParams(f"{cls.method}: unknown params {unknown}")
-        try:
-            return cls(**params)
-        except TypeError as e:
-            missing = sorted(
-                f.name
-                for f in attrs.fields(cls)
-                if f.init and f.default is attrs.NOTHING and f.name not in params
-            )
-            if not missing:
-                raise
-            raise InvalidParams(f"{cls.method}: missing params {missing}") from e
-
-    def to_params(self) -> dict[str, Any]:
-        """
-        The wire C{params} map (params equal to their default are left out).
-        """
-        params = {}
-        for f in attrs.fields(type(self)):
-            if not f.init:
-                continue
-            value = getattr(self, f.name)
-            if f.default is attrs.NOTHING or value != f.default:
-                params[f.name] = _wire(value)
-        return params
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, BaseRequest):
-        return {"method": value.method, "params": value.to_params()}
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    return value
-
 
 # --- answered by the server ------------------------------------------------
 
@@ -179,23 +113,6 @@ class ListTablesRequest(BaseRequest):
 # --- rows ------------------------------------------------------------------
 
 
-def _on_conflict(value: Any) -> None:
-    if value is None or value in ("ignore", "replace"):
-        return
-    if isinstance(value, dict) and set(value) <= {"target", "update"}:
-        check.identifiers(value.get("target"), "on_conflict.target")
-        check.identifiers(value.get("update", []), "on_conflict.update", allow_empty=True)
-        return
-    raise InvalidParams(
-        'on_conflict must be "ignore", "replace" or {"target": [...], "update": [...]}'
-    )
-
-
-def _returning(value: Any) -> None:
-    if value is not None:
-        check.identifiers(value, "returning")
-
-
 @attrs.define(slots=True)
 class InsertRequest(BaseRequest):
     method = "insert"
@@ -208,8 +125,8 @@ class InsertRequest(BaseRequest):
     def __attrs_post_init__(self) -> None:
         check.identifier(self.table, "table")
         check.row(self.data)
-        _on_conflict(self.on_conflict)
-        _returning(self.returning)
+        rc.on_conflict(self.on_conflict)
+        rc.returning(self.returning)
 
 
 @attrs.define(slots=True)
@@ -233,18 +150,8 @@ class InsertManyRequest(BaseRequest):
                 raise InvalidParams(
                     f"rows[{i}] has other columns than rows[0]", {"index": i}
                 )
-        _on_conflict(self.on_conflict)
-        _returning(self.returning)
-
-
-def _where_node(where: Any, all_rows: bool, method: str) -> Node:
-    node = parse_where(where)
-    check.boolean(all_rows, "all_rows")
-    if not where and not all_rows:
-        raise InvalidParams(
-            f'{method} without a where clause needs "all_rows": true', {"all_rows": False}
-        )
-    return node
+        rc.on_conflict(self.on_conflict)
+        rc.returning(self.returning)
 
 
 @attrs.define(slots=True)
@@ -260,7 +167,7 @@ class UpdateRequest(BaseRequest):
     def __attrs_post_init__(self) -> None:
         check.identifier(self.table, "table")
         check.row(self.data)
-        self.where_node = _where_node(self.where, self.all_rows, self.method)
+        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
 
 
 @attrs.define(slots=True)
@@ -274,26 +181,7 @@ class DeleteRequest(BaseRequest):
 
     def __attrs_post_init__(self) -> None:
         check.identifier(self.table, "table")
-        self.where_node = _where_node(self.where, self.all_rows, self.method)
-
-
-def _order_by(value: Any) -> list[tuple[str, bool]]:
-    if value is None:
-        return []
-    order = []
-    for item in check.array(value, "order_by"):
-        if isinstance(item, dict):
-            if not set(item) <= {"column", "desc"}:
-                raise InvalidParams('order_by entries are "col" or {"column", "desc"}')
-            order.append(
-                (
-                    check.identifier(item.get("column"), "order_by column"),
-                    check.boolean(item.get("desc", False), "order_by desc"),
-                )
-            )
-        else:
-            order.append((check.identifier(item, "order_by column"), False))
-    return order
+        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
 
 
 @attrs.define(slots=True)
@@ -313,7 +201,7 @@ class SelectRequest(BaseRequest):
         self.where_node = parse_where(self.where)
         if self.columns is not None:
             check.identifiers(self.columns, "columns")
-        self.order = _order_by(self.order_by)
+        self.order = rc.order_by(self.order_by)
         if self.limit is not None:
             check.count(self.limit, "limit")
         if self.offset is not None:
@@ -332,21 +220,6 @@ class CountRequest(BaseRequest):
         self.where_node = parse_where(self.where)
 
 
-_COMMENTS = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*", re.S)
-_TRANSACTION_CONTROL = frozenset(
-    {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START"}
-)
-
-
-def leading_keyword(sql: str) -> str:
-    """
-    The first keyword of a statement, after whitespace and comments.
-    """
-    rest = sql[_COMMENTS.match(sql).end() :]  # type: ignore[union-attr]
-    match = re.match(r"[A-Za-z]+", rest)
-    return match.group(0).upper() if match else ""
-
-
 @attrs.define(slots=True)
 class ExecuteRequest(BaseRequest):
     method = "execute"
@@ -356,7 +229,7 @@ class ExecuteRequest(BaseRequest):
 
     def __attrs_post_init__(self) -> None:
         check.text(self.sql, "sql")
-        if leading_keyword(self.sql) in _TRANSACTION_CONTROL:
+        if rc.leading_keyword(self.sql) in rc.TRANSACTION_CONTROL:
             raise InvalidParams(
                 "transaction control statements are not allowed in execute: "
                 "use begin_transaction/commit_transaction/rollback_transaction"

@@ -71,5 +71,7 @@ def result_from_wire(message: Any) -> BaseResult:
         raise BadRequest(f"response without result or error: {message!r}")
     return ErrorResult(
         request_id,
-        error_for_code(error["code"], str(error.get("message", "")), error.get("details")),
+        error_for_code(
+            error["code"], str(error.get("message", "")), error.get("details")
+        ),
     )

@@ -38,7 +38,9 @@ __all__ = [
 ]
 
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
-_TOP_LEVEL = frozenset({"id", "method", "params", "priority", "timeout", "transaction_id"})
+_TOP_LEVEL = frozenset(
+    {"id", "method", "params", "priority", "timeout", "transaction_id"}
+)
 DEFAULT_PRIORITY = 5
 
 
@@ -121,7 +123,9 @@ def decode_envelope(payload: bytes) -> Envelope:
             raise BadRequest("priority must be an integer 0..9")
         timeout = message.get("timeout")
         if timeout is not None and (
-            type(timeout) not in (int, float) or not math.isfinite(timeout) or timeout <= 0
+            type(timeout) not in (int, float)
+            or not math.isfinite(timeout)
+            or timeout <= 0
         ):
             raise BadRequest("timeout must be a number of seconds > 0")
         transaction_id = message.get("transaction_id")
@@ -239,8 +243,11 @@ class DriverServerProtocol(NetstringFraming):
         self.server.submit(self, envelope)
 
     def frameError(self, error: DriverError) -> None:
-        self.log.info("closing connection: {code}: {message}", code=error.code,
-                      message=error.message)
+        self.log.info(
+            "closing connection: {code}: {message}",
+            code=error.code,
+            message=error.message,
+        )
         self.send_result(ErrorResult(None, error))
         self.transport.loseConnection()
 

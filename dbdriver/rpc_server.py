@@ -68,7 +68,9 @@ class DriverServer:
 
     log = Logger()
 
-    def __init__(self, config: Config, driver: BaseDatabaseDriver, reactor: Any) -> None:
+    def __init__(
+        self, config: Config, driver: BaseDatabaseDriver, reactor: Any
+    ) -> None:
         self.config = config
         self.driver = driver
         self.reactor = reactor
@@ -154,7 +156,9 @@ class DriverServer:
             if transaction_id is not None:
                 raise InvalidParams("begin_transaction cannot run inside a transaction")
             return None
-        if isinstance(request, (rq.CommitTransactionRequest, rq.RollbackTransactionRequest)):
+        if isinstance(
+            request, (rq.CommitTransactionRequest, rq.RollbackTransactionRequest)
+        ):
             if transaction_id is not None and transaction_id != request.transaction_id:
                 raise InvalidParams(
                     "top-level transaction_id differs from params.transaction_id"
@@ -230,8 +234,10 @@ class DriverServer:
         work: Work = entry.item
         ok = not isinstance(result, Failure)
         if ok:
-            payload = result if isinstance(result, bytes) else encode(
-                SuccessResult(work.envelope.request_id, result).to_wire()
+            payload = (
+                result
+                if isinstance(result, bytes)
+                else encode(SuccessResult(work.envelope.request_id, result).to_wire())
             )
             work.protocol.send_payload(payload)
         else:
@@ -255,7 +261,9 @@ class DriverServer:
 
     # -- transactions -----------------------------------------------------------
 
-    def transaction_begun(self, transaction_id: str, owner: DriverServerProtocol) -> None:
+    def transaction_begun(
+        self, transaction_id: str, owner: DriverServerProtocol
+    ) -> None:
         self.transactions[transaction_id] = _Transaction(owner)
         self.queue.open_lane(transaction_id)
         self.dispatcher.serve_lane(transaction_id)
@@ -294,7 +302,9 @@ class DriverServer:
             )
         if reason is None:
             return succeed(None)
-        self.log.info("transaction {id} rolled back: {reason}", id=transaction_id, reason=reason)
+        self.log.info(
+            "transaction {id} rolled back: {reason}", id=transaction_id, reason=reason
+        )
         self._ended[transaction_id] = reason
         while len(self._ended) > 10000:
             self._ended.popitem(last=False)
@@ -316,8 +326,16 @@ class DriverServer:
     def _stopped(self, _: Any) -> Deferred[None]:
         for entry in self.queue.drain():
             self.answer(entry, Failure(ShuttingDown("the server stopped first")))
+        if self.driver.abort_running():
+            self.log.warn("interrupting requests still running at shutdown")
+        return self.dispatcher.drain(self.config.shutdown_timeout + 5.0).addCallback(
+            self._end_all
+        )
+
+    def _end_all(self, _: Any) -> Deferred[None]:
         ends = [
-            self.end_transaction(t, "the server shut down") for t in list(self.transactions)
+            self.end_transaction(t, "the server shut down")
+            for t in list(self.transactions)
         ]
         return gatherResults(ends).addCallback(lambda _: None)
 

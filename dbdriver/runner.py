@@ -37,7 +37,9 @@ def claim_socket(path: str) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(mode):
-        raise SystemExit(f"dbdriver: {path} exists and is not a socket; not touching it")
+        raise SystemExit(
+            f"dbdriver: {path} exists and is not a socket; not touching it"
+        )
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     probe.settimeout(2.0)
     try:
@@ -93,7 +95,9 @@ class DriverService(Service):
         try:
             self.driver.check()  # type: ignore[attr-defined]
         except Exception as e:
-            raise SystemExit(f"dbdriver: cannot open {self.config.database}: {e}") from e
+            raise SystemExit(
+                f"dbdriver: cannot open {self.config.database}: {e}"
+            ) from e
         self.reactor.callWhenRunning(self._start)
 
     def _endpoints(self) -> list[Any]:
@@ -174,5 +178,11 @@ def run_database_driver(argv: list[str] | None = None) -> None:
 
     from twisted.scripts.twistd import run
 
-    sys.argv = ["twistd", "--nodaemon", "--pidfile=", "dbdriver", *(argv or sys.argv[1:])]
+    sys.argv = [
+        "twistd",
+        "--nodaemon",
+        "--pidfile=",
+        "dbdriver",
+        *(argv or sys.argv[1:]),
+    ]
     run()

@@ -151,7 +151,11 @@ def _column(table: str, value: Any) -> Column:
     if value.get("references") is not None:
         reference = _reference(name, value["references"])
     return Column(
-        name, kind, has_default=has_default, default=default, references=reference,
+        name,
+        kind,
+        has_default=has_default,
+        default=default,
+        references=reference,
         **flags,
     )
 

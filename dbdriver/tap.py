@@ -41,32 +41,85 @@ class Options(usage.Options):
         "(netstring frames of CBOR maps). See PROTOCOL.md."
     )
     optFlags = [
-        ["read-only", None, "Refuse every write (enforced by the database connection)."],
+        [
+            "read-only",
+            None,
+            "Refuse every write (enforced by the database connection).",
+        ],
         ["no-raw-sql", None, "Refuse execute and SQL cursors (forbidden)."],
     ]
     optParameters = [
-        ["socket", None, None, "Unix socket to listen on [default: dbdriver.sock, "
-         "unless --listen is given]."],
+        [
+            "socket",
+            None,
+            None,
+            "Unix socket to listen on [default: dbdriver.sock, "
+            "unless --listen is given].",
+        ],
         ["mode", None, "0600", "Permissions of the socket file (octal)."],
-        ["database", None, "dbdriver.sqlite3", "A SQLite file, :memory:, sqlite:PATH, "
-         "postgresql://... or mysql://..."],
-        ["pool-size", None, None, "Database connections (threads) in the pool.",
-         _positive(int)],
-        ["queue-size", None, 10000, "Requests that may wait in the queue.", _positive(int)],
-        ["request-timeout", None, 30.0, "Default deadline of a request (s).",
-         _positive(float)],
-        ["transaction-idle-timeout", None, 60.0,
-         "Idle open transactions are rolled back after this many seconds.",
-         _positive(float)],
-        ["max-message-size", None, 16 * 1024 * 1024, "Largest frame accepted or sent.",
-         _positive(int)],
+        [
+            "database",
+            None,
+            "dbdriver.sqlite3",
+            "A SQLite file, :memory:, sqlite:PATH, postgresql://... or mysql://...",
+        ],
+        [
+            "pool-size",
+            None,
+            None,
+            "Database connections (threads) in the pool.",
+            _positive(int),
+        ],
+        [
+            "queue-size",
+            None,
+            10000,
+            "Requests that may wait in the queue.",
+            _positive(int),
+        ],
+        [
+            "request-timeout",
+            None,
+            30.0,
+            "Default deadline of a request (s).",
+            _positive(float),
+        ],
+        [
+            "transaction-idle-timeout",
+            None,
+            60.0,
+            "Idle open transactions are rolled back after this many seconds.",
+            _positive(float),
+        ],
+        [
+            "max-message-size",
+            None,
+            16 * 1024 * 1024,
+            "Largest frame accepted or sent.",
+            _positive(int),
+        ],
         ["shutdown-timeout", None, 10.0, "Grace period on SIGTERM (s).", float],
-        ["max-rows", None, 1000000, "Most rows one select returns (0 = no cap).",
-         _non_negative_int],
-        ["busy-timeout", None, 5.0, "Seconds to wait for a database lock before busy.",
-         _positive(float)],
-        ["max-transactions", None, 64, "Open transactions allowed at once.",
-         _positive(int)],
+        [
+            "max-rows",
+            None,
+            1000000,
+            "Most rows one select returns (0 = no cap).",
+            _non_negative_int,
+        ],
+        [
+            "busy-timeout",
+            None,
+            5.0,
+            "Seconds to wait for a database lock before busy.",
+            _positive(float),
+        ],
+        [
+            "max-transactions",
+            None,
+            64,
+            "Open transactions allowed at once.",
+            _positive(int),
+        ],
     ]
 
     def __init__(self) -> None:
@@ -84,7 +137,9 @@ class Options(usage.Options):
         try:
             self["mode"] = int(self["mode"], 8)
         except (TypeError, ValueError):
-            raise usage.UsageError(f"--mode must be octal, not {self['mode']!r}") from None
+            raise usage.UsageError(
+                f"--mode must be octal, not {self['mode']!r}"
+            ) from None
         if self["shutdown-timeout"] < 0:
             raise usage.UsageError("--shutdown-timeout must be >= 0")
         try:

@@ -1,7 +1,4 @@
-"""
-Unit tests of L{dbdriver.client} against an in-memory transport: the
-server's side is played by feeding frames into C{dataReceived}.
-"""
+"""Unit tests of L{dbdriver.client}: the server is played by feeding frames."""
 
 from __future__ import annotations
 
@@ -14,6 +11,7 @@ from twisted.python.failure import Failure
 
 from dbdriver import exceptions as exc
 from dbdriver.client import (
+    DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     DriverClient,
     DriverClientFactory,
     DriverClientProtocol,
@@ -22,11 +20,19 @@ from dbdriver.client import (
 from dbdriver.requests import InsertRequest
 from dbdriver.rpc_protocol import NetstringFraming, decode_payload, encode
 
+_T = {"table": "t"}
+_W = {"id": 1}
+_ROW = {"table": "t", "data": {"a": 1}}
+_SCHEMA = {"name": "t", "columns": [{"name": "id", "type": "integer"}]}
+_TX = {"transaction_id": "x"}
+_TX1 = {"transaction_id": "tx1"}
+_SEL = {"columns": ["a"], "order_by": ["a"], "offset": 0}
+_RET = {"returning": ("id",)}
+_ALL = {"all_rows": True}
+
 
 class _Reader(NetstringFraming):
-    """
-    Reads the frames the client wrote.
-    """
+    """Reads the frames the client wrote."""
 
     def __init__(self) -> None:
         self.messages: list[Any] = []
@@ -41,14 +47,10 @@ def _frame(message: Any) -> bytes:
 
 
 class _Server:
-    """
-    The far end of one client connection.
-    """
+    """The far end of one client connection."""
 
-    def __init__(self, max_message_size: int | None = None) -> None:
-        factory = DriverClientFactory(
-            *(() if max_message_size is None else (max_message_size,))
-        )
+    def __init__(self, max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE) -> None:
+        factory = DriverClientFactory(max_message_size)
         self.protocol: DriverClientProtocol = factory.buildProtocol(None)
         self.transport = StringTransport()
         self.protocol.makeConnection(self.transport)
@@ -57,9 +59,7 @@ class _Server:
         self._reader.makeConnection(StringTransport())
 
     def sent(self) -> list[Any]:
-        """
-        The requests written since the last call.
-        """
+        """The requests written since the last call."""
         data = self.transport.value()
         self.transport.clear()
         self._reader.messages.clear()
@@ -67,11 +67,8 @@ class _Server:
         return list(self._reader.messages)
 
     def answer(self, request_id: int | None, result: Any = None, **error: Any) -> None:
-        if error:
-            message = {"id": request_id, "error": error}
-        else:
-            message = {"id": request_id, "result": result}
-        self.protocol.dataReceived(_frame(message))
+        body = {"error": error} if error else {"result": result}
+        self.protocol.dataReceived(_frame({"id": request_id, **body}))
 
     def lose(self) -> None:
         self.protocol.connectionLost(Failure(Exception("gone")))
@@ -99,48 +96,31 @@ def server() -> _Server:
 
 def test_request_framing_and_ids(server: _Server) -> None:
     server.client.ping()
-    server.client.select("files", {"size": {">": 1}}, limit=5, priority=7, timeout=1.5)
+    server.client.count("t", priority=7, timeout=1.5)
     server.protocol.call("count", {"table": "t"}, transaction_id="tx1")
     assert server.sent() == [
         {"id": 1, "method": "ping"},
-        {
-            "id": 2,
-            "method": "select",
-            "params": {"table": "files", "where": {"size": {">": 1}}, "limit": 5},
-            "priority": 7,
-            "timeout": 1.5,
-        },
-        {"id": 3, "method": "count", "params": {"table": "t"}, "transaction_id": "tx1"},
+        {"id": 2, "method": "count", "params": _T, "priority": 7, "timeout": 1.5},
+        {"id": 3, "method": "count", "params": _T, "transaction_id": "tx1"},
     ]
     assert server.protocol.pending == 3
 
 
-def test_one_write_per_frame() -> None:
-    server = _Server()
-    writes: list[tuple[bytes, ...]] = []
-    server.transport.writeSequence = lambda seq: writes.append(tuple(seq))  # type: ignore[method-assign]
+def test_frame_bytes(server: _Server) -> None:
     server.client.list_tables()
-    (payload,) = [w[1] for w in writes]
-    assert writes == [(b"%d:" % len(payload), payload, b",")]
+    assert server.transport.value() == _frame({"id": 1, "method": "list_tables"})
 
 
 def test_pipelined_responses_out_of_order(server: _Server) -> None:
     ds = [server.client.count("t", {"n": i}) for i in range(3)]
-    server.answer(3, 30)
-    server.answer(1, 10)
+    server.protocol.dataReceived(
+        _frame({"id": 3, "result": 30}) + _frame({"id": 1, "result": 10})
+    )
     assert _result(ds[0]) == 10 and _result(ds[2]) == 30
     assert not ds[1].called
     server.answer(2, 20)
     assert _result(ds[1]) == 20
     assert server.protocol.pending == 0
-
-
-def test_two_responses_in_one_read(server: _Server) -> None:
-    a, b = server.client.ping(), server.client.list_tables()
-    server.protocol.dataReceived(
-        _frame({"id": 2, "result": ["t"]}) + _frame({"id": 1, "result": "pong"})
-    )
-    assert (_result(a), _result(b)) == ("pong", ["t"])
 
 
 def test_error_mapping(server: _Server) -> None:
@@ -246,34 +226,45 @@ def test_unknown_method_is_sent(server: _Server) -> None:
     _failure(d, exc.UnknownMethod)
 
 
-def test_minimal_params(server: _Server) -> None:
-    c = server.client
-    c.update("t", None, {"a": 1}, all_rows=True)
-    c.update("t", {"id": 1}, {"a": 1})
-    c.delete("t", {"id": 1})
-    c.create_table({"name": "t", "columns": [{"name": "id", "type": "integer"}]})
-    c.insert("t", {"a": 1}, returning=("id",))
-    c.batch(
-        [InsertRequest("t", {"a": 1}), {"method": "count", "params": {"table": "t"}}]
-    )
-    params = [m.get("params") for m in server.sent()]
-    assert params == [
-        {"table": "t", "data": {"a": 1}, "all_rows": True},
-        {"table": "t", "where": {"id": 1}, "data": {"a": 1}},
-        {"table": "t", "where": {"id": 1}},
-        {"schema": {"name": "t", "columns": [{"name": "id", "type": "integer"}]}},
-        {"table": "t", "data": {"a": 1}, "returning": ["id"]},
-        {
-            "operations": [
-                {"method": "insert", "params": {"table": "t", "data": {"a": 1}}},
-                {"method": "count", "params": {"table": "t"}},
-            ]
-        },
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs", "params"),
+    [
+        ("server_info", (), {}, None),
+        ("stats", (), {}, None),
+        ("create_table", (_SCHEMA,), {}, {"schema": _SCHEMA}),
+        ("drop_table", ("t", True), {}, {**_T, "if_exists": True}),
+        ("get_table_info", ("t",), {}, _T),
+        ("insert", ("t", {"a": 1}), _RET, {**_ROW, "returning": ["id"]}),
+        ("insert_many", ("t", [{"a": 1}]), {}, {**_T, "rows": [{"a": 1}]}),
+        ("update", ("t", None, {"a": 1}), _ALL, {**_ROW, **_ALL}),
+        ("update", ("t", _W, {"a": 1}), {}, {**_T, "where": _W, "data": {"a": 1}}),
+        ("delete", ("t", _W), {}, {**_T, "where": _W}),
+        ("select", ("t",), _SEL, {**_T, **_SEL}),
+        ("execute", ("SELECT ?", (1,)), {}, {"sql": "SELECT ?", "params": [1]}),
+        ("commit_transaction", ("x",), {}, _TX),
+        ("rollback_transaction", ("x",), {}, _TX),
+        ("sync_schema", ({"tables": []},), {}, {"schema_definition": {"tables": []}}),
+        ("open_cursor", ("t", _W), {}, {**_T, "where": _W}),
+        ("fetch", ("c1", 10), {}, {"cursor_id": "c1", "size": 10}),
+        ("close_cursor", ("c1",), {}, {"cursor_id": "c1"}),
+    ],
+)
+def test_method_params(
+    server: _Server, name: str, args: Any, kwargs: Any, params: Any
+) -> None:
+    """Each method sends its protocol name and only the params that are set."""
+    getattr(server.client, name)(*args, **kwargs)
+    (message,) = server.sent()
+    assert (message["method"], message.get("params")) == (name, params)
+
+
+def test_batch_params(server: _Server) -> None:
+    count = {"method": "count", "params": _T}
+    server.client.batch([InsertRequest("t", {"a": 1}), count])
+    ops = [{"method": "insert", "params": _ROW}, count]
+    assert server.sent() == [
+        {"id": 1, "method": "transaction", "params": {"operations": ops}}
     ]
-
-
-def _run(coro: Any) -> Deferred[Any]:
-    return Deferred.fromCoroutine(coro)
 
 
 def test_transaction_commits_on_success(server: _Server) -> None:
@@ -282,28 +273,25 @@ def test_transaction_commits_on_success(server: _Server) -> None:
             assert tx.transaction_id == "tx1"
             return await tx.insert("t", {"a": 1})
 
-    d = _run(work())
+    d = Deferred.fromCoroutine(work())
     assert server.sent() == [{"id": 1, "method": "begin_transaction", "priority": 8}]
     server.answer(1, "tx1")
-    assert server.sent() == [
-        {
-            "id": 2,
-            "method": "insert",
-            "params": {"table": "t", "data": {"a": 1}},
-            "priority": 8,
-            "transaction_id": "tx1",
-        }
-    ]
+    (insert,) = server.sent()
+    assert insert == {
+        "id": 2,
+        "method": "insert",
+        "params": _ROW,
+        "priority": 8,
+        **_TX1,
+    }
     server.answer(2, 7)
-    assert server.sent() == [
-        {
-            "id": 3,
-            "method": "commit_transaction",
-            "params": {"transaction_id": "tx1"},
-            "priority": 8,
-            "transaction_id": "tx1",
-        }
-    ]
+    (commit,) = server.sent()
+    assert commit == {
+        **insert,
+        "id": 3,
+        "method": "commit_transaction",
+        "params": _TX1,
+    }
     assert not d.called
     server.answer(3, True)
     assert _result(d) == 7
@@ -314,12 +302,11 @@ def test_transaction_rolls_back_on_exception(server: _Server) -> None:
         async with server.client.transaction() as tx:
             await tx.insert("t", {"a": 1})
 
-    d = _run(work())
+    d = Deferred.fromCoroutine(work())
     server.answer(1, "tx1")
     server.answer(2, code="constraint_violation", message="unique")
-    (rollback,) = server.sent()[2:]
-    assert rollback["method"] == "rollback_transaction"
-    assert rollback["params"] == {"transaction_id": "tx1"}
+    rollback = server.sent()[2]
+    assert rollback["method"] == "rollback_transaction" and rollback["params"] == _TX1
     server.answer(3, True)
     _failure(d, exc.ConstraintViolation)
 
@@ -329,7 +316,7 @@ def test_rollback_of_vanished_transaction_reraises_original(server: _Server) -> 
         async with server.client.transaction() as tx:
             await tx.count("t")
 
-    d = _run(work())
+    d = Deferred.fromCoroutine(work())
     server.answer(1, "tx1")
     server.answer(2, code="timeout", message="deadline passed")
     server.answer(3, code="unknown_transaction", message="gone")
@@ -341,15 +328,42 @@ def test_transaction_rolls_back_on_plain_exception(server: _Server) -> None:
         async with server.client.transaction():
             raise KeyError("boom")
 
-    d = _run(work())
+    d = Deferred.fromCoroutine(work())
     server.answer(1, "tx1")
     assert server.sent()[-1]["method"] == "rollback_transaction"
     server.answer(2, True)
     _failure(d, KeyError)
 
 
+def test_failed_commit_rolls_back_and_reraises(server: _Server) -> None:
+    async def work() -> None:
+        async with server.client.transaction(timeout=2):
+            pass
+
+    d = Deferred.fromCoroutine(work())
+    server.answer(1, "tx1")
+    server.answer(2, code="queue_full", message="full")
+    rollback = server.sent()[-1]
+    assert (rollback["method"], rollback["timeout"]) == ("rollback_transaction", 2)
+    server.answer(3, True)
+    _failure(d, exc.QueueFull)
+
+
+def test_failed_begin(server: _Server) -> None:
+    tx = server.client.transaction()
+    _failure(tx.ping(), exc.UnknownTransaction)
+    assert tx.transaction_id is None and server.sent() == []
+    d = tx.begin()
+    server.answer(1, code="busy", message="locked")
+    _failure(d, exc.Busy)
+    _failure(tx.count("t"), exc.UnknownTransaction)
+    _failure(tx.begin(), RuntimeError)
+
+
 def test_explicit_commit_then_calls_fail_locally(server: _Server) -> None:
-    tx = _result(_begun(server))
+    begin = server.client.transaction().begin()
+    server.answer(1, "tx1")
+    tx = _result(begin)
     d = tx.commit()
     server.answer(2, True)
     assert _result(d) is True
@@ -364,27 +378,12 @@ def test_explicit_rollback_inside_block_is_not_repeated(server: _Server) -> None
         async with server.client.transaction() as tx:
             await tx.rollback()
 
-    d = _run(work())
+    d = Deferred.fromCoroutine(work())
     server.answer(1, "tx1")
     server.answer(2, True)
     assert _result(d) is None
-    assert [m["method"] for m in server.sent()] == [
-        "begin_transaction",
-        "rollback_transaction",
-    ]
-
-
-def test_calls_before_begin_fail_locally(server: _Server) -> None:
-    tx = server.client.transaction()
-    assert tx.transaction_id is None
-    _failure(tx.ping(), exc.UnknownTransaction)
-    assert server.sent() == []
-
-
-def _begun(server: _Server) -> Deferred[Any]:
-    d = server.client.transaction().begin()
-    server.answer(1, "tx1")
-    return d
+    methods = [m["method"] for m in server.sent()]
+    assert methods == ["begin_transaction", "rollback_transaction"]
 
 
 def test_connect_endpoint() -> None:

@@ -14,11 +14,15 @@ from typing import Any
 
 import attrs
 
+from .. import _request_checks as rc
 from .. import requests as rq
 from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
 from ._sql import Dialect
 
 __all__ = ["TableInfo", "TableOperations"]
+
+#: The statements whose C{lastrowid} is their own.
+_INSERTS = frozenset({"INSERT", "REPLACE"})
 
 
 @attrs.frozen
@@ -109,7 +113,9 @@ class TableOperations:
     def forget_tables(self) -> None:
         self._tables.clear()
 
-    def _types_for(self, cursor: Any, table: str, columns: Sequence[str]) -> dict[str, str]:
+    def _types_for(
+        self, cursor: Any, table: str, columns: Sequence[str]
+    ) -> dict[str, str]:
         types = self.table_info(cursor, table).types
         missing = [c for c in columns if c not in types]
         if missing:
@@ -122,7 +128,9 @@ class TableOperations:
                 )
         return types
 
-    def _row_params(self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]) -> list[Any]:
+    def _row_params(
+        self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]
+    ) -> list[Any]:
         adapt = self.dialect.adapt
         return [adapt(row[c], types[c]) for c in columns]
 
@@ -141,12 +149,16 @@ class TableOperations:
         if not self.table_columns(cursor, request.table):
             if request.if_exists:
                 return False
-            raise NoSuchTable(f"no such table: {request.table}", {"table": request.table})
+            raise NoSuchTable(
+                f"no such table: {request.table}", {"table": request.table}
+            )
         self.forget_tables()
         cursor.execute(self.dialect.drop_table(request.table))
         return True
 
-    def _get_table_info(self, cursor: Any, request: rq.GetTableInfoRequest) -> list[dict[str, Any]]:
+    def _get_table_info(
+        self, cursor: Any, request: rq.GetTableInfoRequest
+    ) -> list[dict[str, Any]]:
         return list(self.table_info(cursor, request.table, fresh=True).columns)
 
     def _list_tables(self, cursor: Any, request: rq.ListTablesRequest) -> list[str]:
@@ -212,7 +224,9 @@ class TableOperations:
         info = self.table_info(cursor, request.table)
         if request.returning:
             return [
-                self.insert_row(cursor, info, types, row, request.on_conflict, request.returning)
+                self.insert_row(
+                    cursor, info, types, row, request.on_conflict, request.returning
+                )
                 for row in request.rows
             ]
         columns = list(request.rows[0])
@@ -275,6 +289,7 @@ class TableOperations:
         adapt = self.dialect.adapt
         params = [adapt(v) for v in request.params or ()]
         cursor.execute(self.convert_placeholders(request.sql), params)
+        rowcount = int(cursor.rowcount)
         if cursor.description is None:
             self.forget_tables()
             columns: list[str] = []
@@ -282,12 +297,20 @@ class TableOperations:
         else:
             columns = [d[0] for d in cursor.description]
             rows = [list(r) for r in self._fetch(cursor)]
+            # SQLite reports -1 for a query; the other backends count its
+            # rows, and so does the wire.
+            rowcount = len(rows) if rowcount < 0 else rowcount
+        # The DB-API keeps the connection's last inserted id after any other
+        # statement (even one of another client on a pooled connection).
         lastrowid = getattr(cursor, "lastrowid", None)
+        inserted = rowcount > 0 and rc.leading_keyword(request.sql) in _INSERTS
         return {
             "columns": columns,
             "rows": rows,
-            "rowcount": int(cursor.rowcount),
-            "lastrowid": lastrowid if isinstance(lastrowid, int) and lastrowid else None,
+            "rowcount": rowcount,
+            "lastrowid": lastrowid
+            if inserted and isinstance(lastrowid, int) and lastrowid
+            else None,
         }
 
     def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:

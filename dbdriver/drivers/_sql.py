@@ -157,7 +157,9 @@ class Dialect:
             f"VALUES ({', '.join([self.param] * len(columns))})"
         )
         if isinstance(on_conflict, dict):
-            sql += " " + self.upsert(on_conflict["target"], on_conflict.get("update", []))
+            sql += " " + self.upsert(
+                on_conflict["target"], on_conflict.get("update", [])
+            )
         if returning:
             sql += f" RETURNING {self.names(returning)}"
         return sql

@@ -49,12 +49,13 @@ class _Running:
     deadline can interrupt exactly that statement and nothing after it.
     """
 
-    __slots__ = ("connection", "lock", "timed_out")
+    __slots__ = ("aborted", "connection", "lock", "timed_out")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.connection: Any = None
         self.timed_out = False
+        self.aborted = False
 
     def start(self, connection: Any) -> None:
         with self.lock:
@@ -66,8 +67,15 @@ class _Running:
             self.connection = None
 
     def check(self) -> None:
+        if self.aborted:
+            raise ShuttingDown("the server is shutting down")
         if self.timed_out:
             raise RequestTimeout("the request's deadline passed")
+
+    def interrupt(self, driver: BaseDatabaseDriver) -> None:
+        with self.lock:
+            if self.connection is not None:
+                driver.interrupt(self.connection)
 
 
 class BaseDatabaseDriver(TableOperations):
@@ -89,6 +97,7 @@ class BaseDatabaseDriver(TableOperations):
         self.max_rows = config.max_rows
         self.pool: adbapi.ConnectionPool | None = None
         self._transactions: dict[str, PinnedConnection | None] = {}
+        self._running: set[_Running] = set()
 
     # -- backend hooks --------------------------------------------------------
 
@@ -192,6 +201,7 @@ class BaseDatabaseDriver(TableOperations):
         if self.pool is None:
             return fail(ShuttingDown("the database is closed"))
         running = _Running()
+        self._running.add(running)
         if transaction_id is None:
             d = self.pool.runInteraction(self._interaction, request, running, finish)
         else:
@@ -242,9 +252,17 @@ class BaseDatabaseDriver(TableOperations):
 
     def _deadline(self, running: _Running) -> None:
         running.timed_out = True
-        with running.lock:
-            if running.connection is not None:
-                self.interrupt(running.connection)
+        running.interrupt(self)
+
+    def abort_running(self) -> int:
+        """
+        Interrupt every running request (shutdown); they answer
+        L{ShuttingDown}.  Returns how many were running.
+        """
+        for running in self._running:
+            running.aborted = True
+            running.interrupt(self)
+        return len(self._running)
 
     def _settle(
         self,
@@ -253,12 +271,15 @@ class BaseDatabaseDriver(TableOperations):
         timer: IDelayedCall | None,
         transaction_id: str | None,
     ) -> Any:
+        self._running.discard(running)
         if timer is not None and timer.active():
             timer.cancel()
         if not isinstance(result, Failure):
             return result
         error = self.translate(result.value)
-        if running.timed_out:
+        if running.aborted:
+            error = ShuttingDown("the server shut down while the request ran")
+        elif running.timed_out:
             error = RequestTimeout(
                 "the request's deadline passed; it was interrupted and rolled back"
             )
@@ -266,10 +287,12 @@ class BaseDatabaseDriver(TableOperations):
             self.log.failure("internal error running a request", result)
         if transaction_id is not None:
             pinned = self._transactions.get(transaction_id)
-            lost = pinned is not None and pinned.connection is not None and not (
-                self.transaction_alive(pinned.connection)
+            lost = (
+                pinned is not None
+                and pinned.connection is not None
+                and not (self.transaction_alive(pinned.connection))
             )
-            if running.timed_out or lost:
+            if running.timed_out or running.aborted or lost:
                 error.details = {**(error.details or {}), "transaction_ended": True}
                 return self.rollback_transaction(transaction_id).addBoth(
                     lambda _: Failure(error)

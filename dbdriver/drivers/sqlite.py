@@ -120,7 +120,9 @@ class SQLiteDriver(BaseDatabaseDriver):
         )
 
     def _open_connection(self, connection: sqlite3.Connection) -> None:
-        connection.execute(f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}")
+        connection.execute(
+            f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}"
+        )
         connection.execute("PRAGMA foreign_keys = ON")
         connection.execute("PRAGMA synchronous = NORMAL")
         if self.config.read_only:
