@@ -71,7 +71,7 @@ def order_by(value: Any) -> list[tuple[str, bool]]:
     return order
 
 
-_COMMENTS = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*", re.S)
+_COMMENTS = re.compile(r"[\s;]*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)[\s;]*)*", re.S)
 TRANSACTION_CONTROL = frozenset(
     {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START"}
 )

@@ -124,6 +124,20 @@ def _parse_op(column: str, op: Any, arg: Any) -> Node:
     raise InvalidParams(f"unknown operator {op!r} for column {column!r}")
 
 
+def where_columns(node: Node) -> list[str]:
+    """
+    The columns a tree names, in order (a backend checks that they exist).
+    """
+    kind = node[0]
+    if kind in ("cmp", "null", "in", "between"):
+        return [node[1]]
+    if kind == "and" or kind == "or":
+        return [column for part in node[1] for column in where_columns(part)]
+    if kind == "not":
+        return where_columns(node[1])
+    return []
+
+
 def render_where(
     node: Node, quote: Callable[[str], str], param: str, adapt: Callable[[Any], Any]
 ) -> tuple[str, list[Any]]:

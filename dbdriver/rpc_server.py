@@ -36,7 +36,7 @@ from .exceptions import (
     ShuttingDown,
     UnknownTransaction,
 )
-from .request_queue import QueueEntry, RequestQueue
+from .request_queue import TAKEN, QueueEntry, RequestQueue
 from .results import ErrorResult, SuccessResult
 from .rpc_protocol import DriverServerProtocol, Envelope, encode
 
@@ -247,6 +247,8 @@ class DriverServer:
                 error = InternalError(f"{type(error).__name__}: {error}")
             work.protocol.send_result(ErrorResult(work.envelope.request_id, error))
         self.queue.record(entry, ok)
+        if not ok and entry.state == TAKEN and result.check(RequestTimeout):
+            self.queue.stats.timed_out += 1  # timed out while running
         if work.transaction_id is not None:
             self.transaction_idle(work.transaction_id)
             details = getattr(result.value, "details", None) if not ok else None

@@ -10,6 +10,7 @@ import errno
 import os
 import socket
 import stat
+import sys
 from typing import Any
 
 from twisted.application.service import Service
@@ -172,17 +173,11 @@ def _disconnect_all(server: DriverServer) -> None:
 
 def run_database_driver(argv: list[str] | None = None) -> None:
     """
-    Process entry point: C{twistd -n dbdriver} with C{argv} as its options.
+    The C{dbdriver} command: C{twistd --nodaemon --pidfile= dbdriver} with
+    C{argv} (default: the command line) as the plugin's options.
     """
-    import sys
-
     from twisted.scripts.twistd import run
 
-    sys.argv = [
-        "twistd",
-        "--nodaemon",
-        "--pidfile=",
-        "dbdriver",
-        *(argv or sys.argv[1:]),
-    ]
+    args = sys.argv[1:] if argv is None else argv
+    sys.argv = ["twistd", "--nodaemon", "--pidfile=", "dbdriver", *args]
     run()

@@ -6,6 +6,7 @@ otherwise reject with a less helpful message.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -147,6 +148,10 @@ def _column(table: str, value: Any) -> Column:
         raise InvalidParams(f"column {name}: default must be a scalar")
     if type(default) is bool and kind != "boolean":
         raise InvalidParams(f"column {name}: a boolean default needs a boolean column")
+    if type(default) is float and not math.isfinite(default):
+        raise InvalidParams(f"column {name}: a default must be a finite number")
+    if type(default) is int and not -(2**63) <= default < 2**63:
+        raise InvalidParams(f"column {name}: a default must fit in 64 bits")
     reference = None
     if value.get("references") is not None:
         reference = _reference(name, value["references"])

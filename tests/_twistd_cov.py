@@ -36,5 +36,10 @@ if __name__ == "__main__":
     from twisted.scripts.twistd import run
 
     reactor.addSystemEventTrigger("after", "shutdown", _save)  # type: ignore[attr-defined]
-    sys.argv = ["twistd", *sys.argv[1:]]
-    run()
+    if os.environ.get("DBDRIVER_ENTRY") == "runner":
+        from dbdriver.runner import run_database_driver
+
+        run_database_driver(sys.argv[1:])
+    else:
+        sys.argv = ["twistd", *sys.argv[1:]]
+        run()

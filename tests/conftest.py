@@ -21,6 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = Path(__file__).resolve().parent / "_twistd_cov.py"
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """
+    The environment of a driver subprocess: this checkout first on the path,
+    and coverage measurement when the tests run under coverage.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT), env.get("PYTHONPATH")) if p
+    )
+    if "coverage" in sys.modules:
+        env["DBDRIVER_COVERAGE_RC"] = str(ROOT / "pyproject.toml")
+        env["DBDRIVER_COVERAGE_DATA"] = str(ROOT / ".coverage")
+    env.update(extra)
+    return env
+
+
 class DriverProcess:
     """
     One C{twistd -n dbdriver} subprocess.
@@ -45,14 +61,8 @@ class DriverProcess:
         return [*argv, f"--database={self.database}", *self.options]
 
     def start(self, wait: bool = True, timeout: float = 20.0) -> DriverProcess:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(ROOT), env.get("PYTHONPATH")) if p
-        )
-        if os.environ.get("COVERAGE_RUN") or "coverage" in sys.modules:
-            env["DBDRIVER_COVERAGE_RC"] = str(ROOT / "pyproject.toml")
-            env["DBDRIVER_COVERAGE_DATA"] = str(ROOT / ".coverage")
-        self._log = open(self.log_path, "wb")
+        env = child_env()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.proc = subprocess.Popen(
             self.argv(),
             cwd=self.directory,

@@ -11,6 +11,7 @@ import socket
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import pytest_twisted
@@ -20,7 +21,7 @@ from twisted.internet.endpoints import clientFromString
 
 from dbdriver import Forbidden, ReadOnly, connect, connect_endpoint
 
-from .conftest import ROOT, WRAPPER, DriverProcess
+from .conftest import ROOT, WRAPPER, DriverProcess, child_env
 
 FILES = {
     "name": "files",
@@ -34,11 +35,13 @@ FILES = {
 }
 
 
-def run_twistd(*args: str, cwd: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run_twistd(
+    *args: str, cwd: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(WRAPPER), *args],
         cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env=child_env(**(env or {})),
         capture_output=True,
         text=True,
         timeout=60,
@@ -51,7 +54,11 @@ async def test_serves_and_writes_what_sqlite_reads(driver):
     assert mode == 0o600
     client = await connect(reactor, driver.socket)
     info = await client.server_info()
-    assert (info["backend"], info["protocol"], info["read_only"]) == ("sqlite", 1, False)
+    assert (info["backend"], info["protocol"], info["read_only"]) == (
+        "sqlite",
+        1,
+        False,
+    )
     assert await client.create_table(FILES) is True
     row_id = await client.insert("files", {"client": 0, "seq": 0, "path": "a.py"})
     assert await client.select("files") == [
@@ -76,8 +83,9 @@ async def test_concurrent_clients_pipelined(driver):
     ]
     ids = await gatherResults(writes)
     assert len(set(ids)) == 800
-    counts = await gatherResults([c.count("files", {"client": n}) for n, c in
-                                  enumerate(clients)])
+    counts = await gatherResults(
+        [c.count("files", {"client": n}) for n, c in enumerate(clients)]
+    )
     assert counts == [100] * 8
     stats = await clients[0].stats()
     assert stats["connections"] == 8
@@ -133,8 +141,12 @@ async def test_kill_9_loses_no_acknowledged_write(start_driver, tmp_path):
 def test_second_instance_refuses_without_touching_anything(driver, tmp_path):
     other_db = tmp_path / "other.sqlite3"
     result = run_twistd(
-        "-n", "--pidfile=", "dbdriver", f"--socket={driver.socket}",
-        f"--database={other_db}", cwd=str(tmp_path),
+        "-n",
+        "--pidfile=",
+        "dbdriver",
+        f"--socket={driver.socket}",
+        f"--database={other_db}",
+        cwd=str(tmp_path),
     )
     assert result.returncode != 0
     assert "another server is listening" in result.stderr + result.stdout
@@ -158,8 +170,12 @@ def test_stale_socket_is_replaced(start_driver, tmp_path):
 def test_refuses_a_path_that_is_not_a_socket(tmp_path):
     (tmp_path / "driver.sock").write_text("precious")
     result = run_twistd(
-        "-n", "--pidfile=", "dbdriver", "--socket=driver.sock",
-        "--database=db.sqlite3", cwd=str(tmp_path),
+        "-n",
+        "--pidfile=",
+        "dbdriver",
+        "--socket=driver.sock",
+        "--database=db.sqlite3",
+        cwd=str(tmp_path),
     )
     assert result.returncode != 0
     assert (tmp_path / "driver.sock").read_text() == "precious"
@@ -168,8 +184,12 @@ def test_refuses_a_path_that_is_not_a_socket(tmp_path):
 def test_a_file_that_is_not_a_database_fails_before_listening(tmp_path):
     (tmp_path / "db.sqlite3").write_bytes(b"not a database" * 100)
     result = run_twistd(
-        "-n", "--pidfile=", "dbdriver", "--socket=driver.sock",
-        "--database=db.sqlite3", cwd=str(tmp_path),
+        "-n",
+        "--pidfile=",
+        "dbdriver",
+        "--socket=driver.sock",
+        "--database=db.sqlite3",
+        cwd=str(tmp_path),
     )
     assert result.returncode != 0
     assert "cannot open" in result.stderr + result.stdout
@@ -178,8 +198,15 @@ def test_a_file_that_is_not_a_database_fails_before_listening(tmp_path):
 
 @pytest.mark.parametrize(
     "option",
-    ["--database=oracle://x", "--mode=9z", "--queue-size=0", "--max-rows=-1",
-     "--request-timeout=0", "--shutdown-timeout=-1", "--pool-size=x"],
+    [
+        "--database=oracle://x",
+        "--mode=9z",
+        "--queue-size=0",
+        "--max-rows=-1",
+        "--request-timeout=0",
+        "--shutdown-timeout=-1",
+        "--pool-size=x",
+    ],
 )
 def test_bad_options_are_usage_errors(option, tmp_path):
     result = run_twistd("-n", "--pidfile=", "dbdriver", option, cwd=str(tmp_path))
@@ -192,10 +219,21 @@ def test_twistd_lists_the_plugin(tmp_path):
     assert result.returncode == 0
     assert any(line.split()[:1] == ["dbdriver"] for line in result.stdout.splitlines())
     help_text = run_twistd("dbdriver", "--help", cwd=str(tmp_path)).stdout
-    for option in ("--socket", "--listen", "--mode", "--database", "--pool-size",
-                   "--queue-size", "--request-timeout", "--transaction-idle-timeout",
-                   "--max-message-size", "--read-only", "--no-raw-sql",
-                   "--shutdown-timeout", "--max-rows"):
+    for option in (
+        "--socket",
+        "--listen",
+        "--mode",
+        "--database",
+        "--pool-size",
+        "--queue-size",
+        "--request-timeout",
+        "--transaction-idle-timeout",
+        "--max-message-size",
+        "--read-only",
+        "--no-raw-sql",
+        "--shutdown-timeout",
+        "--max-rows",
+    ):
         assert option in help_text
 
 
@@ -235,7 +273,7 @@ async def test_read_only_and_no_raw_sql(start_driver, tmp_path):
     await client.insert("files", {"client": 1, "seq": 1, "path": "kept"})
     await client.close()
     writer.stop()
-    before = open(writer.database, "rb").read()
+    before = Path(writer.database).read_bytes()
     reader = start_driver("--read-only", "--no-raw-sql", database=writer.database)
     client = await connect(reactor, reader.socket)
     assert (await client.server_info())["read_only"] is True
@@ -246,7 +284,7 @@ async def test_read_only_and_no_raw_sql(start_driver, tmp_path):
         await client.execute("SELECT 1")
     await client.close()
     reader.stop()
-    assert open(writer.database, "rb").read() == before
+    assert Path(writer.database).read_bytes() == before
 
 
 @pytest_twisted.ensureDeferred
@@ -268,12 +306,20 @@ async def test_read_only_is_enforced_by_the_connection(start_driver, tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_example_tac_runs(tmp_path):
-    env = {"DBDRIVER_SOCKET": str(tmp_path / "tac.sock"),
-           "DBDRIVER_DATABASE": str(tmp_path / "tac.sqlite3")}
+    env = {
+        "DBDRIVER_SOCKET": str(tmp_path / "tac.sock"),
+        "DBDRIVER_DATABASE": str(tmp_path / "tac.sqlite3"),
+    }
     process = DriverProcess(tmp_path, (), None)
     process.socket = env["DBDRIVER_SOCKET"]
-    process.argv = lambda: [sys.executable, str(WRAPPER), "-n", "--pidfile=", "-y",
-                            str(ROOT / "tap" / "dbdriver.tac")]
+    process.argv = lambda: [
+        sys.executable,
+        str(WRAPPER),
+        "-n",
+        "--pidfile=",
+        "-y",
+        str(ROOT / "tap" / "dbdriver.tac"),
+    ]
     os.environ.update(env)
     try:
         process.start()
@@ -285,3 +331,24 @@ async def test_example_tac_runs(tmp_path):
     await client.close()
     assert process.stop() == -signal.SIGTERM
     assert (tmp_path / "tac.sqlite3").exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_dbdriver_command_runs_twistd_in_the_foreground(tmp_path):
+    process = DriverProcess(tmp_path, (), None)
+    process.argv = lambda: [
+        sys.executable,
+        str(WRAPPER),
+        f"--socket={process.socket}",
+        f"--database={process.database}",
+    ]
+    os.environ["DBDRIVER_ENTRY"] = "runner"
+    try:
+        process.start()
+    finally:
+        del os.environ["DBDRIVER_ENTRY"]
+    client = await connect(reactor, process.socket)
+    assert await client.ping() == "pong"
+    await client.close()
+    assert process.stop() == -signal.SIGTERM
+    assert not (tmp_path / "twistd.pid").exists()

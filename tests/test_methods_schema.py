@@ -5,6 +5,7 @@ drop_table, get_table_info, list_tables, execute, against the real server.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,10 @@ ALL_TYPES = {
         {"name": "doc", "type": "json"},
     ],
 }
+
+
+PAIR = (("a", "text"), ("b", "integer"))
+_V = {"name": "v", "type": "text"}
 
 
 def _info(name: str, kind: str, **fields: Any) -> dict[str, Any]:
@@ -173,7 +178,7 @@ async def test_drop_table(client: DriverClient, tmp_path: Path) -> None:
 async def test_get_table_info_every_type(client: DriverClient) -> None:
     await client.create_table(ALL_TYPES)
     assert await client.get_table_info("every_type") == [
-        _info("k", "text", primary_key=True),
+        _info("k", "text", not_null=True, primary_key=True),
         _info("i", "integer", not_null=True, default="7"),
         _info("b", "bigint"),
         _info("r", "real", default="1.5"),
@@ -217,6 +222,14 @@ async def test_execute(client: DriverClient, tmp_path: Path) -> None:
     assert selected["columns"] == ["id", "value"]
     assert selected["rows"] == [[1, "a"], [3, "c"]]
     assert selected["rowcount"] == 2
+    returned = await client.execute("INSERT INTO n (v) VALUES ('d') RETURNING id, v")
+    assert returned == {
+        "columns": ["id", "v"],
+        "rows": [[4, "d"]],
+        "rowcount": 1,
+        "lastrowid": 4,
+    }
+    await client.execute("DELETE FROM n WHERE id = 4")
     updated = await client.execute("UPDATE n SET v = upper(v) WHERE id > ?", [1])
     assert updated["rowcount"] == 2
     assert query(tmp_path, "SELECT v FROM n ORDER BY id") == [("a",), ("B",), ("C",)]
@@ -228,6 +241,13 @@ async def test_execute_ddl_is_seen_by_table_methods(client: DriverClient) -> Non
     assert await client.insert("d", {"a": "x"}) == 1
     await client.execute("ALTER TABLE d ADD COLUMN b INTEGER")
     assert await client.insert("d", {"a": "y", "b": 2}) == 2
+    # BEGIN ... END of a trigger body is not transaction control
+    await client.execute(
+        "CREATE TRIGGER d_upper AFTER INSERT ON d BEGIN "
+        "UPDATE d SET a = upper(a) WHERE id = new.id; END"
+    )
+    assert await client.insert("d", {"a": "t"}) == 3
+    assert await client.select("d", {"id": 3}, columns=["a"]) == [{"a": "T"}]
     await client.execute("DROP TABLE d")
     error = await error_of(client.insert("d", {"a": "z"}))
     assert error.code == "no_such_table"
@@ -276,3 +296,60 @@ async def test_execute_lastrowid_only_for_an_insert(tmp_path: Path) -> None:
             assert (await client.execute(sql))["lastrowid"] is None, sql
         replaced = await client.execute("REPLACE INTO l (id, v) VALUES (7, 'c')")
         assert replaced["lastrowid"] == 7
+
+
+@pytest_twisted.ensureDeferred
+async def test_defaults_must_be_storable(
+    client: DriverClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def schema(kind: str, default: Any) -> dict[str, Any]:
+        column = {"name": "c", "type": kind, "default": default}
+        return {"name": "d", "columns": [column]}
+
+    bad = [
+        schema("real", math.nan),
+        schema("real", math.inf),
+        schema("real", -math.inf),
+        schema("integer", 2**63),
+        schema("text", True),
+        schema("json", {"a": 1}),
+    ]
+    for each in bad:
+        with pytest.raises(InvalidParams):
+            await client.create_table(each)
+    unchecked(monkeypatch)
+    for each in bad:
+        assert (await error_of(client.create_table(each))).code == "invalid_params"
+    assert query(tmp_path, "SELECT name FROM sqlite_master") == []
+    await client.create_table(schema("real", -1e300))
+    await client.insert("d", {"c": None})
+    await client.execute("INSERT INTO d DEFAULT VALUES")
+    assert (await client.execute("SELECT c FROM d"))["rows"] == [[None], [-1e300]]
+
+
+@pytest_twisted.ensureDeferred
+async def test_primary_keys_are_never_null(
+    client: DriverClient, tmp_path: Path
+) -> None:
+    # SQLite alone lets a key other than INTEGER PRIMARY KEY hold NULLs
+    pair = [{"name": n, "type": t, "primary_key": True} for n, t in PAIR]
+    await client.create_table({"name": "pairs", "columns": pair})
+    big = [{"name": "id", "type": "bigint", "primary_key": True}]
+    await client.create_table({"name": "big", "columns": [*big, _V]})
+    await client.create_table(ALL_TYPES)
+    for table, data in (
+        ("every_type", {"i": 1}),
+        ("pairs", {"a": "x"}),
+        ("big", {"v": "x"}),
+        ("big", {"id": None, "v": "x"}),
+    ):
+        error = await error_of(client.insert(table, data))
+        assert error.code == "constraint_violation", (table, data)
+    assert await client.insert("big", {"id": 2**40, "v": "x"}) == 2**40
+    assert await client.insert("pairs", {"a": "x", "b": 1}) is None
+    assert await client.get_table_info("pairs") == [
+        _info("a", "text", not_null=True, primary_key=True),
+        _info("b", "integer", not_null=True, primary_key=True),
+    ]
+    assert query(tmp_path, "SELECT count(*) FROM every_type") == [(0,)]
+    assert query(tmp_path, "SELECT * FROM big") == [(2**40, "x")]

@@ -16,6 +16,7 @@ import attrs
 
 from .. import _request_checks as rc
 from .. import requests as rq
+from .._where import Node, where_columns
 from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
 from ._sql import Dialect
 
@@ -128,6 +129,17 @@ class TableOperations:
                 )
         return types
 
+    def _named_types(
+        self, cursor: Any, table: str, where: Node, columns: Sequence[str] = ()
+    ) -> dict[str, str]:
+        """
+        The column types of C{table}, checking that C{columns} and every
+        column C{where} names exist: SQLite reads an unknown double-quoted
+        name as a string literal, so that C{{"nope": "nope"}} would match
+        every row instead of failing.
+        """
+        return self._types_for(cursor, table, [*columns, *where_columns(where)])
+
     def _row_params(
         self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]
     ) -> list[Any]:
@@ -238,17 +250,20 @@ class TableOperations:
 
     def _update(self, cursor: Any, request: rq.UpdateRequest) -> int:
         columns = list(request.data)
-        types = self._types_for(cursor, request.table, columns)
+        types = self._named_types(cursor, request.table, request.where_node, columns)
         sql, params = self.dialect.update(request.table, columns, request.where_node)
         cursor.execute(sql, self._row_params(types, columns, request.data) + params)
         return int(cursor.rowcount)
 
     def _delete(self, cursor: Any, request: rq.DeleteRequest) -> int:
+        self._named_types(cursor, request.table, request.where_node)
         sql, params = self.dialect.delete(request.table, request.where_node)
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
     def _select(self, cursor: Any, request: rq.SelectRequest) -> list[dict[str, Any]]:
+        named = [*(request.columns or ()), *(c for c, _ in request.order)]
+        self._named_types(cursor, request.table, request.where_node, named)
         limit = request.limit
         capped = self.max_rows > 0 and (limit is None or limit > self.max_rows)
         if capped:
@@ -281,6 +296,7 @@ class TableOperations:
         return list(rows)
 
     def _count(self, cursor: Any, request: rq.CountRequest) -> int:
+        self._named_types(cursor, request.table, request.where_node)
         sql, params = self.dialect.count(request.table, request.where_node)
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
@@ -289,7 +305,6 @@ class TableOperations:
         adapt = self.dialect.adapt
         params = [adapt(v) for v in request.params or ()]
         cursor.execute(self.convert_placeholders(request.sql), params)
-        rowcount = int(cursor.rowcount)
         if cursor.description is None:
             self.forget_tables()
             columns: list[str] = []
@@ -297,9 +312,12 @@ class TableOperations:
         else:
             columns = [d[0] for d in cursor.description]
             rows = [list(r) for r in self._fetch(cursor)]
-            # SQLite reports -1 for a query; the other backends count its
-            # rows, and so does the wire.
-            rowcount = len(rows) if rowcount < 0 else rowcount
+        # Read once the rows are fetched (SQLite counts a RETURNING statement's
+        # rows as it steps); SQLite reports -1 for a query, where the other
+        # backends count its rows, and so does the wire.
+        rowcount = int(cursor.rowcount)
+        if cursor.description is not None and rowcount < 0:
+            rowcount = len(rows)
         # The DB-API keeps the connection's last inserted id after any other
         # statement (even one of another client on a pooled connection).
         lastrowid = getattr(cursor, "lastrowid", None)

@@ -10,6 +10,7 @@ the same purpose, built on adbapi's own L{Connection} and L{Transaction}.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -82,10 +83,8 @@ class PinnedConnection:
         connection, self.connection = self.connection, None
         if connection is None:
             return
-        try:
+        with contextlib.suppress(Exception):
             connection.rollback()
-        except Exception:
-            pass
         # connect() hands this thread its own connection again; disconnect()
         # must run on the thread that opened it.
         self._pool.disconnect(self._pool.connect())

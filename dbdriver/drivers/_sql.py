@@ -11,22 +11,33 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from .._where import Node, render_where
+from ..exceptions import InvalidParams
 from ..schema import Column, TableSchema
 
 __all__ = ["Dialect", "to_json"]
 
 
 def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    """
+    A value as JSON text; NaN and infinities, which JSON lacks, are
+    L{InvalidParams}.
+    """
+    try:
+        return json.dumps(
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except ValueError as e:
+        raise InvalidParams(f"cannot be stored as JSON: {e}") from None
 
 
 def iso_timestamp(value: datetime.datetime) -> str:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=datetime.timezone.utc)
+        value = value.replace(tzinfo=datetime.UTC)
     return value.isoformat()
 
 
@@ -66,6 +77,9 @@ class Dialect:
             return iso_timestamp(value)
         if isinstance(value, (dict, list)):
             return to_json(value)
+        if isinstance(value, float) and math.isnan(value):
+            # SQLite would store NULL in its place.
+            raise InvalidParams("NaN cannot be stored; send null instead")
         return value
 
     def literal(self, value: Any) -> str:
@@ -94,7 +108,10 @@ class Dialect:
             parts.append("PRIMARY KEY")
             if column.autoincrement:
                 parts.append(self.autoincrement_sql())
-        if column.not_null:
+        # SQLite lets a primary key other than its rowid (INTEGER PRIMARY
+        # KEY, where NULL picks the next id) hold NULLs; no other backend does.
+        rowid = single_pk and column.type == "integer"
+        if column.not_null or (column.primary_key and not rowid):
             parts.append("NOT NULL")
         if column.unique:
             parts.append("UNIQUE")

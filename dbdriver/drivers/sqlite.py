@@ -58,6 +58,25 @@ def _register_converters() -> None:
 
 _register_converters()
 
+#: What raw SQL may not do: transactions and savepoints belong to the driver.
+_TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
+
+
+class _TransactionGuard:
+    """
+    An authorizer that refuses transaction control in raw SQL, however the
+    statement hides it from a check of its first keyword (C{";COMMIT"}).
+    """
+
+    def __init__(self) -> None:
+        self.refused = False
+
+    def __call__(self, action: int, *args: Any) -> int:
+        if action in _TRANSACTION_ACTIONS:
+            self.refused = True
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
 
 def sqlite_target(database: str) -> str:
     """
@@ -142,6 +161,22 @@ class SQLiteDriver(BaseDatabaseDriver):
 
     def begin_pinned(self, cursor: Any) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
+
+    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
+        guard = _TransactionGuard()
+        connection = cursor.connection
+        connection.set_authorizer(guard)
+        try:
+            return super()._execute(cursor, request)
+        except sqlite3.Error:
+            if guard.refused:
+                raise InvalidParams(
+                    "transaction control statements are not allowed in execute: "
+                    "use begin_transaction/commit_transaction/rollback_transaction"
+                ) from None
+            raise
+        finally:
+            connection.set_authorizer(None)
 
     def interrupt(self, connection: Any) -> None:
         connection.interrupt()
