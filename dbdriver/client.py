@@ -383,7 +383,7 @@ def connect_endpoint(
     C{clientFromString(reactor, "tcp:host=db:port=7000")}).
     """
     d = endpoint.connect(DriverClientFactory(max_message_size))
-    return d.addCallback(DriverClient)
+    return d.addCallback(lambda protocol: DriverClient(protocol))  # type: ignore[call-overload]
 
 
 def connect(

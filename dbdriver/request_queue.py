@@ -68,7 +68,7 @@ class _PriorityLane(DeferredQueue[QueueEntry]):
 
     def _pop(self) -> QueueEntry | None:
         while self.pending:
-            entry = heapq.heappop(self.pending)[2]  # type: ignore[index]
+            entry = heapq.heappop(self.pending)[2]  # type: ignore[index, type-var]
             if entry.state == QUEUED:
                 return entry  # type: ignore[no-any-return]
         return None
@@ -80,7 +80,7 @@ class _PriorityLane(DeferredQueue[QueueEntry]):
         return super().get()
 
     def take(self, limit: int) -> list[QueueEntry]:
-        taken = []
+        taken: list[QueueEntry] = []
         while len(taken) < limit:
             entry = self._pop()
             if entry is None:

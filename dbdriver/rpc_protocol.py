@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import cbor2
+from twisted.internet.interfaces import ITransport
 from twisted.logger import Logger
 from twisted.protocols.basic import NetstringReceiver
 
@@ -150,6 +151,7 @@ class NetstringFraming(NetstringReceiver):
     """
 
     MAX_LENGTH = DEFAULT_MAX_MESSAGE_SIZE
+    transport: ITransport  # set by makeConnection before any data arrives
 
     def makeConnection(self, transport: Any) -> None:
         self._buffer = bytearray()

@@ -48,6 +48,17 @@ def run_twistd(
     )
 
 
+def run_default(directory: Path) -> subprocess.CompletedProcess:
+    """
+    The driver on driver.sock and db.sqlite3 in C{directory}, expected to
+    refuse to start.
+    """
+    return run_twistd(
+        "-n", "--pidfile=", "dbdriver", "--socket=driver.sock",
+        "--database=db.sqlite3", cwd=str(directory),
+    )  # fmt: skip
+
+
 @pytest_twisted.ensureDeferred
 async def test_serves_and_writes_what_sqlite_reads(driver):
     mode = stat.S_IMODE(os.stat(driver.socket).st_mode)
@@ -169,28 +180,14 @@ def test_stale_socket_is_replaced(start_driver, tmp_path):
 
 def test_refuses_a_path_that_is_not_a_socket(tmp_path):
     (tmp_path / "driver.sock").write_text("precious")
-    result = run_twistd(
-        "-n",
-        "--pidfile=",
-        "dbdriver",
-        "--socket=driver.sock",
-        "--database=db.sqlite3",
-        cwd=str(tmp_path),
-    )
+    result = run_default(tmp_path)
     assert result.returncode != 0
     assert (tmp_path / "driver.sock").read_text() == "precious"
 
 
 def test_a_file_that_is_not_a_database_fails_before_listening(tmp_path):
     (tmp_path / "db.sqlite3").write_bytes(b"not a database" * 100)
-    result = run_twistd(
-        "-n",
-        "--pidfile=",
-        "dbdriver",
-        "--socket=driver.sock",
-        "--database=db.sqlite3",
-        cwd=str(tmp_path),
-    )
+    result = run_default(tmp_path)
     assert result.returncode != 0
     assert "cannot open" in result.stderr + result.stdout
     assert not (tmp_path / "driver.sock").exists()

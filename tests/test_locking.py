@@ -13,13 +13,7 @@ from twisted.internet.defer import DeferredList
 from dbdriver import Busy
 from dbdriver.testing import start_driver
 
-TABLE = {
-    "name": "t",
-    "columns": [
-        {"name": "id", "type": "integer", "primary_key": True},
-        {"name": "v", "type": "text"},
-    ],
-}
+from .test_driver_rpc_server import TABLE
 
 
 @pytest_twisted.async_yield_fixture()

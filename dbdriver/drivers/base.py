@@ -78,6 +78,15 @@ class _Running:
                 driver.interrupt(self.connection)
 
 
+def _exception(failure: Failure) -> BaseException:
+    assert failure.value is not None
+    return failure.value
+
+
+def _close_pinned(_: Any, pinned: PinnedConnection) -> Deferred[None]:
+    return pinned.close()
+
+
 class BaseDatabaseDriver(TableOperations):
     """
     A backend of the driver process.
@@ -171,7 +180,7 @@ class BaseDatabaseDriver(TableOperations):
         self._transactions.clear()
         d: Deferred[Any] = succeed(None)
         for connection in pinned:
-            d.addCallback(lambda _, c=connection: c.close())
+            d.addCallback(_close_pinned, connection)
         pool, self.pool = self.pool, None
 
         def close(_: Any) -> None:
@@ -276,7 +285,7 @@ class BaseDatabaseDriver(TableOperations):
             timer.cancel()
         if not isinstance(result, Failure):
             return result
-        error = self.translate(result.value)
+        error = self.translate(_exception(result))
         if running.aborted:
             error = ShuttingDown("the server shut down while the request ran")
         elif running.timed_out:
@@ -358,7 +367,7 @@ class BaseDatabaseDriver(TableOperations):
 
         def failed(failure: Failure) -> Deferred[Any]:
             self._transactions.pop(transaction_id, None)
-            error = self.translate(failure.value)
+            error = self.translate(_exception(failure))
             return pinned.close().addCallback(lambda _: Failure(error))
 
         return pinned.call(begin).addCallbacks(began, failed)
@@ -383,6 +392,6 @@ class BaseDatabaseDriver(TableOperations):
             return pinned.close().addCallback(lambda _: result)
 
         d = pinned.call(end).addCallbacks(
-            lambda _: True, lambda f: Failure(self.translate(f.value))
+            lambda _: True, lambda f: Failure(self.translate(_exception(f)))
         )
         return d.addBoth(closed)
