@@ -37,6 +37,7 @@ from ..exceptions import (
 from ._operations import TableOperations
 from ._pinned import PinnedConnection
 from ._sql import Dialect
+from ._table_api import TableAPI
 
 __all__ = ["BaseDatabaseDriver"]
 
@@ -87,7 +88,7 @@ def _close_pinned(_: Any, pinned: PinnedConnection) -> Deferred[None]:
     return pinned.close()
 
 
-class BaseDatabaseDriver(TableOperations):
+class BaseDatabaseDriver(TableOperations, TableAPI):
     """
     A backend of the driver process.
 
