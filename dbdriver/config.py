@@ -21,6 +21,9 @@ class Config:
         backend's default.
     @ivar busy_timeout: seconds a statement waits for a lock before C{busy}.
     @ivar max_transactions: open transactions (pinned connections) allowed.
+    @ivar synchronous: SQLite's C{synchronous} setting, C{"normal"} (an
+        acknowledged write survives a crash of the driver) or C{"full"} (it
+        survives a power loss too).
     """
 
     database: str = "dbdriver.sqlite3"
@@ -35,3 +38,4 @@ class Config:
     max_rows: int = 1000000
     busy_timeout: float = 5.0
     max_transactions: int = 64
+    synchronous: str = "normal"

@@ -126,6 +126,15 @@ class Options(usage.Options):
         super().__init__()
         self["listen"] = []
 
+    def opt_synchronous(self, value: str) -> None:
+        """
+        SQLite durability: normal (default; an acknowledged write survives a
+        crash of the driver) or full (it survives a power loss too).
+        """
+        if value not in ("normal", "full"):
+            raise usage.UsageError("--synchronous must be normal or full")
+        self["synchronous"] = value
+
     def opt_listen(self, endpoint: str) -> None:
         """
         A Twisted server endpoint string (unix:, tcp:, ssl:, systemd:) to
@@ -163,6 +172,7 @@ class Options(usage.Options):
             max_rows=self["max-rows"],
             busy_timeout=self["busy-timeout"],
             max_transactions=self["max-transactions"],
+            synchronous=self.get("synchronous", "normal"),
         )
 
 

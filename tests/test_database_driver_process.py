@@ -349,3 +349,19 @@ async def test_dbdriver_command_runs_twistd_in_the_foreground(tmp_path):
     await client.close()
     assert process.stop() == -signal.SIGTERM
     assert not (tmp_path / "twistd.pid").exists()
+
+
+@pytest.mark.parametrize(("option", "level"), [((), 1), (("--synchronous=full",), 2)])
+@pytest_twisted.ensureDeferred
+async def test_synchronous_setting(start_driver, option, level):
+    started = start_driver(*option)
+    client = await connect(reactor, started.socket)
+    assert (await client.execute("PRAGMA synchronous"))["rows"] == [[level]]
+    await client.close()
+
+
+def test_bad_synchronous_value(tmp_path):
+    result = run_twistd("-n", "--pidfile=", "dbdriver", "--synchronous=off",
+                        cwd=str(tmp_path))  # fmt: skip
+    assert result.returncode != 0
+    assert "--synchronous must be normal or full" in result.stdout + result.stderr

@@ -143,7 +143,8 @@ class SQLiteDriver(BaseDatabaseDriver):
             f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}"
         )
         connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA synchronous = NORMAL")
+        synchronous = "FULL" if self.config.synchronous == "full" else "NORMAL"
+        connection.execute(f"PRAGMA synchronous = {synchronous}")
         if self.config.read_only:
             connection.execute("PRAGMA query_only = ON")
 
