@@ -14,6 +14,8 @@ from typing import Any
 from .exceptions import InvalidParams
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+#: Names already found valid (the same few names arrive again and again).
+_VALID: set[str] = set()
 
 SCALAR_TYPES = (type(None), bool, int, float, str, bytes, datetime.datetime)
 
@@ -22,11 +24,15 @@ def identifier(value: Any, what: str = "identifier") -> str:
     """
     A table, column or index name: C{[A-Za-z_][A-Za-z0-9_]{0,62}}.
     """
+    if value in _VALID and type(value) is str:
+        return value
     if type(value) is not str or _IDENTIFIER.fullmatch(value) is None:
         raise InvalidParams(
             f"invalid {what} {value!r}: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}",
             {"identifier": value if isinstance(value, str) else repr(value)},
         )
+    if len(_VALID) < 10000:
+        _VALID.add(value)
     return value
 
 

@@ -1,9 +1,12 @@
 """
 The consumers of the request queue.
 
-The shared lane feeds the driver's pool: the dispatcher takes as many ready
-requests as the pool has free threads, all at once.  Each open transaction's
-lane feeds its pinned connection, one request at a time, in order.
+Each lane has one consumer that takes every ready request it has room for
+at once: cheap reads are tried on the reactor thread (when the backend
+allows it) and otherwise move to the read lane of the pool, where several
+run per thread hop; writes are group-committed; transaction control runs at
+once.  Each open transaction's lane feeds its pinned connection, one request
+at a time, in order.
 """
 
 from __future__ import annotations
@@ -16,12 +19,23 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from . import requests as rq
+from .drivers._batch import READ, WRITE
+from .drivers._jobs import Job
 from .request_queue import QueueEntry
 
 if TYPE_CHECKING:
     from .rpc_server import DriverServer, Work
 
-__all__ = ["Dispatcher"]
+__all__ = ["CONTROL", "HEAVY", "INLINE", "LANES", "WRITES", "Dispatcher"]
+
+INLINE, HEAVY, WRITES, CONTROL = "inline", "heavy", "writes", "control"
+LANES = (INLINE, HEAVY, WRITES, CONTROL)
+#: The most requests one consumer takes at once, per lane.
+BATCH_LIMITS = {INLINE: 512, HEAVY: 32, WRITES: 256, CONTROL: 64}
+
+
+def _outcome(job: Job) -> Any:
+    return job.result if job.error is None else Failure(job.error)
 
 
 class Dispatcher:
@@ -36,35 +50,80 @@ class Dispatcher:
         self.server = server
         self.driver = server.driver
         self.queue = server.queue
-        self.concurrency = self.driver.pool_size
-        self.in_flight = 0
+        self.room = {
+            HEAVY: self.driver.pool_size,
+            WRITES: self.driver.write_concurrency,
+        }
         self.running = 0
-        self._waiting: Deferred[Any] | None = None
+        self._waiting: dict[str, Deferred[Any]] = {}
         self._stopped = False
 
-    # -- the shared lane ----------------------------------------------------------
+    def lane_for(self, request: rq.BaseRequest) -> str:
+        """
+        The lane a request without a transaction waits in.
+        """
+        if isinstance(request, rq.BeginTransactionRequest):
+            return CONTROL
+        if request.reads:
+            return INLINE if self.driver.inline_reads else HEAVY
+        return WRITES
+
+    # -- the shared lanes -----------------------------------------------------------
 
     def start(self) -> None:
-        self._pull()
+        for lane in LANES:
+            self._pull(lane)
 
-    def _pull(self) -> None:
-        if self._stopped or self._waiting is not None:
+    def _pull(self, lane: str) -> None:
+        if self._stopped or lane in self._waiting or self.room.get(lane, 1) <= 0:
             return
-        room = self.concurrency - self.in_flight
-        if room <= 0:
-            return
-        d = self._waiting = self.queue.get_batch(room)
-        d.addCallbacks(self._got, self._cancelled)
+        d = self._waiting[lane] = self.queue.get_batch(BATCH_LIMITS[lane], lane)
+        d.addCallbacks(
+            self._got, self._cancelled, callbackArgs=(lane,), errbackArgs=(lane,)
+        )
 
-    def _got(self, batch: list[QueueEntry]) -> None:
-        self._waiting = None
-        for entry in batch:
-            self.run(entry, holds_slot=True)
-        self._pull()
+    def _got(self, batch: list[QueueEntry], lane: str) -> None:
+        del self._waiting[lane]
+        if batch:
+            if lane == INLINE:
+                self._inline(batch)
+            elif lane == CONTROL:
+                for entry in batch:
+                    self.run_one(entry)
+            else:
+                self._hop(batch, lane)
+        self._pull(lane)
 
-    def _cancelled(self, failure: Failure) -> None:
+    def _cancelled(self, failure: Failure, lane: str) -> None:
         failure.trap(CancelledError)
-        self._waiting = None
+        self._waiting.pop(lane, None)
+
+    def _job(self, entry: QueueEntry) -> Job:
+        work: Work = entry.item
+        return Job(work.envelope.request, entry.deadline, self.server.finish_for(work))
+
+    def _inline(self, batch: list[QueueEntry]) -> None:
+        for entry in batch:
+            job = self._job(entry)
+            if self.driver.run_inline(job):
+                self.driver.settle_job(job)
+                self.server.answer(entry, _outcome(job))
+            else:
+                self.queue.requeue(entry, HEAVY)
+
+    def _hop(self, batch: list[QueueEntry], lane: str) -> None:
+        self.room[lane] -= 1
+        self.running += len(batch)
+        jobs = [self._job(entry) for entry in batch]
+
+        def done(jobs: list[Job]) -> None:
+            self.room[lane] += 1
+            self.running -= len(batch)
+            for entry, job in zip(batch, jobs, strict=True):
+                self.server.answer(entry, _outcome(job))
+            self._pull(lane)
+
+        self.driver.run_batch(jobs, READ if lane == HEAVY else WRITE).addCallback(done)
 
     # -- transaction lanes ----------------------------------------------------------
 
@@ -80,23 +139,18 @@ class Dispatcher:
             d.addCallbacks(run, lambda f: f.trap(CancelledError))
 
         def run(entry: QueueEntry) -> None:
-            self.run(entry, holds_slot=False).addBoth(next_request)
+            self.run_one(entry).addBoth(next_request)
 
         next_request()
 
-    # -- running ------------------------------------------------------------------
-
-    def run(self, entry: QueueEntry, holds_slot: bool) -> Deferred[None]:
+    def run_one(self, entry: QueueEntry) -> Deferred[None]:
         """
-        Run one taken entry and answer it.
+        Run one taken entry (transaction control, or a request inside a
+        transaction) and answer it.
         """
         work: Work = entry.item
         request = work.envelope.request
         self.running += 1
-        if holds_slot and not isinstance(request, rq.BeginTransactionRequest):
-            self.in_flight += 1
-        else:
-            holds_slot = False
         driver = self.driver
         d: Deferred[Any]
         if isinstance(request, rq.BeginTransactionRequest):
@@ -114,7 +168,7 @@ class Dispatcher:
                 finish=self.server.finish_for(work),
                 transaction_id=work.transaction_id,
             )
-        return d.addBoth(self._done, entry, holds_slot)
+        return d.addBoth(self._done, entry)
 
     def _begun(self, transaction_id: str, work: Work) -> str:
         if work.protocol.connected_ and not self.server.stopping:
@@ -127,12 +181,9 @@ class Dispatcher:
         self.server.end_transaction(transaction_id, None)
         return result
 
-    def _done(self, result: Any, entry: QueueEntry, holds_slot: bool) -> None:
+    def _done(self, result: Any, entry: QueueEntry) -> None:
         self.running -= 1
-        if holds_slot:
-            self.in_flight -= 1
         self.server.answer(entry, result)
-        self._pull()
 
     # -- shutdown -------------------------------------------------------------------
 
@@ -160,8 +211,8 @@ class Dispatcher:
 
         def stopped(_: Any) -> None:
             self._stopped = True
-            if self._waiting is not None:
-                self._waiting.cancel()
+            for waiting in list(self._waiting.values()):
+                waiting.cancel()
             done.callback(None)
 
         poll.start(0.02, now=True).addCallback(stopped)

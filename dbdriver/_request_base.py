@@ -23,11 +23,13 @@ class BaseRequest:
     @cvar kind: C{"server"} (answered by the server itself), C{"data"} (runs
         on a database connection) or C{"control"} (transaction control).
     @cvar writes: whether the method always writes (refused C{read_only}).
+    @cvar reads: whether the method only reads (may run with other reads).
     """
 
     method: ClassVar[str] = ""
     kind: ClassVar[str] = "data"
     writes: ClassVar[bool] = False
+    reads: ClassVar[bool] = False
     raw_sql: ClassVar[bool] = False
 
     @classmethod
@@ -40,9 +42,9 @@ class BaseRequest:
             params = {}
         if not isinstance(params, dict):
             raise InvalidParams("params must be a map")
-        known = {f.name for f in attrs.fields(cls) if f.init}
-        unknown = sorted(str(k) for k in params if k not in known)
-        if unknown:
+        known = _known_params(cls)
+        if not known.issuperset(params):
+            unknown = sorted(str(k) for k in params if k not in known)
             raise InvalidParams(f"{cls.method}: unknown params {unknown}")
         try:
             return cls(**params)
@@ -68,6 +70,16 @@ class BaseRequest:
             if f.default is attrs.NOTHING or value != f.default:
                 params[f.name] = _wire(value)
         return params
+
+
+_KNOWN: dict[type, frozenset[str]] = {}
+
+
+def _known_params(cls: type) -> frozenset[str]:
+    known = _KNOWN.get(cls)
+    if known is None:
+        known = _KNOWN[cls] = frozenset(f.name for f in attrs.fields(cls) if f.init)
+    return known
 
 
 def _wire(value: Any) -> Any:

@@ -1,14 +1,18 @@
 """
 The request queue (PROTOCOL.md section 5), built on L{DeferredQueue}.
 
-Requests wait in lanes: the shared lane, ordered by priority (higher first,
-FIFO within a priority), feeds the connection pool; each open transaction
-has a FIFO lane of its own that feeds its pinned connection.  All lanes
-share one capacity (C{--queue-size}) and one set of statistics.
+Requests wait in lanes.  Named lanes are ordered by priority (higher first,
+FIFO within a priority): the server uses one for cheap reads, one for reads
+that need a database thread, one for writes and one for transaction
+control.  Each open transaction has a FIFO lane of its own that feeds its
+pinned connection.  All lanes share one capacity (C{--queue-size}) and one
+set of statistics.
 
 A consumer takes every ready request it has room for at once
-(L{RequestQueue.get_batch}), so a later executor can batch reads and
-group-commit writes.
+(L{RequestQueue.get_batch}): reads run several per thread hop, writes are
+group-committed.  Deadlines are checked when an entry is taken and by a
+sweep every L{SWEEP_INTERVAL} seconds while anything waits, so the hot path
+schedules no timer per request.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ from twisted.logger import Logger
 
 from .exceptions import QueueFull
 
-__all__ = ["QueueEntry", "RequestQueue", "RequestStats"]
+__all__ = ["SHARED", "SWEEP_INTERVAL", "QueueEntry", "RequestQueue", "RequestStats"]
 
 QUEUED, TAKEN, GONE = "queued", "taken", "gone"
+SHARED = "shared"
+SWEEP_INTERVAL = 0.05
 
 
-@attrs.define(slots=True, eq=False)
 class QueueEntry:
     """
     One request waiting in (or taken from) the queue.
@@ -39,18 +44,34 @@ class QueueEntry:
     @ivar item: what the consumer runs (the queue never looks inside).
     @ivar deadline: absolute time (the queue's clock) after which it must
         not start.
-    @ivar lane: C{None} for the shared lane, else a transaction's key.
+    @ivar lane: the lane's name, or a transaction's key.
     """
 
-    item: Any
-    priority: int
-    deadline: float
-    owner: Hashable
-    lane: Hashable | None = None
-    arrived: float = 0.0
-    seq: int = 0
-    state: str = QUEUED
-    expiry: IDelayedCall | None = None
+    __slots__ = (
+        "arrived", "deadline", "item", "lane", "owner", "priority", "seq", "state",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        item: Any,
+        priority: int,
+        deadline: float,
+        owner: Hashable,
+        lane: Hashable,
+        arrived: float,
+        seq: int,
+    ) -> None:
+        self.item = item
+        self.priority = priority
+        self.deadline = deadline
+        self.owner = owner
+        self.lane = lane
+        self.arrived = arrived
+        self.seq = seq
+        self.state = QUEUED
+
+    def __lt__(self, other: QueueEntry) -> bool:
+        return (-self.priority, self.seq) < (-other.priority, other.seq)
 
 
 class _PriorityLane(DeferredQueue[QueueEntry]):
@@ -64,13 +85,13 @@ class _PriorityLane(DeferredQueue[QueueEntry]):
         if self.waiting:
             self.waiting.pop(0).callback(obj)
         else:
-            heapq.heappush(self.pending, (-obj.priority, obj.seq, obj))  # type: ignore[misc]
+            heapq.heappush(self.pending, obj)
 
     def _pop(self) -> QueueEntry | None:
         while self.pending:
-            entry = heapq.heappop(self.pending)[2]  # type: ignore[index, type-var]
+            entry = heapq.heappop(self.pending)
             if entry.state == QUEUED:
-                return entry  # type: ignore[no-any-return]
+                return entry
         return None
 
     def get(self) -> Deferred[QueueEntry]:
@@ -140,6 +161,7 @@ class RequestQueue:
     """
     Bounded, prioritised, deadline-aware queue of requests.
 
+    @param lanes: the names of the priority lanes.
     @param on_expired: called with each entry whose deadline passed while it
         waited; the entry never runs.
     """
@@ -151,18 +173,22 @@ class RequestQueue:
         capacity: int,
         clock: IReactorTime,
         on_expired: Callable[[QueueEntry], None],
+        lanes: tuple[str, ...] = (SHARED,),
     ) -> None:
         self.capacity = capacity
         self.clock = clock
         self.stats = RequestStats()
         self.max_depth = 0
         self._on_expired = on_expired
-        self._shared = _PriorityLane()
+        self._priority: dict[Hashable, _PriorityLane] = {
+            n: _PriorityLane() for n in lanes
+        }
         self._lanes: dict[Hashable, _FifoLane] = {}
         self._queued: dict[Hashable, set[QueueEntry]] = {}
         self._by_priority = [0] * 10
         self._depth = 0
         self._seq = itertools.count()
+        self._sweep: IDelayedCall | None = None
 
     # -- producers -----------------------------------------------------------
 
@@ -173,7 +199,7 @@ class RequestQueue:
         priority: int,
         deadline: float,
         owner: Hashable,
-        lane: Hashable | None = None,
+        lane: Hashable = SHARED,
     ) -> QueueEntry:
         """
         Queue C{item}; raise L{QueueFull} at once when at capacity.
@@ -185,34 +211,60 @@ class RequestQueue:
                 f"the request queue is full ({self.capacity} requests waiting)",
                 {"capacity": self.capacity},
             )
-        now = self.clock.seconds()
-        entry = QueueEntry(item, priority, deadline, owner, lane, now, next(self._seq))
-        self._depth += 1
-        self._by_priority[priority] += 1
-        self.max_depth = max(self.max_depth, self._depth)
-        self._queued.setdefault(owner, set()).add(entry)
-        entry.expiry = self.clock.callLater(
-            max(0.0, deadline - now), self._expire, entry
+        entry = QueueEntry(
+            item, priority, deadline, owner, lane, self.clock.seconds(), next(self._seq)
         )
-        target = self._shared if lane is None else self._lanes[lane]
-        target.put(entry)
+        self._enter(entry)
         return entry
+
+    def requeue(self, entry: QueueEntry, lane: Hashable) -> None:
+        """
+        Put a taken entry back, into another priority lane, keeping its
+        place (arrival, priority, deadline); never refused.
+        """
+        entry.lane = lane
+        entry.state = QUEUED
+        self._enter(entry)
+
+    def _enter(self, entry: QueueEntry) -> None:
+        self._depth += 1
+        self._by_priority[entry.priority] += 1
+        if self._depth > self.max_depth:
+            self.max_depth = self._depth
+        owned = self._queued.get(entry.owner)
+        if owned is None:
+            owned = self._queued[entry.owner] = set()
+        owned.add(entry)
+        if self._sweep is None:
+            self._sweep = self.clock.callLater(SWEEP_INTERVAL, self._expire_due)
+        target = self._priority.get(entry.lane)
+        (target if target is not None else self._lanes[entry.lane]).put(entry)
 
     # -- consumers -----------------------------------------------------------
 
-    def get_batch(self, limit: int) -> Deferred[list[QueueEntry]]:
+    def get_batch(
+        self, limit: int, lane: Hashable = SHARED
+    ) -> Deferred[list[QueueEntry]]:
         """
-        Every ready entry of the shared lane, highest priority first, up to
-        C{limit}; waits for the first one.
+        Every ready entry of a priority lane, highest priority first, up to
+        C{limit}; waits for the first one.  Entries found past their
+        deadline are answered as expired instead.
         """
+        source = self._priority[lane]
 
         def more(first: QueueEntry) -> list[QueueEntry]:
-            batch = [first, *self._shared.take(limit - 1)]
+            batch = [first, *source.take(limit - 1)]
+            now = self.clock.seconds()
             for entry in batch:
                 self._leave(entry, TAKEN)
-            return batch
+            live = [e for e in batch if e.deadline > now]
+            if len(live) < len(batch):
+                for entry in batch:
+                    if entry.deadline <= now:
+                        self._expired(entry)
+            return live
 
-        return self._shared.get().addCallback(more)
+        return source.get().addCallback(more)
 
     def get(self, lane: Hashable) -> Deferred[QueueEntry]:
         """
@@ -299,14 +351,19 @@ class RequestQueue:
             owned.discard(entry)
             if not owned:
                 del self._queued[entry.owner]
-        if entry.expiry is not None and entry.expiry.active():
-            entry.expiry.cancel()
-        entry.expiry = None
 
-    def _expire(self, entry: QueueEntry) -> None:
-        entry.expiry = None
-        if entry.state != QUEUED:
-            return
-        self._leave(entry, GONE)
+    def _expire_due(self) -> None:
+        self._sweep = None
+        now = self.clock.seconds()
+        due = [
+            e for entries in self._queued.values() for e in entries if e.deadline <= now
+        ]
+        for entry in sorted(due, key=lambda e: e.seq):
+            self._leave(entry, GONE)
+            self._expired(entry)
+        if self._depth and self._sweep is None:
+            self._sweep = self.clock.callLater(SWEEP_INTERVAL, self._expire_due)
+
+    def _expired(self, entry: QueueEntry) -> None:
         self.stats.timed_out += 1
         self._on_expired(entry)

@@ -99,6 +99,7 @@ class DropTableRequest(BaseRequest):
 @attrs.define(slots=True)
 class GetTableInfoRequest(BaseRequest):
     method = "get_table_info"
+    reads = True
     table: str
 
     def __attrs_post_init__(self) -> None:
@@ -108,6 +109,7 @@ class GetTableInfoRequest(BaseRequest):
 @attrs.define(slots=True)
 class ListTablesRequest(BaseRequest):
     method = "list_tables"
+    reads = True
 
 
 # --- rows ------------------------------------------------------------------
@@ -187,6 +189,7 @@ class DeleteRequest(BaseRequest):
 @attrs.define(slots=True)
 class SelectRequest(BaseRequest):
     method = "select"
+    reads = True
     table: str
     where: dict[str, Any] | None = None
     columns: list[str] | None = None
@@ -211,6 +214,7 @@ class SelectRequest(BaseRequest):
 @attrs.define(slots=True)
 class CountRequest(BaseRequest):
     method = "count"
+    reads = True
     table: str
     where: dict[str, Any] | None = None
     where_node: Node = attrs.field(init=False)

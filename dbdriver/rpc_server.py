@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from . import __version__
 from . import requests as rq
-from ._dispatch import Dispatcher
+from ._dispatch import LANES, Dispatcher
 from .config import Config
 from .drivers.base import BaseDatabaseDriver
 from .exceptions import (
@@ -76,7 +76,7 @@ class DriverServer:
         self.reactor = reactor
         self.started = time.monotonic()
         self.connections: set[DriverServerProtocol] = set()
-        self.queue = RequestQueue(config.queue_size, reactor, self._expired)
+        self.queue = RequestQueue(config.queue_size, reactor, self._expired, LANES)
         self.transactions: dict[str, _Transaction] = {}
         self._ended: OrderedDict[str, str] = OrderedDict()
         self.stopping = False
@@ -134,13 +134,14 @@ class DriverServer:
             txn.active += 1
             if txn.idle is not None and txn.idle.active():
                 txn.idle.cancel()
+        lane = self.dispatcher.lane_for(request) if txn is None else transaction_id
         try:
             self.queue.put(
                 work,
                 priority=envelope.priority,
                 deadline=self.reactor.seconds() + timeout,
                 owner=protocol,
-                lane=transaction_id,
+                lane=lane,
             )
         except DriverError:
             if txn is not None:

@@ -103,14 +103,16 @@ async def test_request_counters(tmp_path: Path) -> None:
 async def test_queue_full_and_expiry_are_counted(tmp_path: Path) -> None:
     async with running_driver(tmp_path, pool_size=1, queue_size=2) as running:
         client = await running.client()
-        slow = client.execute(FOREVER, timeout=1.0)  # holds the only connection
-        expiring = client.count("sqlite_master", timeout=0.2)
-        queued = client.list_tables()
-        full = client.list_tables()
+        await client.create_table(T)
+        slow = client.execute(FOREVER, timeout=1.0)  # holds the only writer
+        expiring = client.insert("t", {"client": 1, "n": 1}, timeout=0.2)
+        queued = client.insert("t", {"client": 1, "n": 2})
+        full = client.insert("t", {"client": 1, "n": 3})
         assert (await error_of(full)).code == "queue_full"
         assert (await error_of(expiring)).code == "timeout"
         assert (await error_of(slow)).code == "timeout"
-        assert await queued == []
+        assert await queued == 1
+        assert await client.select("t", columns=["n"]) == [{"n": 2}]
         counters = (await client.stats())["requests"]
     assert counters["rejected_full"] == 1
     assert counters["failed"] == 3

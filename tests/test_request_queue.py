@@ -25,7 +25,7 @@ def put(
     priority: int = 5,
     deadline: float = 30.0,
     owner: object = "a",
-    lane: object = None,
+    lane: object = "shared",
 ):
     return queue.put(item, priority=priority, deadline=deadline, owner=owner, lane=lane)
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import attrs
-
 from .. import _request_checks as rc
 from .. import requests as rq
 from .._where import Node, where_columns
@@ -26,29 +24,23 @@ __all__ = ["TableInfo", "TableOperations"]
 _INSERTS = frozenset({"INSERT", "REPLACE"})
 
 
-@attrs.frozen
 class TableInfo:
     """
     What a driver needs to know of a table to bind values: column order,
     portable types, primary key.
     """
 
-    name: str
-    columns: tuple[dict[str, Any], ...]
+    __slots__ = ("columns", "integer_key", "name", "types")
 
-    @property
-    def types(self) -> dict[str, str]:
-        return {c["name"]: c["type"] for c in self.columns}
-
-    @property
-    def integer_key(self) -> str | None:
-        """
-        The single integer primary key column, if the table has one.
-        """
-        keys = [c for c in self.columns if c["primary_key"]]
+    def __init__(self, name: str, columns: tuple[dict[str, Any], ...]) -> None:
+        self.name = name
+        self.columns = columns
+        self.types: dict[str, str] = {c["name"]: c["type"] for c in columns}
+        keys = [c for c in columns if c["primary_key"]]
+        #: The single integer primary key column, if the table has one.
+        self.integer_key: str | None = None
         if len(keys) == 1 and keys[0]["type"] in ("integer", "bigint"):
-            return str(keys[0]["name"])
-        return None
+            self.integer_key = str(keys[0]["name"])
 
 
 class TableOperations:

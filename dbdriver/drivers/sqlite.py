@@ -30,7 +30,9 @@ from ..exceptions import (
     ReadOnly,
     SQLError,
 )
+from ._jobs import Job
 from ._sql import Dialect
+from ._sqlite_inline import InlineReader
 from .base import BaseDatabaseDriver
 
 __all__ = ["SQLiteDriver"]
@@ -91,22 +93,26 @@ def sqlite_target(database: str) -> str:
 
 class SQLiteDriver(BaseDatabaseDriver):
     backend = "sqlite"
+    inline_reads = True
     dialect = Dialect()
 
     def __init__(self, config: Any, reactor: Any) -> None:
         super().__init__(config, reactor)
         self.path = sqlite_target(config.database)
         self.memory = self.path == ":memory:"
+        if self.memory:
+            self._uri = f"file:dbdriver-{uuid.uuid4().hex}?mode=memory&cache=shared"
+        else:
+            path = urllib.parse.quote(os.path.abspath(self.path))
+            self._uri = f"file:{path}?mode={'ro' if config.read_only else 'rwc'}"
+        self.inline = InlineReader(self._inline_connection, self.perform)
 
     @property
     def pool_size(self) -> int:
-        return self.config.pool_size or 4
+        return self.config.pool_size or 2
 
     def uri(self) -> str:
-        if self.memory:
-            return f"file:dbdriver-{uuid.uuid4().hex}?mode=memory&cache=shared"
-        path = urllib.parse.quote(os.path.abspath(self.path))
-        return f"file:{path}?mode={'ro' if self.config.read_only else 'rwc'}"
+        return self._uri
 
     def check(self) -> None:
         """
@@ -122,7 +128,7 @@ class SQLiteDriver(BaseDatabaseDriver):
         finally:
             connection.close()
 
-    def make_pool(self) -> adbapi.ConnectionPool:
+    def _pool(self, size: int) -> adbapi.ConnectionPool:
         return adbapi.ConnectionPool(
             "sqlite3",
             self.uri(),
@@ -131,12 +137,34 @@ class SQLiteDriver(BaseDatabaseDriver):
             isolation_level=None,
             detect_types=sqlite3.PARSE_DECLTYPES,
             timeout=self.config.busy_timeout,
-            cp_min=self.pool_size,
-            cp_max=self.pool_size,
+            cp_min=size,
+            cp_max=size,
             cp_openfun=self._open_connection,
             cp_noisy=False,
             cp_reactor=self.reactor,
         )
+
+    def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
+        # One writer: SQLite has one write lock, and a single writer
+        # connection never meets "database is locked" from its own pool.
+        return self._pool(1), self._pool(self.pool_size)
+
+    def _inline_connection(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.uri(),
+            uri=True,
+            check_same_thread=False,
+            isolation_level=None,
+            detect_types=sqlite3.PARSE_DECLTYPES,
+        )
+        self._open_connection(connection)
+        return connection
+
+    def run_inline(self, job: Job) -> bool:
+        return self.inline.run(job)
+
+    def close_inline(self) -> None:
+        self.inline.close()
 
     def _open_connection(self, connection: sqlite3.Connection) -> None:
         connection.execute(
@@ -156,9 +184,8 @@ class SQLiteDriver(BaseDatabaseDriver):
         if not (self.memory or self.config.read_only):
             cursor.execute("PRAGMA journal_mode = WAL")
 
-    def begin(self, cursor: Any, request: rq.BaseRequest) -> None:
-        if isinstance(request, rq.TransactionRequest) or request.writes:
-            cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
+    def begin_group(self, cursor: Any) -> None:
+        cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
     def begin_pinned(self, cursor: Any) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
