@@ -18,6 +18,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 _VALID: set[str] = set()
 
 SCALAR_TYPES = (type(None), bool, int, float, str, bytes, datetime.datetime)
+_SCALAR_TYPE_SET = frozenset(SCALAR_TYPES)
 
 
 def identifier(value: Any, what: str = "identifier") -> str:
@@ -85,8 +86,10 @@ def row(value: Any, what: str = "data") -> dict[str, Any]:
     if not isinstance(value, dict) or not value:
         raise InvalidParams(f"{what} must be a non-empty map of column to value")
     for key, item in value.items():
-        identifier(key, "column")
-        cell(item, f"{what}.{key}")
+        if key not in _VALID or type(key) is not str:
+            identifier(key, "column")
+        if type(item) not in _SCALAR_TYPE_SET:  # the usual case needs no call
+            cell(item, f"{what}.{key}")
     return value
 
 

@@ -1,12 +1,12 @@
 """
 The consumers of the request queue.
 
-Each lane has one consumer that takes every ready request it has room for
-at once: cheap reads are tried on the reactor thread (when the backend
-allows it) and otherwise move to the read lane of the pool, where several
-run per thread hop; writes are group-committed; transaction control runs at
-once.  Each open transaction's lane feeds its pinned connection, one request
-at a time, in order.
+Cheap reads are tried on the reactor thread as they arrive (when the
+backend allows it) and otherwise move to the read lane of the pool.  Every
+other lane has one consumer that takes every ready request it has room for
+at once: several reads run per thread hop; writes are group-committed;
+transaction control runs at once.  Each open transaction's lane feeds its
+pinned connection, one request at a time, in order.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = ["CONTROL", "HEAVY", "INLINE", "LANES", "WRITES", "Dispatcher"]
 INLINE, HEAVY, WRITES, CONTROL = "inline", "heavy", "writes", "control"
 LANES = (INLINE, HEAVY, WRITES, CONTROL)
 #: The most requests one consumer takes at once, per lane.
-BATCH_LIMITS = {INLINE: 512, HEAVY: 32, WRITES: 256, CONTROL: 64}
+BATCH_LIMITS = {HEAVY: 32, WRITES: 256, CONTROL: 64}
 
 
 def _outcome(job: Job) -> Any:
@@ -71,7 +71,9 @@ class Dispatcher:
     # -- the shared lanes -----------------------------------------------------------
 
     def start(self) -> None:
-        for lane in LANES:
+        if self.driver.inline_reads:
+            self.queue.consume_directly(INLINE, self._inline)
+        for lane in (HEAVY, WRITES, CONTROL):
             self._pull(lane)
 
     def _pull(self, lane: str) -> None:
@@ -85,9 +87,7 @@ class Dispatcher:
     def _got(self, batch: list[QueueEntry], lane: str) -> None:
         del self._waiting[lane]
         if batch:
-            if lane == INLINE:
-                self._inline(batch)
-            elif lane == CONTROL:
+            if lane == CONTROL:
                 for entry in batch:
                     self.run_one(entry)
             else:
@@ -102,14 +102,16 @@ class Dispatcher:
         work: Work = entry.item
         return Job(work.envelope.request, entry.deadline, self.server.finish_for(work))
 
-    def _inline(self, batch: list[QueueEntry]) -> None:
-        for entry in batch:
-            job = self._job(entry)
-            if self.driver.run_inline(job):
-                self.driver.settle_job(job)
-                self.server.answer(entry, _outcome(job))
-            else:
-                self.queue.requeue(entry, HEAVY)
+    def _inline(self, entry: QueueEntry) -> None:
+        if self._stopped:
+            self.queue.requeue(entry, HEAVY)  # answered at shutdown
+            return
+        job = self._job(entry)
+        if self.driver.run_inline(job):
+            self.driver.settle_job(job)
+            self.server.answer(entry, _outcome(job))
+        else:
+            self.queue.requeue(entry, HEAVY)
 
     def _hop(self, batch: list[QueueEntry], lane: str) -> None:
         self.room[lane] -= 1

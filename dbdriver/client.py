@@ -135,7 +135,7 @@ class DriverClientProtocol(NetstringFraming):
             return fail(e)
         d: Deferred[Any] = Deferred(functools.partial(self._forget, request_id))
         self._pending[request_id] = d
-        self.transport.writeSequence((b"%d:" % len(payload), payload, b","))
+        self.send_frame(payload)
         return d
 
     def close(self) -> Deferred[None]:

@@ -189,6 +189,7 @@ class RequestQueue:
         self._depth = 0
         self._seq = itertools.count()
         self._sweep: IDelayedCall | None = None
+        self._direct: dict[Hashable, Callable[[QueueEntry], None]] = {}
 
     # -- producers -----------------------------------------------------------
 
@@ -214,8 +215,23 @@ class RequestQueue:
         entry = QueueEntry(
             item, priority, deadline, owner, lane, self.clock.seconds(), next(self._seq)
         )
-        self._enter(entry)
+        direct = self._direct.get(lane)
+        if direct is not None:
+            entry.state = TAKEN
+            direct(entry)
+        else:
+            self._enter(entry)
         return entry
+
+    def consume_directly(
+        self, lane: Hashable, consumer: Callable[[QueueEntry], None]
+    ) -> None:
+        """
+        Hand every entry put into C{lane} to C{consumer} at once, without
+        waiting (for work that never waits, like reads answered on the
+        spot); such entries are never counted as queued.
+        """
+        self._direct[lane] = consumer
 
     def requeue(self, entry: QueueEntry, lane: Hashable) -> None:
         """

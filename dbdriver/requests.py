@@ -145,7 +145,10 @@ class InsertManyRequest(BaseRequest):
         check.array(self.rows, "rows")
         keys = None
         for i, row in enumerate(self.rows):
-            check.row(row, f"rows[{i}]")
+            try:
+                check.row(row, "row")
+            except InvalidParams as e:
+                raise InvalidParams(f"rows[{i}]: {e.message}", {"index": i}) from None
             if keys is None:
                 keys = row.keys()
             elif row.keys() != keys:

@@ -26,6 +26,8 @@ from .rpc_server import DriverServer, DriverServerFactory
 
 __all__ = ["DriverService", "claim_socket", "run_database_driver"]
 
+SWITCH_INTERVAL = 0.0005
+
 
 def claim_socket(path: str) -> None:
     """
@@ -90,6 +92,10 @@ class DriverService(Service):
 
     def startService(self) -> None:
         super().startService()
+        # The reactor thread and the database threads hand the GIL back and
+        # forth on every statement; the default 5 ms switch interval would
+        # make a database thread wait that long each time the reactor is busy.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         if self.socket_path is not None:
             claim_socket(self.socket_path)
         self.driver = make_driver(self.config, self.reactor)
