@@ -24,12 +24,14 @@ class BaseRequest:
         on a database connection) or C{"control"} (transaction control).
     @cvar writes: whether the method always writes (refused C{read_only}).
     @cvar reads: whether the method only reads (may run with other reads).
+    @cvar single_statement: whether it writes with one SQL statement.
     """
 
     method: ClassVar[str] = ""
     kind: ClassVar[str] = "data"
     writes: ClassVar[bool] = False
     reads: ClassVar[bool] = False
+    single_statement: ClassVar[bool] = False
     raw_sql: ClassVar[bool] = False
 
     @classmethod

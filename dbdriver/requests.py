@@ -119,6 +119,7 @@ class ListTablesRequest(BaseRequest):
 class InsertRequest(BaseRequest):
     method = "insert"
     writes = True
+    single_statement = True
     table: str
     data: dict[str, Any]
     on_conflict: Any = None
@@ -163,6 +164,7 @@ class InsertManyRequest(BaseRequest):
 class UpdateRequest(BaseRequest):
     method = "update"
     writes = True
+    single_statement = True
     table: str
     data: dict[str, Any]
     where: dict[str, Any] | None = None
@@ -179,6 +181,7 @@ class UpdateRequest(BaseRequest):
 class DeleteRequest(BaseRequest):
     method = "delete"
     writes = True
+    single_statement = True
     table: str
     where: dict[str, Any] | None = None
     all_rows: bool = False

@@ -58,11 +58,11 @@ async def test_interrupted_write_does_not_lose_its_group(tmp_path):
         await client.create_table(BIG)
         await client.execute(
             "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-            "WHERE x < 300000) INSERT INTO big (x) SELECT x FROM c"
+            "WHERE x < 1000000) INSERT INTO big (x) SELECT x FROM c"
         )
         holder = client.execute(HOLD, timeout=0.3)
         before = client.insert("t", {"k": "before"})
-        slow = client.update("big", {"x": {">": 0}}, {"x": 0}, timeout=0.35)
+        slow = client.update("big", {"x": {">": 0}}, {"x": 0}, timeout=0.32)
         after = client.insert("t", {"k": "after"})
         await error_of(holder)
         assert (await error_of(slow)).code == "timeout"
@@ -72,3 +72,29 @@ async def test_interrupted_write_does_not_lose_its_group(tmp_path):
             ("after",),
         ]
         assert query(tmp_path, "SELECT count(*) FROM big WHERE x = 0") == [(0,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_write_whose_answer_is_too_large_is_undone(tmp_path):
+    blobs = {
+        "name": "b",
+        "columns": [
+            {"name": "id", "type": "integer", "primary_key": True},
+            {"name": "data", "type": "blob"},
+            {"name": "pad", "type": "text", "default": "p" * 3000},
+        ],
+    }
+    async with running_driver(tmp_path, max_message_size=4096) as running:
+        client = await running.client()
+        await client.create_table(blobs)
+        holder = client.execute(HOLD, timeout=0.3)
+        small = client.insert("b", {"id": 1, "data": b"x"}, returning=["id", "data"])
+        big = client.insert(
+            "b", {"id": 2, "data": b"y" * 2000}, returning=["data", "pad"]
+        )  # the request fits the limit, its answer would not
+        plain = client.insert("b", {"id": 3, "data": b"z" * 2000})
+        await error_of(holder)
+        assert (await error_of(big)).code == "result_too_large"
+        assert await small == {"id": 1, "data": b"x"}
+        assert await plain == 3
+        assert query(tmp_path, "SELECT id FROM b ORDER BY id") == [(1,), (3,)]

@@ -40,6 +40,9 @@ class BatchExecution:
     read_pool: adbapi.ConnectionPool | None
     reactor: Any
     interrupt: Callable[[Any], None]
+    #: Whether a failed statement undoes only itself, leaving the
+    #: transaction usable (then single statements need no savepoint).
+    statement_atomic = False
 
     def _init_batches(self) -> None:
         self._batches: set[Batch] = set()
@@ -212,17 +215,27 @@ class BatchExecution:
                 job.fail(e)
                 batch.stop(job)
                 continue
+            # A single statement that fails undoes itself where the backend
+            # rolls back failed statements (SQLite): no savepoint needed.
+            savepoint = not (self.statement_atomic and job.request.single_statement)
+            ran = False
             try:
-                cursor.execute(dialect.savepoint(_SAVEPOINT))
-                job.succeed(self.perform(cursor, job.request))  # type: ignore[attr-defined]
-                cursor.execute(dialect.release(_SAVEPOINT))
+                if savepoint:
+                    cursor.execute(dialect.savepoint(_SAVEPOINT))
+                value = self.perform(cursor, job.request)  # type: ignore[attr-defined]
+                ran = True
+                job.succeed(value)
+                if savepoint:
+                    cursor.execute(dialect.release(_SAVEPOINT))
                 written.append(job)
             except Exception as e:
                 job.fail(e)
-                if not self.transaction_alive(connection):  # type: ignore[attr-defined]
-                    return written, job
-                cursor.execute(dialect.rollback_to(_SAVEPOINT))
-                cursor.execute(dialect.release(_SAVEPOINT))
+                alive = self.transaction_alive(connection)  # type: ignore[attr-defined]
+                if not alive or (ran and not savepoint):
+                    return written, job  # undo it with the whole group
+                if savepoint:
+                    cursor.execute(dialect.rollback_to(_SAVEPOINT))
+                    cursor.execute(dialect.release(_SAVEPOINT))
             finally:
                 batch.stop(job)
         return written, None

@@ -94,6 +94,7 @@ def sqlite_target(database: str) -> str:
 class SQLiteDriver(BaseDatabaseDriver):
     backend = "sqlite"
     inline_reads = True
+    statement_atomic = True
     dialect = Dialect()
 
     def __init__(self, config: Any, reactor: Any) -> None:
