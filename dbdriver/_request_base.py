@@ -25,6 +25,8 @@ class BaseRequest:
     @cvar writes: whether the method always writes (refused C{read_only}).
     @cvar reads: whether the method only reads (may run with other reads).
     @cvar single_statement: whether it writes with one SQL statement.
+    @cvar alone: whether it runs alone, outside any write group (it may
+        manage or forbid a transaction of its own).
     """
 
     method: ClassVar[str] = ""
@@ -32,6 +34,7 @@ class BaseRequest:
     writes: ClassVar[bool] = False
     reads: ClassVar[bool] = False
     single_statement: ClassVar[bool] = False
+    alone: ClassVar[bool] = False
     raw_sql: ClassVar[bool] = False
 
     @classmethod

@@ -17,6 +17,7 @@ __all__ = [
     "leading_keyword",
     "on_conflict",
     "order_by",
+    "raw_statement",
     "returning",
     "write_where",
 ]
@@ -84,3 +85,19 @@ def leading_keyword(sql: str) -> str:
     rest = sql[_COMMENTS.match(sql).end() :]  # type: ignore[union-attr]
     match = re.match(r"[A-Za-z]+", rest)
     return match.group(0).upper() if match else ""
+
+
+def raw_statement(sql: Any, params: Any) -> None:
+    """
+    Raw SQL with C{?} placeholders: one statement, no transaction control
+    (transactions belong to the driver), params that are column values.
+    """
+    check.text(sql, "sql")
+    if leading_keyword(sql) in TRANSACTION_CONTROL:
+        raise InvalidParams(
+            "transaction control statements are not allowed in execute: "
+            "use begin_transaction/commit_transaction/rollback_transaction"
+        )
+    if params is not None:
+        for i, value in enumerate(check.array(params, "params")):
+            check.cell(value, f"params[{i}]")

@@ -15,7 +15,9 @@ import attrs
 
 from . import _checks as check
 from . import _request_checks as rc
+from ._cursor_requests import CloseCursorRequest, FetchRequest, OpenCursorRequest
 from ._request_base import BaseRequest
+from ._schema_requests import SyncSchemaRequest
 from ._where import Node, parse_where
 from .exceptions import InvalidParams, UnknownMethod
 from .schema import TableSchema
@@ -24,21 +26,25 @@ __all__ = [
     "REQUEST_TYPES",
     "BaseRequest",
     "BeginTransactionRequest",
+    "CloseCursorRequest",
     "CommitTransactionRequest",
     "CountRequest",
     "CreateTableRequest",
     "DeleteRequest",
     "DropTableRequest",
     "ExecuteRequest",
+    "FetchRequest",
     "GetTableInfoRequest",
     "InsertManyRequest",
     "InsertRequest",
     "ListTablesRequest",
+    "OpenCursorRequest",
     "PingRequest",
     "RollbackTransactionRequest",
     "SelectRequest",
     "ServerInfoRequest",
     "StatsRequest",
+    "SyncSchemaRequest",
     "TransactionRequest",
     "UpdateRequest",
 ]
@@ -234,19 +240,12 @@ class CountRequest(BaseRequest):
 class ExecuteRequest(BaseRequest):
     method = "execute"
     raw_sql = True
+    alone = True
     sql: str
     params: list[Any] | None = None
 
     def __attrs_post_init__(self) -> None:
-        check.text(self.sql, "sql")
-        if rc.leading_keyword(self.sql) in rc.TRANSACTION_CONTROL:
-            raise InvalidParams(
-                "transaction control statements are not allowed in execute: "
-                "use begin_transaction/commit_transaction/rollback_transaction"
-            )
-        if self.params is not None:
-            for i, value in enumerate(check.array(self.params, "params")):
-                check.cell(value, f"params[{i}]")
+        rc.raw_statement(self.sql, self.params)
 
 
 # --- transactions ----------------------------------------------------------
@@ -355,6 +354,10 @@ REQUEST_TYPES: dict[str, type[BaseRequest]] = {
         TransactionRequest,
         GetTableInfoRequest,
         ListTablesRequest,
+        SyncSchemaRequest,
+        OpenCursorRequest,
+        FetchRequest,
+        CloseCursorRequest,
     )
 }
 

@@ -4,8 +4,9 @@ Batched execution on database threads, the same on every backend.
 Reads run several to a thread hop.  Writes are group-committed: one
 database transaction for many requests (from many clients), each under its
 own savepoint, so one failing request never affects another, and each is
-acknowledged only after the commit.  A raw C{execute} runs alone, outside
-any group (it may be a statement that cannot run inside a transaction).
+acknowledged only after the commit.  A raw C{execute} or a C{sync_schema}
+runs alone, outside any group (a statement that cannot run inside a
+transaction, or one that manages its own).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from .. import requests as rq
 from ..exceptions import InternalError, RequestTimeout, ShuttingDown
 from ._jobs import Batch, Job
 
@@ -148,14 +148,12 @@ class BatchExecution:
         jobs = batch.jobs
         start = 0
         while start < len(jobs):
-            if isinstance(jobs[start].request, rq.ExecuteRequest):
+            if jobs[start].request.alone:
                 self._alone(cursor, batch, jobs[start])
                 start += 1
                 continue
             end = start
-            while end < len(jobs) and not isinstance(
-                jobs[end].request, rq.ExecuteRequest
-            ):
+            while end < len(jobs) and not jobs[end].request.alone:
                 end += 1
             self._group(cursor, batch, jobs[start:end])
             start = end
