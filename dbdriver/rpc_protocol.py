@@ -21,6 +21,7 @@ from twisted.internet.interfaces import ITransport
 from twisted.logger import Logger
 from twisted.protocols.basic import NetstringReceiver
 
+from ._cbor import encode
 from .exceptions import BadFrame, BadRequest, DriverError, MessageTooLarge
 from .requests import BaseRequest, parse_request
 from .results import BaseResult, ErrorResult
@@ -43,13 +44,6 @@ _TOP_LEVEL = frozenset(
     {"id", "method", "params", "priority", "timeout", "transaction_id"}
 )
 DEFAULT_PRIORITY = 5
-
-
-def encode(message: Any) -> bytes:
-    """
-    One CBOR item; datetimes are sent as tag 0 text with their offset.
-    """
-    return cbor2.dumps(message)
 
 
 def decode_payload(payload: bytes) -> Any:

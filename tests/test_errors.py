@@ -214,7 +214,7 @@ async def test_result_too_large_by_size(tmp_path: Path) -> None:
         error = await error_of(client.select("t"))
         assert error.code == "result_too_large"
         assert error.details["limit"] == 4096
-        assert error.details["size"] > 4096
+        assert 4 <= error.details["rows"] <= 5  # how far it got before stopping
         error = await error_of(client.execute("SELECT v FROM t"))
         assert error.code == "result_too_large"
         # a write whose answer is too large is not applied

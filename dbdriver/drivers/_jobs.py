@@ -16,6 +16,7 @@ from typing import Any
 from twisted.internet.interfaces import IDelayedCall
 
 from .. import requests as rq
+from .._cbor import plain
 from ..exceptions import RequestTimeout, ShuttingDown
 
 __all__ = ["Batch", "Job"]
@@ -58,7 +59,7 @@ class Job:
 
     def succeed(self, value: Any) -> None:
         self.check()
-        self.result = value if self.finish is None else self.finish(value)
+        self.result = plain(value) if self.finish is None else self.finish(value)
         self.error = None
 
     def fail(self, error: BaseException) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .. import _request_checks as rc
 from .. import requests as rq
+from .._cbor import Encoded, encode_rows
 from .._where import Node, where_columns
 from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
 from ._sql import Dialect
@@ -50,6 +51,7 @@ class TableOperations:
 
     dialect: Dialect
     max_rows: int
+    max_message_size: int
 
     def __init__(self) -> None:
         self._tables: dict[str, TableInfo] = {}
@@ -253,24 +255,43 @@ class TableOperations:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
-    def _select(self, cursor: Any, request: rq.SelectRequest) -> list[dict[str, Any]]:
+    def select_sql(
+        self, cursor: Any, request: Any, limit: int | None = None
+    ) -> tuple[str, list[Any]]:
+        """
+        The statement of a table query (C{select}, or a table cursor),
+        after checking every column it names exists.
+        """
         named = [*(request.columns or ()), *(c for c, _ in request.order)]
         self._named_types(cursor, request.table, request.where_node, named)
-        limit = request.limit
-        capped = self.max_rows > 0 and (limit is None or limit > self.max_rows)
-        if capped:
-            limit = self.max_rows + 1
-        sql, params = self.dialect.select(
+        return self.dialect.select(
             request.table,
             request.columns,
             request.where_node,
             request.order,
             limit,
-            request.offset,
+            getattr(request, "offset", None),
         )
+
+    def row_maps(self, names: list[str], rows: Any) -> list[dict[str, Any]]:
+        """
+        Rows as maps of column to wire value.
+        """
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def _select(self, cursor: Any, request: rq.SelectRequest) -> Encoded:
+        limit = request.limit
+        if self.max_rows > 0 and (limit is None or limit > self.max_rows):
+            limit = self.max_rows + 1
+        sql, params = self.select_sql(cursor, request, limit)
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in self._fetch(cursor)]
+        return encode_rows(
+            cursor.fetchmany,
+            lambda rows: self.row_maps(names, rows),
+            max_bytes=self.max_message_size,
+            max_rows=self.max_rows,
+        )
 
     def _fetch(self, cursor: Any) -> list[Any]:
         """

@@ -60,6 +60,7 @@ class BaseDatabaseDriver(BatchExecution, PinnedTransactions, TableOperations, Ta
         self.config = config
         self.reactor = reactor
         self.max_rows = config.max_rows
+        self.max_message_size = config.max_message_size
         self.pool: adbapi.ConnectionPool | None = None
         self.read_pool: adbapi.ConnectionPool | None = None
         self._init_batches()

@@ -1,0 +1,120 @@
+"""
+CBOR encoding shared by the protocol and the drivers.
+
+Large results are encoded once, in chunks, while they are read from the
+database: L{encode_rows} stops as soon as the result would not fit a
+message (L{ResultTooLarge}, with the row count it reached), so the server
+never builds an unbounded message, and the chunks become part of the
+response frame as they are (L{Encoded}) without being decoded or encoded
+again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import cbor2
+
+from .exceptions import ResultTooLarge
+
+__all__ = ["Encoded", "encode", "encode_rows", "plain"]
+
+#: Rows encoded at a time.
+CHUNK = 256
+#: Room kept for the rest of the response around an encoded result.
+ENVELOPE_ROOM = 64
+
+
+class Encoded:
+    """
+    A value already encoded as one CBOR item.
+    """
+
+    __slots__ = ("data", "rows")
+
+    def __init__(self, data: bytes, rows: int) -> None:
+        self.data = data
+        self.rows = rows
+
+    def decode(self) -> Any:
+        return cbor2.loads(self.data)
+
+
+def _write_encoded(encoder: Any, value: Any) -> None:
+    if not isinstance(value, Encoded):
+        raise cbor2.CBOREncodeTypeError(f"cannot encode {type(value).__name__}")
+    encoder.write(value.data)
+
+
+def encode(message: Any) -> bytes:
+    """
+    One CBOR item; L{Encoded} values are inserted as they are.
+    """
+    return cbor2.dumps(message, default=_write_encoded)
+
+
+def _array_header(count: int) -> bytes:
+    if count < 24:
+        return bytes((0x80 | count,))
+    if count < 0x100:
+        return bytes((0x98, count))
+    if count < 0x10000:
+        return b"\x99" + count.to_bytes(2, "big")
+    if count < 0x100000000:
+        return b"\x9a" + count.to_bytes(4, "big")
+    return b"\x9b" + count.to_bytes(8, "big")
+
+
+def encode_rows(
+    fetch: Callable[[int], list[Any]],
+    to_map: Callable[[Iterable[Any]], list[Any]],
+    *,
+    max_bytes: int,
+    max_rows: int,
+) -> Encoded:
+    """
+    Read rows with C{fetch(n)} until it returns none, turn each chunk into
+    maps with C{to_map} and encode it, as one CBOR array.
+
+    @raise ResultTooLarge: past C{max_bytes} encoded or C{max_rows} rows
+        (0: no cap), with the row count reached in its details.
+    """
+    parts: list[bytes] = []
+    size = 0
+    count = 0
+    budget = max_bytes - ENVELOPE_ROOM
+    while True:
+        rows = fetch(CHUNK)
+        if not rows:
+            break
+        count += len(rows)
+        if max_rows and count > max_rows:
+            raise ResultTooLarge(
+                f"the result has more than --max-rows={max_rows} rows; "
+                "page with limit/offset or read it through a cursor",
+                {"rows": max_rows, "max_rows": max_rows},
+            )
+        chunk = cbor2.dumps(to_map(rows))
+        items = chunk[len(_array_header(len(rows))) :]
+        size += len(items)
+        if size > budget:
+            raise ResultTooLarge(
+                f"the result exceeds --max-message-size={max_bytes} bytes after "
+                f"{count} rows; page with limit/offset or read it through a cursor",
+                {"rows": count, "limit": max_bytes},
+            )
+        parts.append(items)
+    return Encoded(_array_header(count) + b"".join(parts), count)
+
+
+def plain(value: Any) -> Any:
+    """
+    C{value} with L{Encoded} parts decoded (for callers that want Python
+    values, not a response).
+    """
+    if isinstance(value, Encoded):
+        return value.decode()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
