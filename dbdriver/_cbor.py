@@ -18,7 +18,7 @@ import cbor2
 
 from .exceptions import ResultTooLarge
 
-__all__ = ["Encoded", "encode", "encode_rows", "plain"]
+__all__ = ["Encoded", "array_header", "encode", "encode_rows", "plain"]
 
 #: Rows encoded at a time.
 CHUNK = 256
@@ -54,7 +54,10 @@ def encode(message: Any) -> bytes:
     return cbor2.dumps(message, default=_write_encoded)
 
 
-def _array_header(count: int) -> bytes:
+def array_header(count: int) -> bytes:
+    """
+    The CBOR head of an array of C{count} items.
+    """
     if count < 24:
         return bytes((0x80 | count,))
     if count < 0x100:
@@ -96,7 +99,7 @@ def encode_rows(
                 {"rows": max_rows, "max_rows": max_rows},
             )
         chunk = cbor2.dumps(to_map(rows))
-        items = chunk[len(_array_header(len(rows))) :]
+        items = chunk[len(array_header(len(rows))) :]
         size += len(items)
         if size > budget:
             raise ResultTooLarge(
@@ -105,7 +108,7 @@ def encode_rows(
                 {"rows": count, "limit": max_bytes},
             )
         parts.append(items)
-    return Encoded(_array_header(count) + b"".join(parts), count)
+    return Encoded(array_header(count) + b"".join(parts), count)
 
 
 def plain(value: Any) -> Any:

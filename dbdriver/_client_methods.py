@@ -13,6 +13,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
+from ._client_cursors import _Iteration
 from .requests import BaseRequest
 
 __all__: list[str] = []
@@ -36,7 +37,7 @@ def _operation(op: Any) -> Any:
     return op
 
 
-class _Methods:
+class _Methods(_Iteration):
     """
     The protocol's methods, each with keyword-only C{priority} (0..9) and
     C{timeout} (seconds) passed through to the request envelope.

@@ -19,6 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from . import requests as rq
+from ._sessions import CURSOR, TRANSACTION
 from .drivers._batch import READ, WRITE
 from .drivers._jobs import Job
 from .request_queue import QueueEntry
@@ -62,7 +63,7 @@ class Dispatcher:
         """
         The lane a request without a transaction waits in.
         """
-        if isinstance(request, rq.BeginTransactionRequest):
+        if isinstance(request, (rq.BeginTransactionRequest, rq.OpenCursorRequest)):
             return CONTROL
         if request.reads:
             return INLINE if self.driver.inline_reads else HEAVY
@@ -135,7 +136,7 @@ class Dispatcher:
         """
 
         def next_request(_: Any = None) -> None:
-            if self._stopped or transaction_id not in self.server.transactions:
+            if self._stopped or transaction_id not in self.server.sessions:
                 return
             d = self.queue.get(transaction_id)
             d.addCallbacks(run, lambda f: f.trap(CancelledError))
@@ -163,6 +164,15 @@ class Dispatcher:
         elif isinstance(request, rq.RollbackTransactionRequest):
             d = driver.rollback_transaction(request.transaction_id)
             d.addBoth(self._ended, request.transaction_id)
+        elif isinstance(request, rq.OpenCursorRequest):
+            d = driver.open_cursor(request, work.transaction_id)
+            d.addCallback(self._opened, work)
+        elif isinstance(request, rq.FetchRequest):
+            finish = self.server.finish_for(work)
+            d = driver.fetch(request.cursor_id, request.size, finish)
+        elif isinstance(request, rq.CloseCursorRequest):
+            d = driver.close_cursor(request.cursor_id)
+            d.addBoth(self._ended, request.cursor_id)
         else:
             d = driver.run(
                 request,
@@ -174,13 +184,22 @@ class Dispatcher:
 
     def _begun(self, transaction_id: str, work: Work) -> str:
         if work.protocol.connected_ and not self.server.stopping:
-            self.server.transaction_begun(transaction_id, work.protocol)
+            self.server.sessions.begun(transaction_id, work.protocol, TRANSACTION)
         else:
             self.driver.rollback_transaction(transaction_id)
         return transaction_id
 
-    def _ended(self, result: Any, transaction_id: str) -> Any:
-        self.server.end_transaction(transaction_id, None)
+    def _opened(self, cursor_id: str, work: Work) -> str:
+        parent = work.transaction_id
+        alive = parent is None or parent in self.server.sessions
+        if work.protocol.connected_ and not self.server.stopping and alive:
+            self.server.sessions.begun(cursor_id, work.protocol, CURSOR, parent)
+        else:
+            self.driver.close_cursor(cursor_id)
+        return cursor_id
+
+    def _ended(self, result: Any, session_id: str) -> Any:
+        self.server.sessions.end(session_id, None)
         return result
 
     def _done(self, result: Any, entry: QueueEntry) -> None:

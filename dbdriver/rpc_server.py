@@ -11,11 +11,10 @@ connection.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from typing import Any
 
 import attrs
-from twisted.internet.defer import Deferred, gatherResults, succeed
+from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -23,6 +22,7 @@ from twisted.python.failure import Failure
 from . import __version__
 from . import requests as rq
 from ._dispatch import LANES, Dispatcher
+from ._sessions import CURSOR, TRANSACTION, Sessions
 from .config import Config
 from .drivers.base import BaseDatabaseDriver
 from .exceptions import (
@@ -34,7 +34,6 @@ from .exceptions import (
     RequestTimeout,
     ResultTooLarge,
     ShuttingDown,
-    UnknownTransaction,
 )
 from .request_queue import TAKEN, QueueEntry, RequestQueue
 from .results import ErrorResult, SuccessResult
@@ -52,13 +51,7 @@ class Work:
     protocol: DriverServerProtocol
     envelope: Envelope
     transaction_id: str | None
-
-
-@attrs.define(eq=False)
-class _Transaction:
-    owner: DriverServerProtocol
-    active: int = 0
-    idle: Any = None
+    session: str | None = None
 
 
 class DriverServer:
@@ -77,8 +70,7 @@ class DriverServer:
         self.started = time.monotonic()
         self.connections: set[DriverServerProtocol] = set()
         self.queue = RequestQueue(config.queue_size, reactor, self._expired, LANES)
-        self.transactions: dict[str, _Transaction] = {}
-        self._ended: OrderedDict[str, str] = OrderedDict()
+        self.sessions = Sessions(self)
         self.stopping = False
         self.dispatcher = Dispatcher(self)
 
@@ -92,9 +84,8 @@ class DriverServer:
         dropped = self.queue.discard(protocol)
         if dropped:
             self.log.info("client gone: {n} queued requests dropped", n=dropped)
-        for transaction_id, txn in list(self.transactions.items()):
-            if txn.owner is protocol:
-                self.end_transaction(transaction_id, "its connection closed")
+        for session_id in self.sessions.owned_by(protocol):
+            self.sessions.end(session_id, "its connection closed")
 
     # -- requests ---------------------------------------------------------------
 
@@ -126,15 +117,12 @@ class DriverServer:
             raise ReadOnly(f"{request.method}: the server is read-only")
         if self.config.no_raw_sql and request.raw_sql:
             raise Forbidden(f"{request.method}: raw SQL is disabled (--no-raw-sql)")
-        transaction_id = self._transaction_of(protocol, envelope)
+        transaction_id, session = self._session_of(protocol, envelope)
         timeout = envelope.timeout or self.config.request_timeout
-        work = Work(protocol, envelope, transaction_id)
-        txn = None if transaction_id is None else self.transactions[transaction_id]
-        if txn is not None:
-            txn.active += 1
-            if txn.idle is not None and txn.idle.active():
-                txn.idle.cancel()
-        lane = self.dispatcher.lane_for(request) if txn is None else transaction_id
+        work = Work(protocol, envelope, transaction_id, session)
+        lane = self.dispatcher.lane_for(request) if session is None else session
+        if session is not None:
+            self.sessions.enter(session)
         try:
             self.queue.put(
                 work,
@@ -144,19 +132,23 @@ class DriverServer:
                 lane=lane,
             )
         except DriverError:
-            if txn is not None:
-                self.transaction_idle(transaction_id)  # type: ignore[arg-type]
+            if session is not None:
+                self.sessions.leave(session)
             raise
 
-    def _transaction_of(
+    def _session_of(
         self, protocol: DriverServerProtocol, envelope: Envelope
-    ) -> str | None:
+    ) -> tuple[str | None, str | None]:
+        """
+        The transaction a request runs in and the session whose lane it
+        waits in (a transaction's or a cursor's), checked for ownership.
+        """
         request = envelope.request
         transaction_id = envelope.transaction_id
         if isinstance(request, rq.BeginTransactionRequest):
             if transaction_id is not None:
                 raise InvalidParams("begin_transaction cannot run inside a transaction")
-            return None
+            return None, None
         if isinstance(
             request, (rq.CommitTransactionRequest, rq.RollbackTransactionRequest)
         ):
@@ -165,17 +157,15 @@ class DriverServer:
                     "top-level transaction_id differs from params.transaction_id"
                 )
             transaction_id = request.transaction_id
+        if isinstance(request, (rq.FetchRequest, rq.CloseCursorRequest)):
+            cursor = self.sessions.lookup(request.cursor_id, protocol, CURSOR)
+            if transaction_id is not None and transaction_id != cursor.parent:
+                raise InvalidParams("the cursor was not opened in that transaction")
+            return None, cursor.id
         if transaction_id is None:
-            return None
-        txn = self.transactions.get(transaction_id)
-        if txn is None or txn.owner is not protocol:
-            reason = self._ended.get(transaction_id) if txn is None else None
-            raise UnknownTransaction(
-                f"unknown transaction {transaction_id!r}"
-                + (f": it ended because {reason}" if reason else ""),
-                {"transaction_id": transaction_id},
-            )
-        return transaction_id
+            return None, None
+        self.sessions.lookup(transaction_id, protocol, TRANSACTION)
+        return transaction_id, transaction_id
 
     def _server_method(self, request: rq.BaseRequest) -> Any:
         if isinstance(request, rq.PingRequest):
@@ -202,7 +192,8 @@ class DriverServer:
             "requests": stats.counters(),
             "latency_ms": stats.percentiles(),
             "connections": len(self.connections),
-            "transactions_open": len(self.transactions),
+            "transactions_open": self.sessions.count(TRANSACTION),
+            "cursors_open": self.sessions.count(CURSOR),
             "uptime_s": round(time.monotonic() - self.started, 3),
         }
 
@@ -250,69 +241,17 @@ class DriverServer:
         self.queue.record(entry, ok)
         if not ok and entry.state == TAKEN and result.check(RequestTimeout):
             self.queue.stats.timed_out += 1  # timed out while running
-        if work.transaction_id is not None:
-            self.transaction_idle(work.transaction_id)
+        if work.session is not None:
+            self.sessions.leave(work.session)
             details = getattr(result.value, "details", None) if not ok else None
             if isinstance(details, dict) and details.get("transaction_ended"):
-                self.end_transaction(work.transaction_id, "a request in it timed out")
+                self.sessions.end(work.session, "a request in it timed out")
 
     def _expired(self, entry: QueueEntry) -> None:
         work: Work = entry.item
         self.answer(entry, Failure(RequestTimeout("the deadline passed while queued")))
-        if work.transaction_id is not None:
-            self.end_transaction(work.transaction_id, "a request in it timed out")
-
-    # -- transactions -----------------------------------------------------------
-
-    def transaction_begun(
-        self, transaction_id: str, owner: DriverServerProtocol
-    ) -> None:
-        self.transactions[transaction_id] = _Transaction(owner)
-        self.queue.open_lane(transaction_id)
-        self.dispatcher.serve_lane(transaction_id)
-        self.transaction_idle(transaction_id, started=True)
-
-    def transaction_idle(self, transaction_id: str, started: bool = False) -> None:
-        txn = self.transactions.get(transaction_id)
-        if txn is None:
-            return
-        if not started:
-            txn.active -= 1
-        if txn.active == 0:
-            if txn.idle is not None and txn.idle.active():
-                txn.idle.cancel()
-            txn.idle = self.reactor.callLater(
-                self.config.transaction_idle_timeout,
-                self.end_transaction,
-                transaction_id,
-                f"it was idle longer than {self.config.transaction_idle_timeout} s",
-            )
-
-    def end_transaction(self, transaction_id: str, reason: str | None) -> Deferred[Any]:
-        """
-        Forget a transaction; with a C{reason}, it is rolled back and its
-        waiting requests answered C{unknown_transaction}.
-        """
-        txn = self.transactions.pop(transaction_id, None)
-        if txn is None:
-            return succeed(None)
-        if txn.idle is not None and txn.idle.active():
-            txn.idle.cancel()
-        for entry in self.queue.close_lane(transaction_id):
-            self.answer(
-                entry,
-                Failure(UnknownTransaction(f"the transaction ended: {reason}")),
-            )
-        if reason is None:
-            return succeed(None)
-        self.log.info(
-            "transaction {id} rolled back: {reason}", id=transaction_id, reason=reason
-        )
-        self._ended[transaction_id] = reason
-        while len(self._ended) > 10000:
-            self._ended.popitem(last=False)
-        d = self.driver.rollback_transaction(transaction_id)
-        return d.addErrback(lambda f: f.trap(DriverError))
+        if work.session is not None:
+            self.sessions.end(work.session, "a request in it timed out")
 
     # -- shutdown ---------------------------------------------------------------
 
@@ -336,10 +275,7 @@ class DriverServer:
         )
 
     def _end_all(self, _: Any) -> Deferred[None]:
-        ends = [
-            self.end_transaction(t, "the server shut down")
-            for t in list(self.transactions)
-        ]
+        ends = self.sessions.end_all("the server shut down")
         return gatherResults(ends).addCallback(lambda _: None)
 
 

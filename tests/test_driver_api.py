@@ -68,4 +68,4 @@ def test_backend_names():
     with pytest.raises(UnsupportedDatabase):
         backend_name("oracle://x")
     with pytest.raises(UnsupportedDatabase):
-        make_driver(Config(database="postgresql://localhost/test"), reactor)
+        make_driver(Config(database="oracle://localhost/test"), reactor)

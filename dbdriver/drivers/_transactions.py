@@ -115,6 +115,7 @@ class PinnedTransactions:
             return fail(e)
         del self._transactions[transaction_id]
         self.forget_tables()  # type: ignore[attr-defined]
+        self.close_cursors_of(transaction_id)  # type: ignore[attr-defined]
 
         def closed(result: Any) -> Any:
             return pinned.close().addCallback(lambda _: result)

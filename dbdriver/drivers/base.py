@@ -12,6 +12,8 @@ queries, its error mapping and how to interrupt a statement.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -24,6 +26,7 @@ from .. import requests as rq
 from ..config import Config
 from ..exceptions import DriverError, InternalError, InvalidParams, ShuttingDown
 from ._batch import READ, WRITE, BatchExecution
+from ._cursors import Cursors
 from ._jobs import Job
 from ._operations import TableOperations
 from ._sql import Dialect
@@ -33,13 +36,35 @@ from ._transactions import PinnedTransactions
 __all__ = ["BaseDatabaseDriver"]
 
 
+def mask_password(database: str) -> str:
+    """
+    A C{--database} value as logs and messages may show it: the password of
+    a server URI (C{user:password@}, or a C{password=} query parameter)
+    replaced by C{***}.
+    """
+    if "://" not in database:
+        return database
+    parts = urllib.parse.urlsplit(database)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    netloc = parts.netloc
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
+        return database
+    masked = f"{parts.scheme}://{netloc}{parts.path}"
+    return masked + (f"?{query}" if query else "")
+
+
 def _outcome(job: Job) -> Any:
     if job.error is not None:
         return Failure(job.error)
     return job.result
 
 
-class BaseDatabaseDriver(BatchExecution, PinnedTransactions, TableOperations, TableAPI):
+class BaseDatabaseDriver(
+    BatchExecution, PinnedTransactions, Cursors, TableOperations, TableAPI
+):
     """
     A backend of the driver process.
 
@@ -65,6 +90,14 @@ class BaseDatabaseDriver(BatchExecution, PinnedTransactions, TableOperations, Ta
         self.read_pool: adbapi.ConnectionPool | None = None
         self._init_batches()
         self._init_transactions()
+        self._init_cursors()
+
+    @property
+    def database_label(self) -> str:
+        """
+        C{--database} as logs and messages show it (no password).
+        """
+        return mask_password(self.config.database)
 
     # -- backend hooks --------------------------------------------------------
 
@@ -159,7 +192,8 @@ class BaseDatabaseDriver(BatchExecution, PinnedTransactions, TableOperations, Ta
                 pool.close()
             self.close_inline()
 
-        d = gatherResults(self.close_transactions(), consumeErrors=True)
+        closing = self.close_all_cursors() + self.close_transactions()
+        d = gatherResults(closing, consumeErrors=True)
         return d.addCallback(close)
 
     def close_inline(self) -> None:

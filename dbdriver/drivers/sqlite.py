@@ -188,6 +188,10 @@ class SQLiteDriver(BaseDatabaseDriver):
     def begin_group(self, cursor: Any) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
+    def begin_snapshot(self, cursor: Any) -> None:
+        # A deferred transaction: the cursor's first read fixes its snapshot.
+        cursor.execute("BEGIN")
+
     def begin_pinned(self, cursor: Any) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
