@@ -67,6 +67,10 @@ class Dialect:
         # Names are validated identifiers; quoting makes keywords safe.
         return f"{self.quote_char}{name}{self.quote_char}"
 
+    #: Column types whose values always go through L{adapt}, whatever
+    #: their Python type.
+    adapted_types: frozenset[str] = frozenset({"json", "timestamp", "boolean"})
+
     def adapt(self, value: Any, column_type: str | None = None) -> Any:
         """
         A wire value as a bound parameter for a column of C{column_type}.
