@@ -100,7 +100,7 @@ class Cursors:
             )
         if transaction_id is None:
             cursor_id = uuid.uuid4().hex
-            pinned = PinnedConnection(self.pool, self.reactor, f"cur-{cursor_id[:8]}")
+            pinned = self.take_pinned()  # type: ignore[attr-defined]
         else:
             try:
                 pinned = self._pinned(transaction_id)  # type: ignore[attr-defined]
@@ -191,8 +191,14 @@ class Cursors:
             return state.pinned.call(self._close_stream, state)
         if state.pinned.closed:
             return succeed(None)
-        state.pinned.call(self._close_stream, state)
-        return state.pinned.close()
+        pinned = state.pinned
+        d = pinned.call(self._close_stream, state).addCallback(
+            lambda _: pinned.call(lambda connection: connection.rollback())
+        )
+        return d.addCallbacks(
+            lambda _: self.release_pinned(pinned, True),  # type: ignore[attr-defined]
+            lambda _: self.release_pinned(pinned, False),  # type: ignore[attr-defined]
+        )
 
     # -- thread side -------------------------------------------------------------
 

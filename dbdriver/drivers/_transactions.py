@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.enterprise import adbapi
-from twisted.internet.defer import Deferred, fail
+from twisted.internet.defer import Deferred, fail, succeed
 from twisted.python.failure import Failure
 
 from ..exceptions import Busy, DriverError, ShuttingDown, UnknownTransaction
@@ -21,6 +21,8 @@ from ._pinned import PinnedConnection
 __all__ = ["PinnedTransactions"]
 
 _SAVEPOINT = "dbdriver_request"
+#: Pinned connections kept idle for the next transaction or cursor.
+IDLE_PINNED = 8
 
 
 def _exception(failure: Failure) -> BaseException:
@@ -41,6 +43,29 @@ class PinnedTransactions:
 
     def _init_transactions(self) -> None:
         self._transactions: dict[str, PinnedConnection | None] = {}
+        self._idle_pinned: list[PinnedConnection] = []
+
+    def take_pinned(self) -> PinnedConnection:
+        """
+        A pinned connection: an idle one kept from an earlier transaction or
+        cursor (no thread start, no connect), or a new one.
+        """
+        while self._idle_pinned:
+            pinned = self._idle_pinned.pop()
+            if not pinned.closed:
+                return pinned
+        assert self.pool is not None
+        return PinnedConnection(self.pool, self.reactor, "dbdriver-pinned")
+
+    def release_pinned(self, pinned: PinnedConnection, healthy: bool) -> Deferred[None]:
+        """
+        Keep a pinned connection whose transaction ended cleanly for the next
+        one (up to L{IDLE_PINNED}); close it otherwise.
+        """
+        if healthy and self.pool is not None and len(self._idle_pinned) < IDLE_PINNED:
+            self._idle_pinned.append(pinned)
+            return succeed(None)
+        return pinned.close()
 
     @property
     def open_transactions(self) -> int:
@@ -57,7 +82,9 @@ class PinnedTransactions:
         Roll back and close every open transaction (disconnect).
         """
         pinned = [p for p in self._transactions.values() if p is not None]
+        pinned += self._idle_pinned
         self._transactions.clear()
+        self._idle_pinned = []
         return [p.close() for p in pinned]
 
     def begin_transaction(self) -> Deferred[str]:
@@ -77,7 +104,7 @@ class PinnedTransactions:
             )
         transaction_id = uuid.uuid4().hex
         self._transactions[transaction_id] = None  # reserved while it begins
-        pinned = PinnedConnection(self.pool, self.reactor, f"txn-{transaction_id[:8]}")
+        pinned = self.take_pinned()
 
         def begin(connection: Any) -> None:
             cursor = adbapi.Transaction(self.pool, connection)
@@ -118,7 +145,8 @@ class PinnedTransactions:
         self.close_cursors_of(transaction_id)  # type: ignore[attr-defined]
 
         def closed(result: Any) -> Any:
-            return pinned.close().addCallback(lambda _: result)
+            healthy = result is True
+            return self.release_pinned(pinned, healthy).addCallback(lambda _: result)
 
         d = pinned.call(end).addCallbacks(
             lambda _: True,
