@@ -8,6 +8,7 @@ left at their default are not sent, so the wire stays minimal.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,12 +38,13 @@ def _operation(op: Any) -> Any:
     return op
 
 
-class _Methods(_Iteration):
+class _Methods(_Iteration, ABC):
     """
     The protocol's methods, each with keyword-only C{priority} (0..9) and
     C{timeout} (seconds) passed through to the request envelope.
     """
 
+    @abstractmethod
     def _call(
         self, method: str, params: dict[str, Any] | None = None, **options: Any
     ) -> Deferred[Any]:
@@ -50,7 +52,6 @@ class _Methods(_Iteration):
         Send one request; fires with its result or fails with a
         L{dbdriver.exceptions.DriverError}.
         """
-        raise NotImplementedError()
 
     # --- answered by the server ---------------------------------------------
 

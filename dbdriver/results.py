@@ -7,6 +7,7 @@ of PROTOCOL.md section 3; the server builds them, the client reads them.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import attrs
@@ -17,7 +18,7 @@ __all__ = ["BaseResult", "ErrorResult", "SuccessResult", "result_from_wire"]
 
 
 @attrs.define(slots=True)
-class BaseResult:
+class BaseResult(ABC):
     """
     The answer to the request with id C{request_id} (C{None} when the
     request's id could not be read).
@@ -25,14 +26,17 @@ class BaseResult:
 
     request_id: int | None
 
+    @abstractmethod
     def to_wire(self) -> dict[str, Any]:
-        raise NotImplementedError()
+        """
+        The response map.
+        """
 
+    @abstractmethod
     def unwrap(self) -> Any:
         """
         The value, or raise the error.
         """
-        raise NotImplementedError()
 
 
 @attrs.define(slots=True)

@@ -9,6 +9,7 @@ common way (catalog queries, C{RETURNING}, ...).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -47,7 +48,7 @@ class TableInfo:
             self.integer_key = str(keys[0]["name"])
 
 
-class TableOperations:
+class TableOperations(ABC):
     """
     In-thread implementations of the data methods of PROTOCOL.md section 4.
     """
@@ -81,14 +82,24 @@ class TableOperations:
 
     # -- backend hooks --------------------------------------------------------
 
+    @abstractmethod
     def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
         """
         C{get_table_info}'s rows from the catalog; empty if no such table.
         """
-        raise NotImplementedError()
 
+    @abstractmethod
     def table_names(self, cursor: Any) -> list[str]:
-        raise NotImplementedError()
+        """
+        The names of the tables (C{list_tables}).
+        """
+
+    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
+        """
+        A where tree made ready for the table's column C{types} (MySQL
+        compares ISO text with C{timestamp} columns as datetimes).
+        """
+        return node
 
     def convert_placeholders(self, sql: str) -> str:
         """
@@ -268,13 +279,15 @@ class TableOperations:
     def _update(self, cursor: Any, request: rq.UpdateRequest) -> int:
         columns = list(request.data)
         types = self._named_types(cursor, request.table, request.where_node, columns)
-        sql, params = self.dialect.update(request.table, columns, request.where_node)
+        where = self.bind_where(request.where_node, types)
+        sql, params = self.dialect.update(request.table, columns, where)
         cursor.execute(sql, self._row_params(types, columns, request.data) + params)
         return int(cursor.rowcount)
 
     def _delete(self, cursor: Any, request: rq.DeleteRequest) -> int:
-        self._named_types(cursor, request.table, request.where_node)
-        sql, params = self.dialect.delete(request.table, request.where_node)
+        types = self._named_types(cursor, request.table, request.where_node)
+        where = self.bind_where(request.where_node, types)
+        sql, params = self.dialect.delete(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
@@ -286,11 +299,11 @@ class TableOperations:
         after checking every column it names exists.
         """
         named = [*(request.columns or ()), *(c for c, _ in request.order)]
-        self._named_types(cursor, request.table, request.where_node, named)
+        types = self._named_types(cursor, request.table, request.where_node, named)
         return self.dialect.select(
             request.table,
             request.columns,
-            request.where_node,
+            self.bind_where(request.where_node, types),
             request.order,
             limit,
             getattr(request, "offset", None),
@@ -332,8 +345,9 @@ class TableOperations:
         return list(rows)
 
     def _count(self, cursor: Any, request: rq.CountRequest) -> int:
-        self._named_types(cursor, request.table, request.where_node)
-        sql, params = self.dialect.count(request.table, request.where_node)
+        types = self._named_types(cursor, request.table, request.where_node)
+        where = self.bind_where(request.where_node, types)
+        sql, params = self.dialect.count(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
 
@@ -379,5 +393,8 @@ class TableOperations:
                 raise error from e
         return results
 
+    @abstractmethod
     def translate(self, error: BaseException) -> DriverError:
-        raise NotImplementedError()
+        """
+        The protocol error for an exception a request raised.
+        """

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -115,11 +116,11 @@ class BaseDatabaseDriver(
         """
         return 1
 
+    @abstractmethod
     def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         """
         The pools for writes and for reads (may be the same pool).
         """
-        raise NotImplementedError()
 
     def prepare(self, cursor: Any) -> None:
         """
@@ -137,12 +138,12 @@ class BaseDatabaseDriver(
         Start the transaction of a pinned connection.
         """
 
+    @abstractmethod
     def interrupt(self, connection: Any) -> None:
         """
         Interrupt the statement running on a DB-API connection (called from
-        the reactor thread).
+        the reactor thread, which it must not block).
         """
-        raise NotImplementedError()
 
     def translate_backend(self, error: BaseException) -> DriverError | None:
         """
