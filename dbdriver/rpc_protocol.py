@@ -44,6 +44,8 @@ _TOP_LEVEL = frozenset(
     {"id", "method", "params", "priority", "timeout", "transaction_id"}
 )
 DEFAULT_PRIORITY = 5
+#: Frames written while handling one read before they are sent.
+FLUSH_EVERY = 16
 
 
 def decode_payload(payload: bytes) -> Any:
@@ -152,24 +154,28 @@ class NetstringFraming(NetstringReceiver):
         self._expected: int | None = None
         self._broken = False
         self._receiving = False
-        self._unflushed = False
+        self._unflushed = 0
         super().makeConnection(transport)
 
     def send_frame(self, payload: bytes) -> None:
         """
         Send one frame.  Frames sent while handling received data go out
-        together when that data is handled; others go out at once rather
-        than one reactor iteration later (Twisted writes on the next
-        writability poll), which saves a wake-up per round trip.
+        together, L{FLUSH_EVERY} at a time (so the peer can start on the
+        first answers while later requests are still being handled); others
+        go out at once rather than one reactor iteration later (Twisted
+        writes on the next writability poll), which saves a wake-up per
+        round trip.
         """
         self.transport.writeSequence((b"%d:" % len(payload), payload, b","))
         if self._receiving:
-            self._unflushed = True
+            self._unflushed += 1
+            if self._unflushed >= FLUSH_EVERY:
+                self._flush()
         else:
             self._flush()
 
     def _flush(self) -> None:
-        self._unflushed = False
+        self._unflushed = 0
         transport = self.transport
         do_write = getattr(transport, "doWrite", None)
         if do_write is not None and not getattr(transport, "disconnecting", True):
