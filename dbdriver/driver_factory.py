@@ -49,6 +49,23 @@ def make_driver(config: Config, reactor: Any) -> BaseDatabaseDriver:
         from .drivers.sqlite import SQLiteDriver
 
         return SQLiteDriver(config, reactor)
+    if name == "postgresql":
+        try:
+            from .drivers.postgresql import PostgreSQLDriver
+        except ImportError as e:
+            raise UnsupportedDatabase(
+                f"the postgresql backend needs psycopg 3 ({e}): "
+                "pip install 'dbdriver[postgresql]'"
+            ) from None
+        return PostgreSQLDriver(config, reactor)
+    if name == "mysql":
+        try:
+            from .drivers.mysql import MySQLDriver
+        except ImportError as e:
+            raise UnsupportedDatabase(
+                f"the mysql backend needs PyMySQL ({e}): pip install 'dbdriver[mysql]'"
+            ) from None
+        return MySQLDriver(config, reactor)
     raise UnsupportedDatabase(
         f"the {name} backend is not available in this version of dbdriver "
         "(SQLite only); see the README"

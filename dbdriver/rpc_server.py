@@ -24,6 +24,7 @@ from . import requests as rq
 from ._dispatch import LANES, Dispatcher
 from ._sessions import CURSOR, TRANSACTION, Sessions
 from .config import Config
+from .drivers._schema_sync import applied_schema
 from .drivers.base import BaseDatabaseDriver
 from .exceptions import (
     DriverError,
@@ -182,6 +183,8 @@ class DriverServer:
                     "request_timeout": self.config.request_timeout,
                     "max_rows": self.config.max_rows,
                 },
+                # extension: the latest definition sync_schema applied
+                "schema": applied_schema(self.driver),
             }
         return self.stats()
 
@@ -245,7 +248,13 @@ class DriverServer:
             self.sessions.leave(work.session)
             details = getattr(result.value, "details", None) if not ok else None
             if isinstance(details, dict) and details.get("transaction_ended"):
-                self.sessions.end(work.session, "a request in it timed out")
+                if result.check(RequestTimeout):
+                    reason = "a request in it timed out"
+                elif result.check(ShuttingDown):
+                    reason = "the server shut down"
+                else:
+                    reason = "its database connection was lost"
+                self.sessions.end(work.session, reason)
 
     def _expired(self, entry: QueueEntry) -> None:
         work: Work = entry.item

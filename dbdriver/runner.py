@@ -103,7 +103,7 @@ class DriverService(Service):
             self.driver.check()  # type: ignore[attr-defined]
         except Exception as e:
             raise SystemExit(
-                f"dbdriver: cannot open {self.config.database}: {e}"
+                f"dbdriver: cannot open {self.driver.database_label}: {e}"
             ) from e
         self.reactor.callWhenRunning(self._start)
 
@@ -134,7 +134,7 @@ class DriverService(Service):
             self.log.info(
                 "dbdriver ready: {backend} database {database}, listening on {where}",
                 backend=self.driver.backend if self.driver else "?",
-                database=self.config.database,
+                database=self.driver.database_label if self.driver else "?",
                 where=", ".join(str(p.getHost()) for p in ports),
             )
             self.ready.callback(self)

@@ -93,11 +93,16 @@ class BatchExecution:
         self._batches.discard(batch)
         if batch.timer is not None and batch.timer.active():
             batch.timer.cancel()
-        if isinstance(outcome, Failure):  # the hop itself broke: a bug
-            self.log.failure("batch failed", outcome)
+        if isinstance(outcome, Failure):  # the hop itself broke
+            assert outcome.value is not None
+            error = self.translate(outcome.value)  # type: ignore[attr-defined]
+            if isinstance(error, InternalError):  # a bug
+                self.log.failure("batch failed", outcome)
+            else:  # the database's doing: no connection could be opened, ...
+                self.log.warn("batch failed: {error}", error=error.message)
             for job in batch.jobs:
                 if job.error is None and job.result is None:
-                    job.fail(InternalError(outcome.getErrorMessage()))
+                    job.fail(error)
         for job in batch.jobs:
             self.settle_job(job)
         return batch.jobs
@@ -140,20 +145,28 @@ class BatchExecution:
 
     def recover(self, connection: Any) -> None:
         """
-        After a failed read: make the connection usable for the next one.
+        After a failure: roll back, and make the connection usable for the
+        next request (a backend may reopen a lost connection here).
         """
         connection.rollback()
+
+    def runs_alone(self, request: Any) -> bool:
+        """
+        Whether a write runs alone, outside any group: the request's own
+        C{alone}, or what the backend adds (MySQL: DDL, which commits).
+        """
+        return bool(request.alone)
 
     def _write_hop(self, cursor: Any, batch: Batch) -> None:
         jobs = batch.jobs
         start = 0
         while start < len(jobs):
-            if jobs[start].request.alone:
+            if self.runs_alone(jobs[start].request):
                 self._alone(cursor, batch, jobs[start])
                 start += 1
                 continue
             end = start
-            while end < len(jobs) and not jobs[end].request.alone:
+            while end < len(jobs) and not self.runs_alone(jobs[end].request):
                 end += 1
             self._group(cursor, batch, jobs[start:end])
             start = end
@@ -166,7 +179,7 @@ class BatchExecution:
             connection.commit()
         except Exception as e:
             job.fail(e)
-            connection.rollback()
+            self.recover(connection)
         finally:
             batch.stop(job)
 
@@ -193,9 +206,9 @@ class BatchExecution:
                 except Exception as e:
                     for job in written:
                         job.fail(e)
-                    connection.rollback()
+                    self.recover(connection)
                 return
-            connection.rollback()
+            self.recover(connection)
             for job in written:
                 job.result = None
             pending = written + pending[pending.index(lost) + 1 :]

@@ -18,6 +18,7 @@ from .. import requests as rq
 from .._cbor import Encoded, encode_rows
 from .._where import Node, where_columns
 from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
+from ._schema_sync import sync_schema
 from ._sql import Dialect
 
 __all__ = ["TableInfo", "TableOperations"]
@@ -72,6 +73,7 @@ class TableOperations(ABC):
             rq.TransactionRequest: self._transaction,
             rq.GetTableInfoRequest: self._get_table_info,
             rq.ListTablesRequest: self._list_tables,
+            rq.SyncSchemaRequest: self._sync_schema,
         }
 
     def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
@@ -95,10 +97,7 @@ class TableOperations(ABC):
         """
 
     def bind_where(self, node: Node, types: dict[str, str]) -> Node:
-        """
-        A where tree made ready for the table's column C{types} (MySQL
-        compares ISO text with C{timestamp} columns as datetimes).
-        """
+        """A where tree ready for the table's column C{types} (MySQL: timestamps)."""
         return node
 
     def convert_placeholders(self, sql: str) -> str:
@@ -203,6 +202,11 @@ class TableOperations(ABC):
 
     def _list_tables(self, cursor: Any, request: rq.ListTablesRequest) -> list[str]:
         return self.table_names(cursor)
+
+    def _sync_schema(
+        self, cursor: Any, request: rq.SyncSchemaRequest
+    ) -> dict[str, Any]:
+        return sync_schema(self, cursor, request)
 
     # -- rows -----------------------------------------------------------------
 

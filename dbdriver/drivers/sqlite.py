@@ -31,6 +31,7 @@ from ..exceptions import (
     SQLError,
 )
 from ._jobs import Job
+from ._schema_sync import BOOKKEEPING, load_applied_schema
 from ._sql import Dialect
 from ._sqlite_inline import InlineReader
 from .base import BaseDatabaseDriver
@@ -184,6 +185,7 @@ class SQLiteDriver(BaseDatabaseDriver):
             )
         if not (self.memory or self.config.read_only):
             cursor.execute("PRAGMA journal_mode = WAL")
+        load_applied_schema(self, cursor)
 
     def begin_group(self, cursor: Any) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
@@ -236,7 +238,8 @@ class SQLiteDriver(BaseDatabaseDriver):
     def table_names(self, cursor: Any) -> list[str]:
         cursor.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name",
+            (BOOKKEEPING,),
         )
         return [name for (name,) in cursor.fetchall()]
 

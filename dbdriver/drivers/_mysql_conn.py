@@ -1,0 +1,348 @@
+"""
+Connections to a MySQL or MariaDB server, for the MySQL backend.
+
+This module is the DB-API module that L{adbapi.ConnectionPool} loads (its
+C{connect} makes a L{Connection}): PyMySQL connections that set up their
+session each time they (re)connect, and that never let an interrupt meant
+for one statement hit a later one.  It also parses C{--database} URIs,
+and sends C{KILL QUERY} from a separate connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import threading
+import urllib.parse
+from typing import Any
+
+import pymysql
+import pymysql.connections
+from twisted.enterprise import adbapi
+from twisted.logger import Logger
+
+__all__ = [
+    "LOST",
+    "Connection",
+    "Health",
+    "Pool",
+    "connect",
+    "errno_of",
+    "kill_query",
+    "parse_uri",
+]
+
+log = Logger()
+
+# DB-API module attributes, for adbapi.
+apilevel = "2.0"
+threadsafety = 1
+paramstyle = "format"
+Error = pymysql.Error
+
+#: Error numbers that mean the connection (and its transaction) is gone:
+#: server gone away, lost during a query, lost at reading, connection
+#: killed, server shutting down, idle disconnect.
+LOST = frozenset({2006, 2013, 2055, 1927, 1053, 4031})
+
+#: How long a statement waits for a C{KILL QUERY} in flight on its
+#: connection (seconds): long enough for the killer to connect.
+KILL_WAIT = 5.0
+
+_QUERY_KEYS = {
+    "unix_socket": str,
+    "connect_timeout": float,
+    "ssl_ca": str,
+    "ssl_cert": str,
+    "ssl_key": str,
+    "ssl_verify_cert": bool,
+    "ssl_disabled": bool,
+}
+
+
+def parse_uri(database: str) -> dict[str, Any]:
+    """
+    PyMySQL connection arguments for C{mysql://user:pass@host:port/db}
+    (or C{mariadb://...}); query parameters C{unix_socket}, C{connect_timeout}
+    and the C{ssl_*} options are passed on.
+
+    @raise ValueError: the URI is malformed or names no database.
+    """
+    parts = urllib.parse.urlsplit(database)
+    if parts.scheme not in ("mysql", "mariadb"):
+        raise ValueError("a MySQL database URI starts with mysql:// or mariadb://")
+    name = urllib.parse.unquote(parts.path.lstrip("/"))
+    if not name or "/" in name:
+        raise ValueError(
+            "the URI must name one database: mysql://user:password@host:port/database"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("the URI's port is not a number") from None
+    params: dict[str, Any] = {
+        "host": parts.hostname or "localhost",
+        "port": port or 3306,
+        "database": name,
+        "connect_timeout": 10,
+    }
+    if parts.username is not None:
+        params["user"] = urllib.parse.unquote(parts.username)
+    if parts.password is not None:
+        params["password"] = urllib.parse.unquote(parts.password)
+    for key, values in urllib.parse.parse_qs(
+        parts.query, keep_blank_values=True
+    ).items():
+        kind = _QUERY_KEYS.get(key)
+        if kind is None:
+            raise ValueError(
+                f"unknown URI parameter {key!r}; "
+                f"known: {', '.join(sorted(_QUERY_KEYS))}"
+            )
+        value = values[-1]
+        if kind is bool:
+            params[key] = value.lower() in ("1", "true", "yes", "on")
+        elif kind is float:
+            try:
+                params[key] = float(value)
+            except ValueError:
+                raise ValueError(f"URI parameter {key} must be a number") from None
+        else:
+            params[key] = value
+    return params
+
+
+def errno_of(error: BaseException) -> int | None:
+    """
+    The server's (or the client library's) error number of a PyMySQL error.
+    """
+    args = getattr(error, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0]
+    return None
+
+
+class Health:
+    """
+    Shared by every connection of a driver: C{generation} goes up whenever
+    a connection was found lost, so that the others check theirs (a server
+    restart loses them all) before their next transaction.
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+
+
+class Connection(pymysql.connections.Connection):  # type: ignore[misc]
+    """
+    A PyMySQL connection that runs C{setup} statements after every
+    (re)connect, and holds statements back while a C{KILL QUERY} aimed at
+    the previous one is still on its way.
+
+    @ivar pinned: it holds an open transaction for many requests.
+    @ivar transaction_lost: the server ended its transaction (deadlock,
+        lost connection) since it began.
+    @ivar generation: the L{Health} generation it was last checked at.
+    @ivar in_batch: it runs a C{transaction} request's operations.
+    @ivar column_types: C{(connection, table, load)} to the portable column
+        types of a table of its database (C{load}: it may ask the catalog on
+        this connection), or C{None}; for the decoding cursors.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        setup: tuple[str, ...] = (),
+        column_types: Any = None,
+        health: Health | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._setup = setup
+        self._health = health
+        self._kill_lock = threading.Lock()
+        self._kills: list[threading.Event] = []
+        self.pinned = False
+        self.in_batch = False
+        self.transaction_lost = False
+        self.generation = 0
+        self.column_types = column_types
+        super().__init__(*args, **kwargs)
+
+    def connect(self, sock: Any = None) -> None:
+        super().connect(sock)
+        cursor = self.cursor()
+        try:
+            for statement in self._setup:
+                cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    # -- interrupts -------------------------------------------------------------
+
+    def begin_kill(self) -> threading.Event:
+        """
+        Reactor side: a C{KILL QUERY} for the running statement is on its
+        way; statements started from now on wait until it is set.
+        """
+        done = threading.Event()
+        with self._kill_lock:
+            self._kills.append(done)
+        return done
+
+    def _settle_kills(self) -> None:
+        if not self._kills:
+            return
+        with self._kill_lock:
+            pending, self._kills = self._kills, []
+        for done in pending:
+            done.wait(KILL_WAIT)
+
+    def query(self, sql: Any, unbuffered: bool = False) -> int:
+        self._settle_kills()
+        try:
+            return int(super().query(sql, unbuffered))
+        except pymysql.Error as e:
+            self._check(e)
+            raise
+
+    def commit(self) -> None:
+        self._settle_kills()
+        try:
+            super().commit()
+        except pymysql.Error as e:
+            self._check(e)
+            raise
+
+    def rollback(self) -> None:
+        self._settle_kills()
+        try:
+            super().rollback()
+        except pymysql.Error as e:
+            self._check(e)
+            raise
+
+    def _check(self, error: pymysql.Error) -> None:
+        """
+        After an error: if it says the connection is gone, close it (the
+        server may not have yet), and tell the others to check theirs.
+        """
+        if isinstance(error, pymysql.InterfaceError) or errno_of(error) in LOST:
+            self.close_quietly()
+            self.transaction_lost = True
+            if self._health is not None:
+                self._health.generation += 1
+
+    # -- health -----------------------------------------------------------------
+
+    def close_quietly(self) -> None:
+        """
+        Drop the socket (the server ends the session and its transaction).
+        """
+        with contextlib.suppress(Exception):
+            self._force_close()
+
+    def hung_up(self) -> bool:
+        """
+        Whether an idle connection has something to read: the server closed
+        it (a restart, C{KILL}) or sent an error before closing.  One poll,
+        no round trip.
+        """
+        sock = self._sock
+        if sock is None:
+            return True
+        try:
+            poller = select.poll()
+            poller.register(sock, select.POLLIN | select.POLLERR | select.POLLHUP)
+            return bool(poller.poll(0))
+        except (OSError, ValueError):
+            return True
+
+    def revive(self, health: Health) -> None:
+        """
+        Make sure the connection is alive, reconnecting if it is not; only
+        between transactions.  Failures are left for the next statement to
+        report (a closed connection raises on use).
+        """
+        try:
+            if not self.open:
+                raise pymysql.err.InterfaceError(0, "closed")
+            self.ping(False)
+        except Exception:
+            self.close_quietly()
+            with contextlib.suppress(Exception):
+                self.connect()
+        if self.open:
+            self.generation = health.generation
+            self.transaction_lost = False
+
+
+def connect(*args: Any, **kwargs: Any) -> Connection:
+    """
+    The DB-API entry point adbapi calls.
+    """
+    return Connection(*args, **kwargs)
+
+
+class _HopConnection(adbapi.Connection):
+    """
+    The connection of one pool interaction: reopened at checkout when the
+    server hung up on it while idle, or checked when a loss was seen
+    anywhere since it was last checked; its final commit or
+    rollback is skipped when the connection died during the interaction
+    (every request in it was already answered with that error).
+    """
+
+    _connection: Connection
+
+    def reconnect(self) -> None:
+        super().reconnect()
+        connection = self._connection
+        health = self._pool.health
+        if connection.generation != health.generation or connection.hung_up():
+            connection.revive(health)
+
+    def commit(self) -> None:
+        if self._connection.open:
+            self._connection.commit()
+
+    def rollback(self) -> None:
+        connection = self._connection
+        if not connection.open:
+            return
+        try:
+            connection.rollback()
+        except pymysql.Error:
+            connection.close_quietly()
+
+
+class Pool(adbapi.ConnectionPool):
+    """
+    A connection pool of L{Connection}s sharing one L{Health}.
+    """
+
+    connectionFactory = _HopConnection
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.health: Health = kwargs["health"]  # its connections get it too
+        super().__init__(__name__, **kwargs)
+
+
+def kill_query(params: dict[str, Any], thread_id: int, done: threading.Event) -> None:
+    """
+    Thread side: C{KILL QUERY thread_id} from a short-lived connection of
+    its own; C{done} is set when it is over, whatever happened.
+    """
+    try:
+        connection = pymysql.connect(**{**params, "connect_timeout": 5})
+        try:
+            connection.query(f"KILL QUERY {int(thread_id)}")
+        finally:
+            connection.close()
+    except pymysql.Error as e:
+        log.warn(
+            "could not interrupt MySQL connection {thread_id}: {error}",
+            thread_id=thread_id,
+            error=e,
+        )
+    finally:
+        done.set()

@@ -1,0 +1,202 @@
+"""
+PostgreSQL connections for L{adbapi.ConnectionPool}, through psycopg 3.
+
+This module is the "DB-API module" the pool is given (C{connect},
+C{apilevel}, ...): its L{connect} opens a L{DriverConnection} whose values
+come back as they do on the wire (timestamps as ISO 8601 text, numerics as
+int or float), whose C{rollback} is harmless on a lost connection, and
+which carries what a deadline needs to cancel exactly the request that
+runs on it.  L{DriverPool} replaces a connection the server has closed
+before the next interaction uses it.
+"""
+
+from __future__ import annotations
+
+import select
+import threading
+from typing import Any, cast
+
+import psycopg
+from psycopg.adapt import AdaptersMap, Loader
+from psycopg.types.datetime import TimestampLoader, TimestamptzLoader
+from psycopg.types.string import TextLoader
+from twisted.enterprise import adbapi
+
+__all__ = [
+    "DriverConnection",
+    "DriverPool",
+    "apilevel",
+    "connect",
+    "paramstyle",
+    "threadsafety",
+    "usable",
+]
+
+apilevel = "2.0"
+threadsafety = 2
+paramstyle = "format"
+
+
+class _ISOTimestamptzLoader(TimestamptzLoader):
+    """
+    C{timestamptz} as ISO 8601 text with its offset (the wire's form).
+    """
+
+    def load(self, data: Any) -> Any:
+        try:
+            return super().load(data).isoformat()
+        except psycopg.DataError:  # beyond Python's years, or infinity
+            return bytes(data).decode()
+
+
+class _ISOTimestampLoader(TimestampLoader):
+    """
+    C{timestamp} (without time zone) as ISO 8601 text.
+    """
+
+    def load(self, data: Any) -> Any:
+        try:
+            return super().load(data).isoformat()
+        except psycopg.DataError:
+            return bytes(data).decode()
+
+
+class _NumberLoader(Loader):
+    """
+    C{numeric} as an int when it is whole, else a float: the wire has no
+    decimal type, and SQLite's aggregates answer the same way.
+    """
+
+    def load(self, data: Any) -> Any:
+        text = bytes(data).decode()
+        if "." in text or not text.lstrip("-").isdigit():
+            return float(text)  # also NaN and the infinities
+        return int(text)
+
+
+def _adapters() -> AdaptersMap:
+    adapters = AdaptersMap(psycopg.adapters)
+    adapters.register_loader("timestamptz", _ISOTimestamptzLoader)
+    adapters.register_loader("timestamp", _ISOTimestampLoader)
+    adapters.register_loader("numeric", _NumberLoader)
+    # Types a CBOR encoder does not take as they are: their text.
+    for name in ("date", "time", "timetz", "interval", "uuid", "inet", "cidr"):
+        adapters.register_loader(name, TextLoader)
+    return adapters
+
+
+_ADAPTERS = _adapters()
+
+
+class DriverConnection(psycopg.Connection[Any]):
+    """
+    A psycopg connection as the driver uses it.
+
+    @ivar dbd_lock: held while a request's statement is cancelled, and while
+        the request ends (so a late cancel never reaches the next one).
+    @ivar dbd_running: set while a request runs on the connection (a fresh
+        event per request, set when it ends); C{None} between requests.
+    @ivar dbd_epoch: the pool's epoch when the connection opened (-1 until
+        a pool takes it).
+    """
+
+    dbd_lock: threading.Lock
+    dbd_running: threading.Event | None
+    dbd_epoch: int
+
+    def rollback(self) -> None:
+        """
+        Roll back; nothing to do on a connection the server has closed (the
+        server rolled back), so the batch code can always call this.
+        """
+        if self.closed:
+            return
+        super().rollback()
+
+
+def connect(conninfo: str, **kwargs: Any) -> DriverConnection:
+    """
+    Open a L{DriverConnection} (the pool's C{dbapi.connect}).
+    """
+    connection = DriverConnection.connect(
+        conninfo, context=_ADAPTERS, prepare_threshold=None, **kwargs
+    )
+    connection.dbd_lock = threading.Lock()
+    connection.dbd_running = None
+    connection.dbd_epoch = -1
+    return connection
+
+
+def usable(connection: DriverConnection) -> bool:
+    """
+    Whether an idle connection is still open: a server that ended the
+    session (restart, C{pg_terminate_backend}) has sent its goodbye and
+    closed the socket, which this reads without a round trip.
+    """
+    if connection.closed:
+        return False
+    try:
+        for _ in range(8):
+            readable, _w, _x = select.select([connection.fileno()], [], [], 0)
+            if not readable:
+                break
+            connection.pgconn.consume_input()
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    return not connection.closed
+
+
+class _PooledConnection(adbapi.Connection):
+    """
+    adbapi's per-interaction connection.  Before the interaction, a closed
+    connection is replaced, and so is every connection older than the last
+    loss the pool saw (a server restart ends them all, and one that looks
+    open may not have heard yet); at its end, one lost during it commits
+    nothing (every request of the interaction has its outcome already) and
+    counts as a loss.
+    """
+
+    def __init__(self, pool: DriverPool) -> None:
+        cached = pool.connections.get(pool.threadID())
+        if cached is not None and (cached.dbd_epoch < pool.epoch or not usable(cached)):
+            pool.disconnect(cached)
+        super().__init__(pool)
+        raw = self.raw
+        if raw.dbd_epoch < 0:
+            raw.dbd_epoch = pool.epoch
+
+    @property
+    def raw(self) -> DriverConnection:
+        """
+        The psycopg connection.
+        """
+        connection = self._connection
+        assert connection is not None
+        return cast(DriverConnection, connection)
+
+    def _lost(self) -> bool:
+        raw = self.raw
+        if not raw.closed:
+            return False
+        self._pool.epoch = max(self._pool.epoch, raw.dbd_epoch + 1)
+        return True
+
+    def commit(self) -> None:
+        if not self._lost():
+            self.raw.commit()
+
+    def rollback(self) -> None:
+        if not self._lost():
+            self.raw.rollback()
+
+
+class DriverPool(adbapi.ConnectionPool):  # type: ignore[misc]
+    """
+    The pool of PostgreSQL connections.
+
+    @ivar epoch: connections opened before it are replaced before their
+        next use (it moves on when a connection is found lost).
+    """
+
+    connectionFactory = _PooledConnection
+    epoch = 0
