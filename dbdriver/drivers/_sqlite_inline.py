@@ -107,9 +107,12 @@ class InlineReader:
             if self._strikes:
                 self._strikes.pop(key, None)
         except sqlite3.OperationalError as e:
-            busy = getattr(e, "sqlite_errorname", "").startswith("SQLITE_BUSY")
-            if self._over or busy:
+            name = getattr(e, "sqlite_errorname", "")
+            busy = name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+            if self._over:
                 self._strike(key)
+                return False
+            if busy:  # a lock (a shared-cache memory database): use a thread
                 return False
             job.fail(e)
         except Exception as e:
