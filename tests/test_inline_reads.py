@@ -1,0 +1,42 @@
+"""
+Cheap reads run on the reactor thread within a budget; a read over the
+budget is interrupted (it only read) and runs on a database thread, with
+the same answer.
+"""
+
+from __future__ import annotations
+
+import pytest_twisted
+
+from dbdriver.drivers import _sqlite_inline
+from dbdriver.requests import CountRequest
+
+from ._live import running_driver
+
+BIG = {
+    "name": "big",
+    "columns": [
+        {"name": "id", "type": "integer", "primary_key": True},
+        {"name": "v", "type": "integer"},
+    ],
+}
+
+
+@pytest_twisted.ensureDeferred
+async def test_reads_over_budget_move_to_a_thread(tmp_path):
+    async with running_driver(tmp_path) as running:
+        client = await running.client()
+        await client.create_table(BIG)
+        await client.execute(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+            "WHERE x < 200000) INSERT INTO big (id, v) SELECT x, x % 7 FROM c"
+        )
+        inline = running.service.driver.inline
+        key = _sqlite_inline._key(CountRequest(table="big", where={"v": 3}))
+        expected = sum(1 for x in range(1, 200001) if x % 7 == 3)
+        for _ in range(_sqlite_inline.STRIKES):
+            assert await client.count("big", {"v": 3}) == expected  # a full scan
+        assert key in inline._heavy  # now sent to threads directly
+        assert await client.count("big", {"v": 3}) == expected
+        assert await client.select("big", {"id": 7}) == [{"id": 7, "v": 0}]
+        assert key not in inline._strikes
