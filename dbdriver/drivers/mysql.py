@@ -33,9 +33,11 @@ from ..exceptions import (
     SQLError,
 )
 from . import _mysql_catalog as catalog
+from . import _schema_mysql  # noqa: F401 (registers the sync_schema backend)
 from ._mysql_conn import LOST, Health, Pool, errno_of, kill_query, parse_uri
 from ._mysql_ops import DUPLICATE, MySQLOperations
 from ._mysql_sql import MySQLDialect, convert_placeholders
+from ._schema_sync import BOOKKEEPING, load_applied_schema
 from .base import BaseDatabaseDriver
 
 __all__ = ["MySQLDriver"]
@@ -160,6 +162,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
     def prepare(self, cursor: Any) -> None:
         cursor.execute("SELECT @@innodb_rollback_on_timeout")
         self._rollback_on_timeout = bool(cursor.fetchall()[0][0])
+        load_applied_schema(self, cursor)
 
     @property
     def statement_atomic(self) -> bool:  # type: ignore[override]
@@ -284,7 +287,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         return catalog.table_columns(cursor, table, self.mariadb)
 
     def table_names(self, cursor: Any) -> list[str]:
-        return catalog.table_names(cursor)
+        return [n for n in catalog.table_names(cursor) if n != BOOKKEEPING]
 
     def convert_placeholders(self, sql: str) -> str:
         return convert_placeholders(sql)[0]

@@ -45,6 +45,8 @@ from ._pinned import PinnedConnection
 from ._postgresql_conn import DriverConnection, DriverPool, usable
 from ._postgresql_ops import PostgreSQLOperations
 from ._postgresql_sql import PostgreSQLDialect
+from ._schema_postgresql import PostgreSQLSchema  # noqa: F401 (registers itself)
+from ._schema_sync import load_applied_schema
 from .base import BaseDatabaseDriver
 
 __all__ = ["PostgreSQLDriver"]
@@ -203,6 +205,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
             version=cursor.connection.info.parameter_status("server_version"),
             database=self.database_label,
         )
+        load_applied_schema(self, cursor)
 
     def begin_pinned(self, cursor: Any) -> None:
         """
