@@ -4,12 +4,20 @@ Which driver a C{--database} value asks for (PROTOCOL.md section 8).
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from .config import Config
 from .drivers.base import BaseDatabaseDriver
 
 __all__ = ["UnsupportedDatabase", "backend_name", "make_driver"]
+
+#: Backend name: (module, driver class, what it needs installed).
+_DRIVERS = {
+    "sqlite": ("dbdriver.drivers.sqlite", "SQLiteDriver", "the sqlite3 module"),
+    "postgresql": ("dbdriver.drivers.postgresql", "PostgreSQLDriver", "psycopg 3"),
+    "mysql": ("dbdriver.drivers.mysql", "MySQLDriver", "PyMySQL"),
+}
 
 _SCHEMES = {
     "postgresql://": "postgresql",
@@ -45,28 +53,12 @@ def make_driver(config: Config, reactor: Any) -> BaseDatabaseDriver:
     The driver for C{config.database}.
     """
     name = backend_name(config.database)
-    if name == "sqlite":
-        from .drivers.sqlite import SQLiteDriver
-
-        return SQLiteDriver(config, reactor)
-    if name == "postgresql":
-        try:
-            from .drivers.postgresql import PostgreSQLDriver
-        except ImportError as e:
-            raise UnsupportedDatabase(
-                f"the postgresql backend needs psycopg 3 ({e}): "
-                "pip install 'dbdriver[postgresql]'"
-            ) from None
-        return PostgreSQLDriver(config, reactor)
-    if name == "mysql":
-        try:
-            from .drivers.mysql import MySQLDriver
-        except ImportError as e:
-            raise UnsupportedDatabase(
-                f"the mysql backend needs PyMySQL ({e}): pip install 'dbdriver[mysql]'"
-            ) from None
-        return MySQLDriver(config, reactor)
-    raise UnsupportedDatabase(
-        f"the {name} backend is not available in this version of dbdriver "
-        "(SQLite only); see the README"
-    )
+    module_name, class_name, needs = _DRIVERS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UnsupportedDatabase(
+            f"the {name} backend needs {needs} ({e}): pip install 'dbdriver[{name}]'"
+        ) from None
+    driver: BaseDatabaseDriver = getattr(module, class_name)(config, reactor)
+    return driver

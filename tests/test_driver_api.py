@@ -69,3 +69,16 @@ def test_backend_names():
         backend_name("oracle://x")
     with pytest.raises(UnsupportedDatabase):
         make_driver(Config(database="oracle://localhost/test"), reactor)
+
+
+def test_missing_backend_module_is_a_clear_error(monkeypatch):
+    from dbdriver import driver_factory
+
+    def missing(name):
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(driver_factory.importlib, "import_module", missing)
+    with pytest.raises(UnsupportedDatabase) as raised:
+        make_driver(Config(database="postgresql:///test"), reactor)
+    assert "psycopg 3" in str(raised.value)
+    assert "pip install 'dbdriver[postgresql]'" in str(raised.value)
