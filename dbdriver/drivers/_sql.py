@@ -117,6 +117,13 @@ class Dialect:
         rowid = single_pk and column.type == "integer"
         if column.not_null or (column.primary_key and not rowid):
             parts.append("NOT NULL")
+        return " ".join(parts + self.constraints_sql(column))
+
+    def constraints_sql(self, column: Column) -> list[str]:
+        """
+        The UNIQUE, DEFAULT and REFERENCES clauses of a column definition.
+        """
+        parts = []
         if column.unique:
             parts.append("UNIQUE")
         if column.has_default:
@@ -130,7 +137,7 @@ class Dialect:
                 parts.append("ON DELETE " + ref.on_delete.upper())
             if ref.on_update:
                 parts.append("ON UPDATE " + ref.on_update.upper())
-        return " ".join(parts)
+        return parts
 
     def autoincrement_sql(self) -> str:
         return "AUTOINCREMENT"

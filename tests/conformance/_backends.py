@@ -27,12 +27,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .._mysql import MYSQL
+from .._mysql import admin as _mysql_admin
+
 BACKENDS = ("sqlite", "postgresql", "mysql")
 SERVERS = ("postgresql", "mysql")
 POSTGRESQL = os.environ.get(
     "DBDRIVER_TEST_POSTGRESQL", "postgresql:///test?host=/var/run/postgresql"
 )
-MYSQL = os.environ.get("DBDRIVER_TEST_MYSQL", "mysql://root@127.0.0.1:3306/")
 
 #: A statement that runs for seconds (SQLite: until interrupted).
 SLOW_SQL = {
@@ -176,22 +178,6 @@ class PostgreSQLDatabase(Database):
             self.admin.execute(f'DROP SCHEMA "{self.schema}" CASCADE')
         finally:
             self.admin.close()
-
-
-def _mysql_admin(database: str | None) -> Any:
-    import pymysql
-
-    parts = urllib.parse.urlsplit(MYSQL)
-    return pymysql.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 3306,
-        user=urllib.parse.unquote(parts.username or "root"),
-        password=urllib.parse.unquote(parts.password or ""),
-        database=database,
-        autocommit=True,
-        connect_timeout=3,
-        charset="utf8mb4",
-    )
 
 
 class MySQLDatabase(Database):
