@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -183,6 +184,12 @@ class NetstringFraming(NetstringReceiver):
             # the reactor calls it again and handles the error then.
             do_write()
 
+    #: Seconds of frame handling per reactor turn before the connection
+    #: yields to the others (C{None}: no limit).
+    TURN: float | None = None
+    #: The reactor that schedules the later turns (default: the global one).
+    clock: Any = None
+
     def dataReceived(self, data: bytes) -> None:
         if self._broken:
             return
@@ -194,12 +201,37 @@ class NetstringFraming(NetstringReceiver):
             if self._unflushed:
                 self._flush()
 
+    def _later(self) -> None:
+        """
+        Handle the frames left in the buffer on a later reactor turn (the
+        transport is paused meanwhile, so nothing is read ahead).
+        """
+        clock = self.clock
+        if clock is None:
+            from twisted.internet import reactor as clock
+        clock.callLater(0, self._resume)
+
+    def _resume(self) -> None:
+        if self._broken or getattr(self.transport, "disconnected", False):
+            return
+        self.transport.resumeProducing()  # type: ignore[attr-defined]
+        self.dataReceived(b"")
+
     def _frames(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
         start = 0
         digits = len(str(self.MAX_LENGTH))
+        turn = self.TURN
+        until = None if turn is None else time.perf_counter() + turn
         while not self._broken:
+            if until is not None and start and time.perf_counter() > until:
+                if start < len(buffer):
+                    # Let the other connections and the database threads'
+                    # answers in before going on with this one.
+                    self.transport.pauseProducing()  # type: ignore[attr-defined]
+                    self._later()
+                break
             if self._expected is None:
                 colon = buffer.find(b":", start, start + digits + 1)
                 if colon < 0:
@@ -255,8 +287,11 @@ class DriverServerProtocol(NetstringFraming):
 
     log = Logger()
 
+    TURN = 0.002
+
     def __init__(self, server: DriverServer) -> None:
         self.server = server
+        self.clock = server.reactor
         self.MAX_LENGTH = server.config.max_message_size
         self.connected_ = False
 

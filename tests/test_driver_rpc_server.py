@@ -282,3 +282,21 @@ async def test_shutdown_answers_late_and_leftover_requests(running, tmp_path):
     results = await DeferredList([slow, queued], consumeErrors=True)
     assert [r.check(ShuttingDown) for _, r in results] == [ShuttingDown] * 2
     assert not (tmp_path / "driver.sock").exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_busy_connection_yields_between_turns(running, monkeypatch):
+    from dbdriver.rpc_protocol import DriverServerProtocol
+
+    monkeypatch.setattr(DriverServerProtocol, "TURN", 0.0)  # yield after each frame
+    peer = await raw(running)
+    other = await raw(running)
+    burst = b"".join(
+        b"%d:%s," % (len(p), p)
+        for p in (cbor2.dumps({"id": i, "method": "ping"}) for i in range(1, 101))
+    )
+    peer.send_bytes(burst)
+    answer = await other.call({"id": 7, "method": "ping"})
+    assert answer == {"id": 7, "result": "pong"}
+    ids = [(await peer.next())["id"] for _ in range(100)]
+    assert ids == list(range(1, 101))
