@@ -150,6 +150,15 @@ SOURCE = Path(twisted.__file__).parent / "internet"
 TABLES = ["projects", "files", "classes", "functions", "imports"]
 TABLES += ["ast_trees", "cst_trees"]
 
+#: What applying V1 to an empty database reports (no backup, no plan).
+V1_REPORT = {
+    "changed": True,
+    "created_tables": TABLES,
+    "added_columns": [],
+    "created_indexes": ["files_by_project", "classes_by_name", "functions_by_name"],
+    "rebuilt_tables": [],
+}
+
 
 def db(tmp_path: Path) -> closing[sqlite3.Connection]:
     return closing(sqlite3.connect(tmp_path / "db.sqlite3"))
@@ -203,3 +212,12 @@ def col(name: str, kind: str = "text", **flags: Any) -> dict[str, Any]:
 
 
 REF = {"table": "p", "column": "id"}
+
+
+async def seed_p_t(client: Any) -> None:
+    """
+    Tables P and T synced, with two rows in P and L{ROWS} in T.
+    """
+    await client.sync_schema({"tables": [P, T]})
+    await client.insert_many("p", [{"id": 1}, {"id": 2}])
+    await client.insert_many("t", ROWS)

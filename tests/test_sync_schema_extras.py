@@ -15,9 +15,18 @@ from dbdriver.testing import start_driver
 
 from ._codeindex import parse_tree
 from ._live import error_of
-from ._schema_versions import V1, V2, index_files, snapshot
+from ._schema_versions import (
+    ROWS,
+    V1,
+    V2,
+    P,
+    col,
+    index_files,
+    seed_p_t,
+    snapshot,
+    variant,
+)
 from .test_sync_schema import SOURCE, counts, db
-from .test_sync_schema_plans import ROWS, P, T, col, variant
 
 
 @pytest_twisted.async_yield_fixture()
@@ -220,9 +229,7 @@ async def test_an_emptied_autoincrement_table_keeps_its_sequence(tmp_path):
     running = await start_driver(tmp_path)
     try:
         client = await running.client()
-        await client.sync_schema({"tables": [P, T]})
-        await client.insert_many("p", [{"id": 1}, {"id": 2}])
-        await client.insert_many("t", ROWS)
+        await seed_p_t(client)
         await client.delete("t", None, all_rows=True)
         wanted = {"tables": [P, variant(columns=[col("size", "real")])]}
         await client.sync_schema(wanted, backup_dir=str(tmp_path / "b"))

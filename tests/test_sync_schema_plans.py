@@ -16,7 +16,7 @@ from dbdriver.exceptions import ConstraintViolation
 from dbdriver.testing import start_driver
 
 from ._live import error_of
-from ._schema_versions import REF, ROWS, P, T, col, variant
+from ._schema_versions import REF, P, T, col, seed_p_t, variant
 
 # (id, table, how: "add" | "index" | "rebuild" | "none", a line of the plan)
 KINDS = [
@@ -152,9 +152,7 @@ async def test_one_kind_of_change(tmp_path, table, how, line):
     running = await start_driver(tmp_path)
     try:
         client = await running.client()
-        await client.sync_schema({"tables": [P, T]})
-        await client.insert_many("p", [{"id": 1}, {"id": 2}])
-        await client.insert_many("t", ROWS)
+        await seed_p_t(client)
         await client.delete("t", {"name": "n4"})  # AUTOINCREMENT remembers id 5
         wanted = {"tables": [P, table]}
         backups = str(tmp_path / "backups")
@@ -259,9 +257,7 @@ async def test_json_type_change_needs_json_text(tmp_path):
     running = await start_driver(tmp_path)
     try:
         client = await running.client()
-        await client.sync_schema({"tables": [P, T]})
-        await client.insert_many("p", [{"id": 1}, {"id": 2}])
-        await client.insert_many("t", ROWS)
+        await seed_p_t(client)
         to_json = variant(columns=[col("tag", "json")])
         error = await error_of(
             client.sync_schema({"tables": [P, to_json]}, backup_dir=str(tmp_path))
