@@ -18,7 +18,7 @@ import cbor2
 
 from .exceptions import ResultTooLarge
 
-__all__ = ["Encoded", "array_header", "encode", "encode_rows", "plain"]
+__all__ = ["Encoded", "array_header", "encode", "encode_rows", "plain", "response"]
 
 #: Rows encoded at a time.
 CHUNK = 256
@@ -52,6 +52,21 @@ def encode(message: Any) -> bytes:
     One CBOR item; L{Encoded} values are inserted as they are.
     """
     return cbor2.dumps(message, default=_write_encoded)
+
+
+_RESPONSE_HEAD = b"\xa2" + cbor2.dumps("id")
+_RESULT_KEY = cbor2.dumps("result")
+
+
+def response(request_id: int, value: Any) -> bytes:
+    """
+    The success response C{{"id": request_id, "result": value}}; a result
+    already encoded (rows) is joined to the map's head as it is.
+    """
+    if isinstance(value, Encoded):
+        head = cbor2.dumps(request_id)
+        return b"".join((_RESPONSE_HEAD, head, _RESULT_KEY, value.data))
+    return encode({"id": request_id, "result": value})
 
 
 def array_header(count: int) -> bytes:
@@ -108,6 +123,8 @@ def encode_rows(
                 {"rows": count, "limit": max_bytes},
             )
         parts.append(items)
+        if len(rows) < CHUNK:
+            break  # a short chunk is the last: no call to learn that
     return Encoded(array_header(count) + b"".join(parts), count)
 
 

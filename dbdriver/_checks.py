@@ -56,15 +56,20 @@ def scalar(value: Any, what: str) -> Any:
     return value
 
 
+_JSON_LEAVES = frozenset({type(None), bool, int, float, str})
+
+
 def _json_able(value: Any, what: str) -> Any:
     if isinstance(value, Mapping):
         for key, item in value.items():
             if type(key) is not str:
                 raise InvalidParams(f"{what}: JSON object keys must be text")
-            _json_able(item, what)
+            if type(item) not in _JSON_LEAVES:
+                _json_able(item, what)
     elif isinstance(value, list):
         for item in value:
-            _json_able(item, what)
+            if type(item) not in _JSON_LEAVES:
+                _json_able(item, what)
     elif not isinstance(value, (type(None), bool, int, float, str)):
         raise InvalidParams(f"{what}: {type(value).__name__} cannot be stored as JSON")
     return value
@@ -83,6 +88,13 @@ def row(value: Any, what: str = "data") -> dict[str, Any]:
     """
     A non-empty map of column name to value.
     """
+    if (
+        type(value) is dict
+        and value
+        and _VALID.issuperset(value)
+        and _SCALAR_TYPE_SET.issuperset(map(type, value.values()))
+    ):
+        return value  # names seen before, plain values: no loop in Python
     if not isinstance(value, dict) or not value:
         raise InvalidParams(f"{what} must be a non-empty map of column to value")
     for key, item in value.items():
@@ -91,6 +103,36 @@ def row(value: Any, what: str = "data") -> dict[str, Any]:
         if type(item) not in _SCALAR_TYPE_SET:  # the usual case needs no call
             cell(item, f"{what}.{key}")
     return value
+
+
+def rows(value: Any, what: str = "rows") -> list[dict[str, Any]]:
+    """
+    An array of row maps that all name the same columns.
+    """
+    keys = None
+    for i, item in enumerate(array(value, what)):
+        if keys is not None and type(item) is dict and item.keys() == keys:
+            # The names were checked in the first row: only the values here.
+            for column, cell_value in item.items():
+                if type(cell_value) not in _SCALAR_TYPE_SET:
+                    try:
+                        cell(cell_value, f"row.{column}")
+                    except InvalidParams as e:
+                        raise InvalidParams(
+                            f"{what}[{i}]: {e.message}", {"index": i}
+                        ) from None
+            continue
+        try:
+            row(item, "row")
+        except InvalidParams as e:
+            raise InvalidParams(f"{what}[{i}]: {e.message}", {"index": i}) from None
+        if keys is None:
+            keys = item.keys()
+        elif item.keys() != keys:
+            raise InvalidParams(
+                f"{what}[{i}] has other columns than {what}[0]", {"index": i}
+            )
+    return value  # type: ignore[no-any-return]
 
 
 def boolean(value: Any, what: str) -> bool:

@@ -33,6 +33,9 @@ class Session:
 
     @ivar parent: the transaction a cursor was opened in.
     @ivar active: its requests queued or running (it is idle at zero).
+    @ivar idle_since: when C{active} last fell to zero (reactor seconds).
+    @ivar idle: the idle timer: it checks C{idle_since} when it fires and
+        is only re-armed then (no timer is moved per request).
     """
 
     id: str
@@ -40,6 +43,7 @@ class Session:
     owner: DriverServerProtocol
     parent: str | None = None
     active: int = 0
+    idle_since: float = 0.0
     idle: Any = None
 
 
@@ -97,10 +101,7 @@ class Sessions:
         """
         A request for the session was queued: it is not idle.
         """
-        session = self._open[session_id]
-        session.active += 1
-        if session.idle is not None and session.idle.active():
-            session.idle.cancel()
+        self._open[session_id].active += 1
 
     def leave(self, session_id: str) -> None:
         """
@@ -114,12 +115,29 @@ class Sessions:
     def _arm(self, session: Session) -> None:
         if session.active:
             return
-        if session.idle is not None and session.idle.active():
-            session.idle.cancel()
+        reactor = self.server.reactor
+        session.idle_since = reactor.seconds()
+        if session.idle is None or not session.idle.active():
+            timeout = self.server.config.transaction_idle_timeout
+            session.idle = reactor.callLater(timeout, self._idle_check, session)
+
+    def _idle_check(self, session: Session) -> None:
+        """
+        The idle timer fired: end the session if it has been idle for the
+        whole timeout, else wait for the rest of it.
+        """
+        if self._open.get(session.id) is not session:
+            return
         timeout = self.server.config.transaction_idle_timeout
-        session.idle = self.server.reactor.callLater(
-            timeout, self.end, session.id, f"it was idle longer than {timeout} s"
-        )
+        if session.active:
+            session.idle = None  # re-armed when its last request is answered
+            return
+        reactor = self.server.reactor
+        rest = session.idle_since + timeout - reactor.seconds()
+        if rest > 0:
+            session.idle = reactor.callLater(rest, self._idle_check, session)
+            return
+        self.end(session.id, f"it was idle longer than {timeout} s")
 
     def end(self, session_id: str, reason: str | None) -> Deferred[Any]:
         """

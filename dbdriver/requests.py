@@ -15,6 +15,7 @@ import attrs
 
 from . import _checks as check
 from . import _request_checks as rc
+from ._binds import check_binds
 from ._cursor_requests import CloseCursorRequest, FetchRequest, OpenCursorRequest
 from ._request_base import BaseRequest
 from ._schema_requests import SyncSchemaRequest
@@ -149,19 +150,7 @@ class InsertManyRequest(BaseRequest):
 
     def __attrs_post_init__(self) -> None:
         check.identifier(self.table, "table")
-        check.array(self.rows, "rows")
-        keys = None
-        for i, row in enumerate(self.rows):
-            try:
-                check.row(row, "row")
-            except InvalidParams as e:
-                raise InvalidParams(f"rows[{i}]: {e.message}", {"index": i}) from None
-            if keys is None:
-                keys = row.keys()
-            elif row.keys() != keys:
-                raise InvalidParams(
-                    f"rows[{i}] has other columns than rows[0]", {"index": i}
-                )
+        check.rows(self.rows)
         rc.on_conflict(self.on_conflict)
         rc.returning(self.returning)
 
@@ -291,20 +280,23 @@ _BATCHABLE: dict[str, type[BaseRequest]] = {
 }
 
 
-def _operation(index: int, value: Any) -> BaseRequest:
+def _operation(
+    value: Any, earlier: list[BaseRequest]
+) -> tuple[BaseRequest, dict[str, int] | None]:
     if isinstance(value, BaseRequest):
         if value.method not in _BATCHABLE:
             raise InvalidParams(f"{value.method} cannot run in a transaction batch")
-        return value
-    if not isinstance(value, dict) or not set(value) <= {"method", "params"}:
-        raise InvalidParams('each operation is {"method": m, "params": p}')
+        return value, None
+    if not isinstance(value, dict) or not set(value) <= {"method", "params", "bind"}:
+        raise InvalidParams('each operation is {"method": m, "params": p, "bind"?: b}')
     cls = _BATCHABLE.get(value.get("method"))  # type: ignore[arg-type]
     if cls is None:
         raise InvalidParams(
             f"operation method must be one of {sorted(_BATCHABLE)}, "
             f"not {value.get('method')!r}"
         )
-    return cls.from_params(value.get("params"))
+    request = cls.from_params(value.get("params"))
+    return request, check_binds(value.get("bind"), request, earlier)
 
 
 @attrs.define(slots=True)
@@ -312,12 +304,16 @@ class TransactionRequest(BaseRequest):
     method = "transaction"
     operations: list[Any]
     requests: list[BaseRequest] = attrs.field(init=False)
+    #: each operation's C{bind} map (L{dbdriver._binds}), or C{None}
+    binds: list[dict[str, int] | None] = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.requests = []
+        self.requests, self.binds = [], []
         for i, op in enumerate(check.array(self.operations, "operations")):
             try:
-                self.requests.append(_operation(i, op))
+                request, binds = _operation(op, self.requests)
+                self.requests.append(request)
+                self.binds.append(binds)
             except InvalidParams as e:
                 details = e.details if isinstance(e.details, dict) else {}
                 raise InvalidParams(

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from . import __version__
 from . import requests as rq
+from ._cbor import response
 from ._dispatch import LANES, Dispatcher
 from ._sessions import CURSOR, TRANSACTION, Sessions
 from .config import Config
@@ -38,7 +39,7 @@ from .exceptions import (
 )
 from .request_queue import TAKEN, QueueEntry, RequestQueue
 from .results import ErrorResult, SuccessResult
-from .rpc_protocol import DriverServerProtocol, Envelope, encode
+from .rpc_protocol import DriverServerProtocol, Envelope
 
 __all__ = ["DriverServer", "DriverServerFactory", "Work"]
 
@@ -210,7 +211,7 @@ class DriverServer:
         limit = self.config.max_message_size
 
         def finish(value: Any) -> bytes:
-            payload = encode({"id": request_id, "result": value})
+            payload = response(request_id, value)
             if len(payload) > limit:
                 raise ResultTooLarge(
                     f"the result is {len(payload)} bytes, over --max-message-size "
@@ -232,7 +233,7 @@ class DriverServer:
             payload = (
                 result
                 if isinstance(result, bytes)
-                else encode(SuccessResult(work.envelope.request_id, result).to_wire())
+                else response(work.envelope.request_id, result)
             )
             work.protocol.send_payload(payload)
         else:

@@ -83,6 +83,33 @@ class ParsedFile:
             "lines": self.source.count(b"\n"),
         }
 
+    def operations(self, project_id: int) -> list[dict[str, Any]]:
+        """
+        This file as the operations of one C{transaction} request: its
+        C{files} row first, then the rows that hang off it, each binding
+        (C{"bind"}) C{file_id} to the id the first one returns.
+        """
+        row = {"project_id": project_id, **self.row}
+        operations = [{"method": "insert", "params": {"table": "files", "data": row}}]
+        for table, rows in (
+            ("classes", self.classes),
+            ("functions", self.functions),
+            ("imports", self.imports),
+        ):
+            if rows:
+                params = {"table": table, "rows": rows}
+                operations.append({"method": "insert_many", "params": params})
+        for table, data in (
+            ("ast_trees", {"dump": self.dump}),
+            ("cst_trees", {"source": self.source}),
+        ):
+            operations.append(
+                {"method": "insert", "params": {"table": table, "data": data}}
+            )
+        for operation in operations[1:]:
+            operation["bind"] = {"file_id": 0}
+        return operations
+
 
 def _functions(tree: ast.AST) -> Iterator[dict[str, Any]]:
     for node in ast.walk(tree):

@@ -41,6 +41,33 @@ async def index(client, project: str, files) -> int:
     return project_id
 
 
+async def index_batched(client, project: str, files, in_flight: int = 4) -> int:
+    """
+    The same rows, one C{transaction} request per file whose children
+    C{bind} the file's id, C{in_flight} files at a time.
+    """
+    project_id = await client.insert("projects", {"name": project, "root": str(SOURCE)})
+    queue = iter(files)
+
+    async def lane():
+        for parsed in queue:
+            operations = parsed.operations(project_id)
+            file_id, *_ = await client.batch(operations)
+            assert isinstance(file_id, int)
+
+    await gatherResults([ensureDeferred(lane()) for _ in range(in_flight)])
+    return project_id
+
+
+async def functions_per_path(client, project_id: int) -> dict[str, int]:
+    result = await client.execute(
+        "SELECT f.path, count(fn.id) FROM files f LEFT JOIN functions fn"
+        " ON fn.file_id = f.id WHERE f.project_id = ? GROUP BY f.path",
+        [project_id],
+    )
+    return dict(map(tuple, result["rows"]))
+
+
 @pytest_twisted.ensureDeferred
 async def test_index_and_query_a_real_source_tree(driver):
     files = parse_tree(SOURCE, limit=60)
@@ -75,13 +102,18 @@ async def test_index_and_query_a_real_source_tree(driver):
         "GROUP BY f.path ORDER BY f.path"
     )
     assert joined["rows"] == [[f.path, len(f.functions)] for f in files if f.functions]
-    # a second project indexed concurrently by another client does not disturb
+    # a second project indexed concurrently by another client, one round
+    # trip per file (bound batches), does not disturb, and writes the same
     other = await connect(reactor, driver.socket)
-    await gatherResults([
-        ensureDeferred(index(other, "again", files[:10])),
+    again, _ = await gatherResults([
+        ensureDeferred(index_batched(other, "again", files[:10])),
         client.select("functions", {"name": {"like": "connect%"}}),
     ])  # fmt: skip
     assert await client.count("files") == len(files) + 10
+    first = await functions_per_path(client, project_id)
+    assert await functions_per_path(client, again) == {
+        f.path: first[f.path] for f in files[:10]
+    }
     try:
         await client.insert("files", {"project_id": project_id, **files[0].row})
     except ConstraintViolation:

@@ -12,7 +12,9 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest_twisted
+from twisted.internet import reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
 
 from dbdriver.client import DriverClient
 
@@ -80,6 +82,31 @@ async def test_idle_transaction_expires(tmp_path: Path) -> None:
         # the lock is gone: other writes go through
         assert await client.insert("t", {"v": "after"}) == 1
     assert _values(tmp_path) == ["after"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_use_keeps_a_transaction_open_past_the_idle_timeout(
+    tmp_path: Path,
+) -> None:
+    """
+    Idle means no request for the whole timeout: a transaction used more
+    often stays open however long it lives, and so does one whose single
+    request runs longer than the timeout.
+    """
+    async with running_driver(tmp_path, transaction_idle_timeout=0.3) as running:
+        client = await running.client()
+        await client.create_table(T)
+        tx = await client.transaction().begin()
+        for n in range(8):  # 0.8 s in all, never 0.3 s without a request
+            await tx.insert("t", {"v": f"kept {n}"})
+            await deferLater(reactor, 0.1, lambda: None)
+        slow = "SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL"
+        slow += " SELECT x + 1 FROM c WHERE x < 3000000) SELECT x FROM c)"
+        started = reactor.seconds()
+        assert (await tx.execute(slow))["rows"] == [[3000000]]
+        assert reactor.seconds() - started > 0.3, "the request was not slow enough"
+        await tx.commit()
+    assert len(_values(tmp_path)) == 8
 
 
 @pytest_twisted.ensureDeferred

@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import _request_checks as rc
 from .. import requests as rq
+from .._binds import apply_binds
 from .._cbor import Encoded, encode_rows
 from .._where import Node, where_columns
 from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
@@ -368,9 +369,12 @@ class TableOperations(ABC):
         }
 
     def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:
-        results = []
+        results: list[Any] = []
         for index, operation in enumerate(request.requests):
             try:
+                binds = request.binds[index]
+                if binds:
+                    apply_binds(operation, binds, results)
                 results.append(self.perform(cursor, operation))
             except Exception as e:
                 error = self.translate(e)

@@ -22,15 +22,18 @@ from ..schema import Column, TableSchema
 __all__ = ["Dialect", "to_json"]
 
 
+#: One encoder for every value: C{json.dumps} with options builds a new one
+#: per call, which is most of the cost of a short value.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def to_json(value: Any) -> str:
     """
     A value as JSON text; NaN and infinities, which JSON lacks, are
     L{InvalidParams}.
     """
     try:
-        return json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
+        return _JSON.encode(value)
     except ValueError as e:
         raise InvalidParams(f"cannot be stored as JSON: {e}") from None
 
