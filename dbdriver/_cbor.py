@@ -84,6 +84,14 @@ def array_header(count: int) -> bytes:
     return b"\x9b" + count.to_bytes(8, "big")
 
 
+def _too_large(max_bytes: int, count: int) -> ResultTooLarge:
+    return ResultTooLarge(
+        f"the result exceeds --max-message-size={max_bytes} bytes after "
+        f"{count} rows; page with limit/offset or read it through a cursor",
+        {"rows": count, "limit": max_bytes},
+    )
+
+
 def encode_rows(
     fetch: Callable[[int], list[Any]],
     to_map: Callable[[Iterable[Any]], list[Any]],
@@ -92,8 +100,9 @@ def encode_rows(
     max_rows: int,
 ) -> Encoded:
     """
-    Read rows with C{fetch(n)} until it returns none, turn each chunk into
-    maps with C{to_map} and encode it, as one CBOR array.
+    Read rows with C{fetch(n)} until it returns fewer than C{n} (DB-API
+    C{fetchmany}: the rows are exhausted), turn each chunk into maps with
+    C{to_map} and encode it, as one CBOR array.
 
     @raise ResultTooLarge: past C{max_bytes} encoded or C{max_rows} rows
         (0: no cap), with the row count reached in its details.
@@ -114,14 +123,14 @@ def encode_rows(
                 {"rows": max_rows, "max_rows": max_rows},
             )
         chunk = cbor2.dumps(to_map(rows))
+        if not parts and len(rows) < CHUNK:  # the whole result in one chunk
+            if len(chunk) > budget:
+                raise _too_large(max_bytes, count)
+            return Encoded(chunk, count)
         items = chunk[len(array_header(len(rows))) :]
         size += len(items)
         if size > budget:
-            raise ResultTooLarge(
-                f"the result exceeds --max-message-size={max_bytes} bytes after "
-                f"{count} rows; page with limit/offset or read it through a cursor",
-                {"rows": count, "limit": max_bytes},
-            )
+            raise _too_large(max_bytes, count)
         parts.append(items)
         if len(rows) < CHUNK:
             break  # a short chunk is the last: no call to learn that

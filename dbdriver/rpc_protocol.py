@@ -110,8 +110,8 @@ def decode_envelope(payload: bytes) -> Envelope:
     try:
         if request_id is None:
             raise BadRequest("id must be an unsigned integer")
-        unknown = sorted(repr(k) for k in message if k not in _TOP_LEVEL)
-        if unknown:
+        if not _TOP_LEVEL.issuperset(message):
+            unknown = sorted(repr(k) for k in message if k not in _TOP_LEVEL)
             raise BadRequest(f"unknown top-level keys: {', '.join(unknown)}")
         method = message.get("method")
         if type(method) is not str:
