@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Sequence
 from typing import Any, cast
 
 import pymysql
@@ -177,7 +178,7 @@ class MySQLOperations(TableOperations):
             cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
 
     def _insert_or_skip(
-        self, cursor: Any, sql: str, params: list[Any], skips: bool
+        self, cursor: Any, sql: str, params: Sequence[Any], skips: bool
     ) -> bool:
         """
         Run an insert; C{False} if C{skips} and it hit a duplicate key (the

@@ -19,14 +19,12 @@ from .._binds import apply_binds
 from .._cbor import Encoded, encode_rows
 from .._where import Node, where_columns
 from ..exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
+from ._params import rows_params
 from ._schema_sync import sync_schema
 from ._sql import Dialect
 from ._table_info import TableInfo
 
 __all__ = ["TableInfo", "TableOperations"]
-
-#: Value types every backend binds as they are (see L{Dialect.adapt}).
-_AS_IS = frozenset({int, str, bytes, type(None)})
 
 #: The statements whose C{lastrowid} is their own.
 _INSERTS = frozenset({"INSERT", "REPLACE"})
@@ -133,28 +131,15 @@ class TableOperations(ABC):
     def _row_params(
         self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]
     ) -> list[Any]:
-        return self._rows_params(types, columns, (row,))[0]
+        return list(self._rows_params(types, columns, (row,))[0])
 
     def _rows_params(
         self, types: dict[str, str], columns: Sequence[str], rows: Any
-    ) -> list[list[Any]]:
+    ) -> list[Sequence[Any]]:
         """
-        The bound parameters of rows: values of the types every backend
-        binds as they are skip the dialect's C{adapt} (the hot path of bulk
-        inserts), except in columns whose type always needs it.
+        The bound parameters of rows (L{rows_params}).
         """
-        adapt = self.dialect.adapt
-        kinds = [types[c] for c in columns]
-        plain = [k not in self.dialect.adapted_types for k in kinds]
-        pairs = list(zip(columns, kinds, plain, strict=True))
-        return [
-            [
-                v if ok and type(v) in _AS_IS else adapt(v, kind)
-                for c, kind, ok in pairs
-                for v in (row[c],)
-            ]
-            for row in rows
-        ]
+        return rows_params(self.dialect, types, columns, rows)
 
     # -- schema ---------------------------------------------------------------
 

@@ -1,0 +1,79 @@
+"""
+The bound parameters of rows, the hot path of bulk inserts: values that
+every backend binds as they are skip the dialect's C{adapt}.  A batch whose
+columns hold only such values (checked a column at a time, in C) becomes
+its parameter tuples in one C{itemgetter} pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from ._sql import Dialect
+
+__all__ = ["AS_IS", "rows_params"]
+
+#: Value types every backend binds as they are (see L{Dialect.adapt}).
+AS_IS = frozenset({int, str, bytes, type(None)})
+#: The same with floats, which every dialect passes on when finite.
+_PLAIN = AS_IS | {float}
+
+
+def rows_params(
+    dialect: Dialect,
+    types: dict[str, str],
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> list[Sequence[Any]]:
+    """
+    The parameters of C{rows} for C{columns}, adapted where a column's type
+    or a value's type needs it.
+    """
+    plain = _plain(dialect, types, columns, rows)
+    if plain is not None:
+        return plain
+    adapt = dialect.adapt
+    kinds = [types[c] for c in columns]
+    direct = [k not in dialect.adapted_types for k in kinds]
+    pairs = list(zip(columns, kinds, direct, strict=True))
+    return [
+        [
+            v if ok and type(v) in AS_IS else adapt(v, kind)
+            for c, kind, ok in pairs
+            for v in (row[c],)
+        ]
+        for row in rows
+    ]
+
+
+def _plain(
+    dialect: Dialect,
+    types: dict[str, str],
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+) -> list[Sequence[Any]] | None:
+    """
+    The rows' values as they are, or C{None} when one needs adapting (a
+    column type that always does, a value of another type, a float that is
+    not finite).
+    """
+    if len(rows) < 8 or any(types[c] in dialect.adapted_types for c in columns):
+        return None  # a few rows: the general path is as quick
+    for column in columns:
+        values = list(map(itemgetter(column), rows))
+        seen = set(map(type, values))
+        if seen <= AS_IS:
+            continue
+        if not seen <= _PLAIN or not _finite(values):
+            return None
+    if len(columns) == 1:
+        (column,) = columns
+        return [(row[column],) for row in rows]
+    return list(map(itemgetter(*columns), rows))
+
+
+def _finite(values: Iterable[Any]) -> bool:
+    return all(map(math.isfinite, [v for v in values if type(v) is float]))
