@@ -80,7 +80,13 @@ class Dispatcher:
     def _pull(self, lane: str) -> None:
         if self._stopped or lane in self._waiting or self.room.get(lane, 1) <= 0:
             return
-        d = self._waiting[lane] = self.queue.get_batch(BATCH_LIMITS[lane], lane)
+        limit = BATCH_LIMITS[lane]
+        if lane == HEAVY:
+            # Each reader thread takes its share of what waits, so that the
+            # others are not left idle while one runs them all in turn.
+            share = -(-self.queue.waiting(HEAVY) // self.driver.pool_size)
+            limit = max(1, min(limit, share))
+        d = self._waiting[lane] = self.queue.get_batch(limit, lane)
         d.addCallbacks(
             self._got, self._cancelled, callbackArgs=(lane,), errbackArgs=(lane,)
         )

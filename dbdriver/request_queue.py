@@ -282,6 +282,13 @@ class RequestQueue:
 
         return source.get().addCallback(more)
 
+    def waiting(self, lane: Hashable = SHARED) -> int:
+        """
+        About how many entries wait in a priority lane (entries that left it
+        early are counted until they are skipped).
+        """
+        return len(self._priority[lane].pending)
+
     def get(self, lane: Hashable) -> Deferred[QueueEntry]:
         """
         The next entry of a transaction's lane, in arrival order.
