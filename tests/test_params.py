@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dbdriver.drivers._mysql_sql import MySQLDialect
-from dbdriver.drivers._params import AS_IS, rows_params
+from dbdriver.drivers._params import AS_IS, row_groups, rows_params
 from dbdriver.drivers._postgresql_sql import PostgreSQLDialect
 from dbdriver.drivers._sql import Dialect
 from dbdriver.exceptions import InvalidParams
@@ -82,3 +82,21 @@ def test_nan_is_refused_at_any_place(dialect: Dialect) -> None:
         rows[position]["r"] = math.nan
         with pytest.raises(InvalidParams):
             rows_params(dialect, TYPES, ["i", "r"], rows)
+
+
+@pytest.mark.parametrize(
+    "count, width, groups",
+    [
+        (0, 4, []),
+        (1, 4, [1]),
+        (5, 4, [4, 1]),
+        (1000, 4, [128] * 7 + [64, 32, 8]),
+        (1000, 9, [64] * 15 + [32, 8]),
+        (300, 1, [256, 32, 8, 4]),
+        (3, 2000, [1, 1, 1]),
+    ],
+)
+def test_row_groups(count: int, width: int, groups: list[int]) -> None:
+    assert row_groups(count, width) == groups
+    assert sum(groups) == count
+    assert all(size * width <= 999 for size in groups) or groups == [1] * count

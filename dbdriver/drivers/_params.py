@@ -14,7 +14,12 @@ from typing import Any
 
 from ._sql import Dialect
 
-__all__ = ["AS_IS", "rows_params"]
+__all__ = ["AS_IS", "row_groups", "rows_params"]
+
+#: The most parameters one statement binds (SQLite's limit before 3.32).
+MAX_PARAMS = 999
+#: The most rows one multi-row statement writes.
+MAX_ROWS = 256
 
 #: Value types every backend binds as they are (see L{Dialect.adapt}).
 AS_IS = frozenset({int, str, bytes, type(None)})
@@ -77,3 +82,21 @@ def _plain(
 
 def _finite(values: Iterable[Any]) -> bool:
     return all(map(math.isfinite, [v for v in values if type(v) is float]))
+
+
+def row_groups(count: int, width: int) -> list[int]:
+    """
+    The row counts of the multi-row statements that write C{count} rows of
+    C{width} values: the largest power of two within the limits as often as
+    it fits, then the powers of two of the rest, so that few distinct
+    statements (each prepared once, then cached) serve every batch size.
+    """
+    fits = max(1, min(MAX_ROWS, MAX_PARAMS // max(1, width)))
+    biggest = 1 << (fits.bit_length() - 1)
+    groups = [biggest] * (count // biggest)
+    rest = count % biggest
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        groups.append(size)
+        rest -= size
+    return groups

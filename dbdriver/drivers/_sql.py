@@ -178,14 +178,28 @@ class Dialect:
         on_conflict: Any,
         returning: Sequence[str] | None,
     ) -> str:
+        return self.insert_rows(table, columns, on_conflict, returning, 1)
+
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        on_conflict: Any,
+        returning: Sequence[str] | None,
+        rows: int,
+    ) -> str:
+        """
+        An insert of C{rows} rows in one statement (multi-row C{VALUES}).
+        """
         verb = "INSERT"
         if on_conflict == "ignore":
             verb = "INSERT OR IGNORE"
         elif on_conflict == "replace":
             verb = "INSERT OR REPLACE"
+        one = f"({', '.join([self.param] * len(columns))})"
         sql = (
             f"{verb} INTO {self.quote(table)} ({self.names(columns)}) "
-            f"VALUES ({', '.join([self.param] * len(columns))})"
+            f"VALUES {', '.join([one] * rows)}"
         )
         if isinstance(on_conflict, dict):
             sql += " " + self.upsert(

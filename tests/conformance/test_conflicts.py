@@ -174,3 +174,30 @@ async def test_explicit_and_generated_keys_mix(items: DriverClient) -> None:
     more = [await items.insert("items", {"code": f"n{i}"}) for i in range(3)]
     assert len({5, 50, generated, *more}) == 6
     assert await items.count("items") == 7
+
+
+@pytest_twisted.ensureDeferred
+async def test_large_batches_count_and_keep_their_order(items: DriverClient) -> None:
+    """
+    Batches long enough to be written several rows a statement: counts,
+    ids in row order, conflicts inside the batch and with the table, and
+    all-or-nothing on an error, as row by row.
+    """
+    rows = [{"code": f"c{n:04d}", "qty": n} for n in range(1000)]
+    assert await items.insert_many("items", rows[:600]) == 600
+    assert await items.insert_many("items", rows, on_conflict="ignore") == 400
+    stored = await _rows(items)
+    assert [r["code"] for r in stored] == [r["code"] for r in rows]
+    assert [r["id"] for r in stored] == sorted(r["id"] for r in stored)
+    # an upsert batch whose rows also conflict with each other: the last wins
+    twice = [{"code": f"c{n % 300:04d}", "qty": -n} for n in range(555)]
+    upsert = {"target": ["code"], "update": ["qty"]}
+    assert await items.insert_many("items", twice, on_conflict=upsert) == 555
+    qty = {r["code"]: r["qty"] for r in await _rows(items)}
+    assert qty["c0000"] == -300 and qty["c0254"] == -554 and qty["c0299"] == -299
+    assert qty["c0300"] == 300 and len(qty) == 1000
+    # one bad row in the middle of a long batch: nothing of it is written
+    bad = [{"code": f"d{n:04d}"} for n in range(700)] + [{"code": "c0001"}]
+    error = await error_of(items.insert_many("items", bad + bad[:50]))
+    assert error.code == "constraint_violation"
+    assert await items.count("items") == 1000
