@@ -317,7 +317,10 @@ class _Methods(_Iteration, ABC):
         """
         Run C{operations} (C{{"method": m, "params": p}} maps, or request
         objects) in one database transaction, in one round trip (the
-        protocol's C{transaction} method); fires with their results.
+        protocol's C{transaction} method); fires with their results.  An
+        C{insert}/C{insert_many} map may add C{"bind": {column: index}}: the
+        id the earlier C{insert} at C{index} returned goes into that column
+        of its rows (L{dbdriver._binds}).
         """
         params = {"operations": [_operation(op) for op in operations]}
         return self._call("transaction", params, priority=priority, timeout=timeout)
