@@ -195,20 +195,31 @@ class PinnedTransactions:
         dialect = self.dialect  # type: ignore[attr-defined]
         cursor = adbapi.Transaction(self.pool, connection)
         raw = cursor.connection
+        # Where a failed statement undoes only itself (SQLite), a read or a
+        # single statement needs no savepoint of its own; one that returns
+        # rows keeps it (an answer too large must undo the write).
+        request = job.request
+        returns_rows = getattr(request, "returning", None)
+        savepoint = not (
+            self.statement_atomic  # type: ignore[attr-defined]
+            and (request.reads or (request.single_statement and not returns_rows))
+        )
         try:
             batch.start(job, raw)
-            cursor.execute(dialect.savepoint(_SAVEPOINT))
+            if savepoint:
+                cursor.execute(dialect.savepoint(_SAVEPOINT))
         except Exception as e:
             job.fail(e)
             batch.stop(job)
             cursor.close()
             return
         try:
-            job.succeed(self.perform(cursor, job.request))  # type: ignore[attr-defined]
-            cursor.execute(dialect.release(_SAVEPOINT))
+            job.succeed(self.perform(cursor, request))  # type: ignore[attr-defined]
+            if savepoint:
+                cursor.execute(dialect.release(_SAVEPOINT))
         except Exception as e:
             job.fail(e)
-            if self.transaction_alive(raw):  # type: ignore[attr-defined]
+            if savepoint and self.transaction_alive(raw):  # type: ignore[attr-defined]
                 cursor.execute(dialect.rollback_to(_SAVEPOINT))
                 cursor.execute(dialect.release(_SAVEPOINT))
         finally:

@@ -5,6 +5,7 @@ clients, on every backend.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest_twisted
@@ -12,8 +13,9 @@ import pytest_twisted
 from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
 
-from ._backends import SLOW_SQL
+from ._backends import SLOW_SQL, Database
 from ._data import PROJECTS, error_of
+from .conftest import driver_on
 
 
 async def _two(running: RunningDriver) -> tuple[DriverClient, DriverClient]:
@@ -110,3 +112,42 @@ async def test_transactions_side_by_side(running: RunningDriver) -> None:
     assert await _names(first) == ["committed", "one"]
     await two.commit()
     assert await _names(first) == ["committed", "one", "two"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_failed_statements_in_a_transaction_undo_only_themselves(
+    database: Database, tmp_path: Path
+) -> None:
+    """
+    A statement that fails half-way (an update that meets a unique key
+    after changing other rows), and a write whose answer is too large, each
+    leave no trace, and the transaction and its earlier writes go on.
+    """
+    async with driver_on(database, tmp_path / "d", max_message_size=4096) as running:
+        first, second = await _two(running)
+        await first.create_table(
+            {
+                "name": "b",
+                "columns": [
+                    {"name": "id", "type": "integer", "primary_key": True},
+                    {"name": "data", "type": "blob"},
+                    {"name": "pad", "type": "text", "default": "p" * 3000},
+                ],
+            }
+        )
+        async with first.transaction() as tx:
+            for n in range(1, 6):
+                await tx.insert("projects", {"name": f"p{n}"})
+            # renames p1..p5 to q1..q5 in id order until q3 meets this one
+            await tx.insert("projects", {"name": "q3"})
+            rename = "UPDATE projects SET name = 'q' || substr(name, 2)"
+            error = await error_of(tx.execute(rename + " WHERE name LIKE 'p%'"))
+            assert error.code == "constraint_violation"
+            # the request fits the limit, its answer (with the default) not
+            row = {"id": 1, "data": b"x" * 2000}
+            big = tx.insert("b", row, returning=["data", "pad"])
+            assert (await error_of(big)).code == "result_too_large"
+            assert await tx.insert("b", {"id": 2, "data": b"y"}) == 2
+        names = await _names(second)
+        assert names == ["committed", "p1", "p2", "p3", "p4", "p5", "q3"]
+        assert await second.select("b", columns=["id"]) == [{"id": 2}]
