@@ -20,12 +20,6 @@ __all__ = ["BINDABLE", "apply_binds", "check_binds"]
 BINDABLE = frozenset({"insert", "insert_many"})
 
 
-def _rows(request: Any) -> list[dict[str, Any]]:
-    if request.method == "insert":
-        return [request.data]
-    return request.rows  # type: ignore[no-any-return]
-
-
 def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] | None:
     """
     The checked C{bind} map of C{request}: identifiers mapped to the index of
@@ -40,7 +34,7 @@ def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] 
         )
     if not isinstance(value, dict) or not value:
         raise InvalidParams("bind must be a non-empty map {column: operation index}")
-    rows = _rows(request)
+    rows = [request.data] if request.method == "insert" else request.rows
     for column, source in value.items():
         check.identifier(column, "bind column")
         if type(source) is not int or not 0 <= source < len(earlier):
@@ -62,11 +56,12 @@ def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] 
 
 def apply_binds(request: Any, binds: dict[str, int], results: list[Any]) -> None:
     """
-    Write the ids of earlier results into the rows of C{request}; an insert
-    that returned no id (a row ignored on conflict, a table without an
-    integer key) is L{InvalidParams}.
+    Write the ids of earlier results into the rows of C{request} (new row
+    maps: the maps it was built from stay as they were); an insert that
+    returned no id (a row ignored on conflict, a table without an integer
+    key) is L{InvalidParams}.
     """
-    rows = _rows(request)
+    values = {}
     for column, source in binds.items():
         value = results[source]
         if type(value) is not int:
@@ -75,5 +70,8 @@ def apply_binds(request: Any, binds: dict[str, int], results: list[Any]) -> None
                 f"{type(value).__name__}, not an integer id",
                 {"bind": column},
             )
-        for row in rows:
-            row[column] = value
+        values[column] = value
+    if request.method == "insert":
+        request.data = {**request.data, **values}
+    else:
+        request.rows = [{**row, **values} for row in request.rows]
