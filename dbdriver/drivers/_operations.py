@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 from .. import _request_checks as rc
@@ -291,9 +291,10 @@ class TableOperations(ABC):
 
     def row_maps(self, names: list[str], rows: Any) -> list[dict[str, Any]]:
         """
-        Rows as maps of column to wire value.
+        Rows as maps of column to wire value (a row has one value per name:
+        the names come from the cursor's own description).
         """
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return list(map(dict, map(zip, repeat(names), rows)))
 
     def _select(self, cursor: Any, request: rq.SelectRequest) -> Encoded:
         limit = request.limit
