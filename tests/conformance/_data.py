@@ -4,12 +4,11 @@ Schemas and helpers shared by the conformance tests.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Any
 
-import pytest
+from .._live import error_of
 
-from dbdriver.exceptions import DriverError
+__all__ = ["FILES", "PROJECTS", "VALUES", "VALUE_COLUMNS", "error_of", "full"]
 
 #: A table with every portable column type.
 VALUES: dict[str, Any] = {
@@ -58,12 +57,3 @@ FILES: dict[str, Any] = {
 def full(row: dict[str, Any], columns: list[str] = VALUE_COLUMNS) -> dict[str, Any]:
     """C{row} with every column of the table, absent ones as null."""
     return {c: row.get(c) for c in columns}
-
-
-async def error_of(call: Awaitable[Any]) -> DriverError:
-    """The protocol error C{call} failed with; the test fails if it succeeded."""
-    try:
-        value = await call
-    except DriverError as e:
-        return e
-    pytest.fail(f"expected a protocol error, got the result {value!r}")
