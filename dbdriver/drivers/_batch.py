@@ -150,6 +150,17 @@ class BatchExecution:
         """
         connection.rollback()
 
+    def needs_savepoint(self, request: Any) -> bool:
+        """
+        Whether a request runs under a savepoint of its own, to fail alone.
+        Not where the backend undoes a failed statement by itself (SQLite,
+        InnoDB) and the request is a read or a single statement, unless that
+        statement returns rows: an answer too large must undo its write.
+        """
+        if not self.statement_atomic or getattr(request, "returning", None):
+            return True
+        return not (request.reads or request.single_statement)
+
     def runs_alone(self, request: Any) -> bool:
         """
         Whether a write runs alone, outside any group: the request's own
@@ -226,9 +237,7 @@ class BatchExecution:
                 job.fail(e)
                 batch.stop(job)
                 continue
-            # A single statement that fails undoes itself where the backend
-            # rolls back failed statements (SQLite): no savepoint needed.
-            savepoint = not (self.statement_atomic and job.request.single_statement)
+            savepoint = self.needs_savepoint(job.request)
             ran = False
             try:
                 if savepoint:

@@ -188,7 +188,7 @@ class PostgreSQLOperations(TableOperations):
             )
         cursor.executemany(
             self.dialect.insert(request.table, columns, request.on_conflict, None),
-            [self._row_params(types, columns, row) for row in rows],
+            self._rows_params(types, columns, rows),
         )
         written = int(cursor.rowcount)
         if identity is not None and identity in columns:

@@ -195,15 +195,8 @@ class PinnedTransactions:
         dialect = self.dialect  # type: ignore[attr-defined]
         cursor = adbapi.Transaction(self.pool, connection)
         raw = cursor.connection
-        # Where a failed statement undoes only itself (SQLite), a read or a
-        # single statement needs no savepoint of its own; one that returns
-        # rows keeps it (an answer too large must undo the write).
         request = job.request
-        returns_rows = getattr(request, "returning", None)
-        savepoint = not (
-            self.statement_atomic  # type: ignore[attr-defined]
-            and (request.reads or (request.single_statement and not returns_rows))
-        )
+        savepoint = self.needs_savepoint(request)  # type: ignore[attr-defined]
         try:
             batch.start(job, raw)
             if savepoint:
