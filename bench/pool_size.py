@@ -9,9 +9,6 @@ inserts from 8 clients with 64 requests in flight each, in the same run.
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,9 +17,9 @@ from pathlib import Path
 from twisted.internet.defer import ensureDeferred, gatherResults
 from twisted.internet.task import react
 
+from bench._driver import DriverProcess
 from dbdriver import connect
 
-ROOT = Path(__file__).resolve().parent.parent
 TABLE = {
     "name": "items",
     "columns": [
@@ -30,38 +27,6 @@ TABLE = {
         {"name": "name", "type": "text"},
     ],
 }
-
-
-def start(directory: str, pool_size: int) -> tuple[subprocess.Popen[bytes], str]:
-    sock = os.path.join(directory, f"p{pool_size}.sock")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from twisted.scripts.twistd import run; run()",
-            "-n",
-            "--pidfile=",
-            "dbdriver",
-            f"--socket={sock}",
-            f"--database={directory}/p{pool_size}.sqlite3",
-            f"--pool-size={pool_size}",
-        ],
-        cwd=directory,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        probe = socket.socket(socket.AF_UNIX)
-        try:
-            probe.connect(sock)
-            return proc, sock
-        except OSError:
-            time.sleep(0.02)
-        finally:
-            probe.close()
-    raise RuntimeError("driver did not start")
 
 
 async def load(clients, make, seconds: float, in_flight: int) -> float:
@@ -89,7 +54,10 @@ async def load(clients, make, seconds: float, in_flight: int) -> float:
 
 async def measure(reactor, pool_size: int, seconds: float) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as directory:
-        proc, sock = start(directory, pool_size)
+        driver = DriverProcess(
+            f"p{pool_size}", Path(directory), f"--pool-size={pool_size}"
+        )
+        sock = driver.socket
         try:
             clients = await gatherResults([connect(reactor, sock) for _ in range(8)])
             await clients[0].create_table(TABLE)
@@ -109,8 +77,7 @@ async def measure(reactor, pool_size: int, seconds: float) -> tuple[float, float
                 await c.close()
             return selects, inserts
         finally:
-            proc.terminate()
-            proc.wait()
+            driver.stop()
 
 
 async def main(reactor, argv: list[str]) -> None:
