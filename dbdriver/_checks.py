@@ -97,9 +97,14 @@ def row(value: Any, what: str = "data") -> dict[str, Any]:
         return value  # names seen before, plain values: no loop in Python
     if not isinstance(value, dict) or not value:
         raise InvalidParams(f"{what} must be a non-empty map of column to value")
-    for key, item in value.items():
+    for key in value:
         if key not in _VALID or type(key) is not str:
             identifier(key, "column")
+    return _cells(value, what)
+
+
+def _cells(value: dict[str, Any], what: str) -> dict[str, Any]:
+    for key, item in value.items():
         if type(item) not in _SCALAR_TYPE_SET:  # the usual case needs no call
             cell(item, f"{what}.{key}")
     return value
@@ -111,18 +116,10 @@ def rows(value: Any, what: str = "rows") -> list[dict[str, Any]]:
     """
     keys = None
     for i, item in enumerate(array(value, what)):
-        if keys is not None and type(item) is dict and item.keys() == keys:
-            # The names were checked in the first row: only the values here.
-            for column, cell_value in item.items():
-                if type(cell_value) not in _SCALAR_TYPE_SET:
-                    try:
-                        cell(cell_value, f"row.{column}")
-                    except InvalidParams as e:
-                        raise InvalidParams(
-                            f"{what}[{i}]: {e.message}", {"index": i}
-                        ) from None
-            continue
         try:
+            if keys is not None and type(item) is dict and item.keys() == keys:
+                _cells(item, "row")  # names checked in the first row
+                continue
             row(item, "row")
         except InvalidParams as e:
             raise InvalidParams(f"{what}[{i}]: {e.message}", {"index": i}) from None
