@@ -3,8 +3,8 @@ Result references inside a C{transaction} batch (an additive extension of
 PROTOCOL.md section 4): an C{insert} or C{insert_many} operation may carry
 C{"bind": {column: index}}, where operation C{index} is an earlier
 C{insert} without C{returning}: the integer id it returned is written into
-C{column} of the row(s).  A parent row
-and its children then go in one round trip and one transaction.
+C{column} of the row(s).  A parent row and its children then go in one
+round trip and one transaction.
 """
 
 from __future__ import annotations

@@ -246,11 +246,14 @@ class TableOperations(ABC):
         params = self._rows_params(types, columns, request.rows)
         # Several rows a statement: fewer statements, and far fewer GIL
         # hand-overs (one per statement) while the reactor thread is busy.
+        statements: dict[int, str] = {}  # one text per group size
         written = start = 0
         for size in row_groups(len(params), len(columns)):
-            sql = self.dialect.insert_rows(
-                request.table, columns, request.on_conflict, None, size
-            )
+            sql = statements.get(size)
+            if sql is None:
+                sql = statements[size] = self.dialect.insert_rows(
+                    request.table, columns, request.on_conflict, None, size
+                )
             cursor.execute(sql, list(chain.from_iterable(params[start : start + size])))
             written += cursor.rowcount
             start += size
