@@ -48,6 +48,22 @@ async def running_driver(
         await running.stop()
 
 
+@asynccontextmanager
+async def driver_on(
+    database: Any, directory: Path, **config: Any
+) -> AsyncIterator[RunningDriver]:
+    """
+    A driver on C{database} (anything with a C{uri}: a server database of
+    the tests), its socket in C{directory}, stopped on exit.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    running = await start_driver(directory, database=database.uri, **config)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
 def query(
     directory: Path, sql: str, params: Sequence[Any] = ()
 ) -> list[tuple[Any, ...]]:

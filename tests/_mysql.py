@@ -17,7 +17,6 @@ import os
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,9 @@ import pytest
 import pytest_twisted
 
 from dbdriver.client import DriverClient
-from dbdriver.testing import RunningDriver, start_driver
+from dbdriver.testing import RunningDriver
+
+from ._live import driver_on
 
 __all__ = ["MYSQL", "MySQLDatabase", "client", "driver_on", "mysql_db", "running"]
 
@@ -134,19 +135,6 @@ def mysql_db() -> Iterator[MySQLDatabase]:
         yield database
     finally:
         database.drop()
-
-
-@asynccontextmanager
-async def driver_on(
-    database: MySQLDatabase, directory: Path, **config: Any
-) -> AsyncIterator[RunningDriver]:
-    """A driver on C{database} (its socket in C{directory}), stopped on exit."""
-    directory.mkdir(parents=True, exist_ok=True)
-    running = await start_driver(directory, database=database.uri, **config)
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 @pytest_twisted.async_yield_fixture()

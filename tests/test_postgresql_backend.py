@@ -24,7 +24,7 @@ from dbdriver.client import DriverClient
 from dbdriver.exceptions import DriverError
 from dbdriver.testing import RunningDriver
 
-from ._live import error_of
+from ._live import driver_on, error_of
 from .conformance._backends import (
     POSTGRESQL,
     Database,
@@ -32,7 +32,6 @@ from .conformance._backends import (
     selected,
     unavailable,
 )
-from .conformance.conftest import driver_on
 
 
 @pytest.fixture

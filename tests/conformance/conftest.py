@@ -10,16 +10,15 @@ Tests marked C{servers} run on the server backends only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_twisted
 
 from dbdriver.client import DriverClient
-from dbdriver.testing import RunningDriver, start_driver
+from dbdriver.testing import RunningDriver
 
+from .._live import driver_on
 from ._backends import SERVERS, Database, create, selected, unavailable
 
 
@@ -54,22 +53,6 @@ def database(backend: str, tmp_path: Path) -> Iterator[Database]:
         yield db
     finally:
         db.drop()
-
-
-@asynccontextmanager
-async def driver_on(
-    database: Database, directory: Path, **config: Any
-) -> AsyncIterator[RunningDriver]:
-    """
-    Another driver on the same database (with its own socket in
-    C{directory}), stopped on exit.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    running = await start_driver(directory, database=database.uri, **config)
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 @pytest_twisted.async_yield_fixture()

@@ -66,4 +66,5 @@ async def test_million_rows_through_a_cursor(
     print(f"{database.backend}: driver peak RSS {peak:.1f} MB for {expected} rows")
     assert expected == ROWS
     assert peak < LIMIT_MB
+    assert (await client.stats())["cursors_open"] == 0
     await client.close()

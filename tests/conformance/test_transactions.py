@@ -13,9 +13,9 @@ import pytest_twisted
 from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
 
+from .._live import driver_on
 from ._backends import SLOW_SQL, Database
 from ._data import PROJECTS, error_of
-from .conftest import driver_on
 
 
 async def _two(running: RunningDriver) -> tuple[DriverClient, DriverClient]:
