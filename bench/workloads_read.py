@@ -14,7 +14,7 @@ from typing import Any
 import twisted
 from twisted.internet.defer import ensureDeferred, gatherResults
 
-from tests._codeindex import SCHEMA, parse_tree
+from tests.support.codeindex import SCHEMA, parse_tree
 
 from ._context import Bench, Workload
 from ._data import anchor_sqlite, as_dicts, copy_schema, item_rows

@@ -6,8 +6,8 @@ talk to it through L{connect}, which gives a L{DriverClient}.  Errors arrive
 as the L{DriverError} subclass of their protocol code.
 """
 
-from ._version import __version__
-from .client import (
+from dbdriver._version import __version__
+from dbdriver.client.protocol import (
     DriverClient,
     DriverClientFactory,
     DriverClientProtocol,
@@ -15,7 +15,7 @@ from .client import (
     connect,
     connect_endpoint,
 )
-from .exceptions import (
+from dbdriver.exceptions import (
     BadFrame,
     BadRequest,
     Busy,

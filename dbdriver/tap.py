@@ -9,9 +9,9 @@ from typing import Any
 
 from twisted.python import usage
 
-from .config import Config
-from .driver_factory import UnsupportedDatabase, backend_name
-from .runner import DriverService
+from dbdriver.server.config import Config
+from dbdriver.server.driver_factory import UnsupportedDatabase, backend_name
+from dbdriver.server.runner import DriverService
 
 __all__ = ["Options", "makeService"]
 

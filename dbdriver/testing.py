@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 from twisted.internet.defer import Deferred, gatherResults
 
-from .client import DriverClient, connect
-from .config import Config
-from .runner import DriverService
+from dbdriver.client.protocol import DriverClient, connect
+from dbdriver.server.config import Config
+from dbdriver.server.runner import DriverService
 
 __all__ = ["RunningDriver", "start_driver"]
 

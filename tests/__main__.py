@@ -2,7 +2,7 @@
 The whole test suite with coverage: C{python -m tests [pytest args]}.
 
 Runs pytest under coverage (the driver subprocesses record their own data,
-see _twistd_cov.py), combines the data and fails under 90 %.
+see support/twistd_cov.py), combines the data and fails under 90 %.
 """
 
 import subprocess

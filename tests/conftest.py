@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WRAPPER = Path(__file__).resolve().parent / "_twistd_cov.py"
+WRAPPER = Path(__file__).resolve().parent / "support" / "twistd_cov.py"
 
 
 def child_env(**extra: str) -> dict[str, str]:

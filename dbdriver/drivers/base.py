@@ -23,16 +23,16 @@ from twisted.internet.defer import Deferred, fail, gatherResults
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from .. import requests as rq
-from ..config import Config
-from ..exceptions import DriverError, InternalError, InvalidParams, ShuttingDown
-from ._batch import READ, WRITE, BatchExecution
-from ._cursors import Cursors
-from ._jobs import Job
-from ._operations import TableOperations
-from ._sql import Dialect
-from ._table_api import TableAPI
-from ._transactions import PinnedTransactions
+from dbdriver import requests as rq
+from dbdriver.drivers.engine.batch import READ, WRITE, BatchExecution
+from dbdriver.drivers.engine.cursors import Cursors
+from dbdriver.drivers.engine.jobs import Job
+from dbdriver.drivers.engine.transactions import PinnedTransactions
+from dbdriver.drivers.interfaces import DriverSettings
+from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.operations import TableOperations
+from dbdriver.drivers.table_api import TableAPI
+from dbdriver.exceptions import DriverError, InternalError, InvalidParams, ShuttingDown
 
 __all__ = ["BaseDatabaseDriver"]
 
@@ -81,7 +81,7 @@ class BaseDatabaseDriver(
     inline_reads: ClassVar[bool] = False
     dialect: Dialect = Dialect()
 
-    def __init__(self, config: Config, reactor: Any) -> None:
+    def __init__(self, config: DriverSettings, reactor: Any) -> None:
         TableOperations.__init__(self)
         self.config = config
         self.reactor = reactor

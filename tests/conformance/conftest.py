@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from dbdriver.client import DriverClient
+from dbdriver.client.protocol import DriverClient
 from dbdriver.testing import RunningDriver
-
-from .._live import driver_on
-from ._backends import SERVERS, Database, create, selected, unavailable
+from tests.support.backends import SERVERS, Database, create, selected, unavailable
+from tests.support.live import driver_on
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from dbdriver.client import DriverClient
+from dbdriver.client.protocol import DriverClient
 from dbdriver.testing import RunningDriver
-
-from ._data import FILES, PROJECTS, error_of
+from tests.support.data import FILES, PROJECTS, error_of
 
 
 def _op(method: str, bind: dict[str, int] | None = None, **params: Any) -> Any:

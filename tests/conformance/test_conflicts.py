@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client import DriverClient
-
-from ._data import error_of
+from dbdriver.client.protocol import DriverClient
+from tests.support.data import error_of
 
 ITEMS: dict[str, Any] = {
     "name": "items",

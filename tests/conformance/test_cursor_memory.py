@@ -14,9 +14,8 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from dbdriver import SQLError, connect
-
-from ..conftest import DriverProcess
-from ._backends import Database
+from tests.conftest import DriverProcess
+from tests.support.backends import Database
 
 ROWS = 1_000_000
 LIMIT_MB = 150

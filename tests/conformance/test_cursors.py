@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest_twisted
 
-from dbdriver.client import DriverClient
-
-from ._data import error_of
+from dbdriver.client.protocol import DriverClient
+from tests.support.data import error_of
 
 ROWS = {
     "name": "entries",

@@ -11,10 +11,9 @@ import time
 import pytest_twisted
 from twisted.internet.defer import gatherResults
 
-from dbdriver.client import DriverClient
-
-from ._backends import SLOW_SQL
-from ._data import PROJECTS, error_of
+from dbdriver.client.protocol import DriverClient
+from tests.support.backends import SLOW_SQL
+from tests.support.data import PROJECTS, error_of
 
 
 @pytest_twisted.ensureDeferred

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest_twisted
 
-from dbdriver.client import DriverClient
-
-from ._backends import Database
-from ._data import FILES, PROJECTS, error_of
-from .conftest import driver_on
+from dbdriver.client.protocol import DriverClient
+from tests.conformance.conftest import driver_on
+from tests.support.backends import Database
+from tests.support.data import FILES, PROJECTS, error_of
 
 
 async def _tables(client: DriverClient) -> int:

@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client import DriverClient
-
-from ._data import FILES, PROJECTS, error_of
+from dbdriver.client.protocol import DriverClient
+from tests.support.data import FILES, PROJECTS, error_of
 
 
 async def _projects(client: DriverClient) -> list[int]:

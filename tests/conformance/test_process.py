@@ -13,10 +13,9 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from dbdriver import connect
-
-from ..conftest import DriverProcess
-from ._backends import Database, _with_query
-from ._data import PROJECTS
+from tests.conftest import DriverProcess
+from tests.support.backends import Database, _with_query
+from tests.support.data import PROJECTS
 
 pytestmark = pytest.mark.servers
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from dbdriver.client import DriverClient
+from dbdriver.client.protocol import DriverClient
 from dbdriver.exceptions import DriverError
 from dbdriver.testing import RunningDriver
-
-from .._live import sleep
-from ._backends import SLOW_SQL, Database
-from ._data import PROJECTS, error_of
+from tests.support.backends import SLOW_SQL, Database
+from tests.support.data import PROJECTS, error_of
+from tests.support.live import sleep
 
 pytestmark = pytest.mark.servers
 

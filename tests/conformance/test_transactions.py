@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client import DriverClient
+from dbdriver.client.protocol import DriverClient
 from dbdriver.testing import RunningDriver
-
-from .._live import driver_on
-from ._backends import SLOW_SQL, Database
-from ._data import PROJECTS, error_of
+from tests.support.backends import SLOW_SQL, Database
+from tests.support.data import PROJECTS, error_of
+from tests.support.live import driver_on
 
 
 async def _two(running: RunningDriver) -> tuple[DriverClient, DriverClient]:

@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client import DriverClient
-
-from ._data import VALUE_COLUMNS, VALUES, error_of, full
+from dbdriver.client.protocol import DriverClient
+from tests.support.data import VALUE_COLUMNS, VALUES, error_of, full
 
 TEXT = "héllo ✓ 日本語 🎉 'quoted' \"double\" \\ back\nline\ttab %s ? $1"
 BLOB = bytes(range(256)) + b"\x00tail"

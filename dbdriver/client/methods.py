@@ -1,0 +1,367 @@
+"""
+One Deferred-returning method per method of PROTOCOL.md section 4.
+
+L{_Methods} is shared by L{dbdriver.client.protocol.DriverClient} and
+L{dbdriver.client.protocol.Transaction}; each supplies L{_Methods._call}.  Params
+left at their default are not sent, so the wire stays minimal.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from dbdriver.client.cursors import _Iteration
+from dbdriver.requests.methods import BaseRequest
+
+__all__: list[str] = []
+
+
+def _params(**params: Any) -> dict[str, Any]:
+    """
+    The params that are set: C{None} and C{False} (every optional param's
+    default) are left out.
+    """
+    return {k: v for k, v in params.items() if v is not None and v is not False}
+
+
+def _operation(op: Any) -> Any:
+    """
+    A batch operation on the wire: request objects become
+    C{{"method": m, "params": p}} maps, anything else is sent as given.
+    """
+    if isinstance(op, BaseRequest):
+        return {"method": op.method, "params": op.to_params()}
+    return op
+
+
+class _Methods(_Iteration, ABC):
+    """
+    The protocol's methods, each with keyword-only C{priority} (0..9) and
+    C{timeout} (seconds) passed through to the request envelope.
+    """
+
+    @abstractmethod
+    def _call(
+        self, method: str, params: dict[str, Any] | None = None, **options: Any
+    ) -> Deferred[Any]:
+        """
+        Send one request; fires with its result or fails with a
+        L{dbdriver.exceptions.DriverError}.
+        """
+
+    # --- answered by the server ---------------------------------------------
+
+    def ping(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[str]:
+        """Fires with C{"pong"}."""
+        return self._call("ping", None, priority=priority, timeout=timeout)
+
+    def server_info(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[dict[str, Any]]:
+        """Fires with the server's protocol, version, backend and limits."""
+        return self._call("server_info", None, priority=priority, timeout=timeout)
+
+    def stats(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[dict[str, Any]]:
+        """Fires with the server's queue, request and latency counters."""
+        return self._call("stats", None, priority=priority, timeout=timeout)
+
+    # --- schema ----------------------------------------------------------------
+
+    def create_table(
+        self,
+        schema: dict[str, Any],
+        if_not_exists: bool = False,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[bool]:
+        """
+        Fires with C{True} if created, C{False} if it existed (and
+        C{if_not_exists}).
+        """
+        params = _params(schema=schema, if_not_exists=if_not_exists)
+        return self._call("create_table", params, priority=priority, timeout=timeout)
+
+    def drop_table(
+        self,
+        table: str,
+        if_exists: bool = False,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[bool]:
+        """Fires with C{True} if dropped, C{False} if absent (and C{if_exists})."""
+        params = _params(table=table, if_exists=if_exists)
+        return self._call("drop_table", params, priority=priority, timeout=timeout)
+
+    def get_table_info(
+        self, table: str, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[list[dict[str, Any]]]:
+        """Fires with the table's columns, in order."""
+        return self._call(
+            "get_table_info", {"table": table}, priority=priority, timeout=timeout
+        )
+
+    def list_tables(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[list[str]]:
+        """Fires with the names of the tables."""
+        return self._call("list_tables", None, priority=priority, timeout=timeout)
+
+    def sync_schema(
+        self,
+        schema_definition: dict[str, Any],
+        *,
+        backup_dir: str | None = None,
+        dry_run: bool = False,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[dict[str, Any]]:
+        """Bring the database to C{schema_definition}; fires with the report."""
+        params = _params(
+            schema_definition=schema_definition, backup_dir=backup_dir, dry_run=dry_run
+        )
+        return self._call("sync_schema", params, priority=priority, timeout=timeout)
+
+    # --- rows ------------------------------------------------------------------
+
+    def insert(
+        self,
+        table: str,
+        data: dict[str, Any],
+        *,
+        on_conflict: Any = None,
+        returning: Sequence[str] | None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Any]:
+        """
+        Fires with the row's integer primary key (or C{None}), or with the
+        C{returning} columns as a map.
+        """
+        params = _params(
+            table=table,
+            data=data,
+            on_conflict=on_conflict,
+            returning=_list(returning),
+        )
+        return self._call("insert", params, priority=priority, timeout=timeout)
+
+    def insert_many(
+        self,
+        table: str,
+        rows: Sequence[dict[str, Any]],
+        *,
+        on_conflict: Any = None,
+        returning: Sequence[str] | None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Any]:
+        """
+        Fires with the number of rows written, or with the C{returning}
+        columns of each row.
+        """
+        params = _params(
+            table=table,
+            rows=_list(rows),
+            on_conflict=on_conflict,
+            returning=_list(returning),
+        )
+        return self._call("insert_many", params, priority=priority, timeout=timeout)
+
+    def update(
+        self,
+        table: str,
+        where: dict[str, Any] | None,
+        data: dict[str, Any],
+        *,
+        all_rows: bool = False,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int]:
+        """
+        Set C{data} on the rows matching C{where} (C{None} with C{all_rows}
+        for every row); fires with the number of rows changed.
+        """
+        params = _params(table=table, where=where, data=data, all_rows=all_rows)
+        return self._call("update", params, priority=priority, timeout=timeout)
+
+    def delete(
+        self,
+        table: str,
+        where: dict[str, Any] | None = None,
+        *,
+        all_rows: bool = False,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int]:
+        """Fires with the number of rows deleted."""
+        params = _params(table=table, where=where, all_rows=all_rows)
+        return self._call("delete", params, priority=priority, timeout=timeout)
+
+    def select(
+        self,
+        table: str,
+        where: dict[str, Any] | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        order_by: Sequence[Any] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[list[dict[str, Any]]]:
+        """Fires with the matching rows as maps of column to value."""
+        params = _params(
+            table=table,
+            where=where,
+            columns=_list(columns),
+            order_by=_list(order_by),
+            limit=limit,
+            offset=offset,
+        )
+        return self._call("select", params, priority=priority, timeout=timeout)
+
+    def count(
+        self,
+        table: str,
+        where: dict[str, Any] | None = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int]:
+        """Fires with the number of matching rows."""
+        params = _params(table=table, where=where)
+        return self._call("count", params, priority=priority, timeout=timeout)
+
+    def execute(
+        self,
+        sql: str,
+        params: Sequence[Any] | None = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[dict[str, Any]]:
+        """
+        Run one statement with C{?} placeholders; fires with
+        C{{"columns", "rows", "rowcount", "lastrowid"}}.
+        """
+        wire = _params(sql=sql, params=_list(params))
+        return self._call("execute", wire, priority=priority, timeout=timeout)
+
+    # --- cursors ---------------------------------------------------------------
+
+    def open_cursor(
+        self,
+        table: str | None = None,
+        where: dict[str, Any] | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        order_by: Sequence[Any] | None = None,
+        sql: str | None = None,
+        params: Sequence[Any] | None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[str]:
+        """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
+        wire = _params(
+            table=table,
+            where=where,
+            columns=_list(columns),
+            order_by=_list(order_by),
+            sql=sql,
+            params=_list(params),
+        )
+        return self._call("open_cursor", wire, priority=priority, timeout=timeout)
+
+    def fetch(
+        self,
+        cursor_id: str,
+        size: int | None = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[dict[str, Any]]:
+        """Fires with C{{"rows": [...], "done": bool}}."""
+        params = _params(cursor_id=cursor_id, size=size)
+        return self._call("fetch", params, priority=priority, timeout=timeout)
+
+    def close_cursor(
+        self,
+        cursor_id: str,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[bool]:
+        """Fires with C{True}."""
+        params = {"cursor_id": cursor_id}
+        return self._call("close_cursor", params, priority=priority, timeout=timeout)
+
+    # --- transactions ----------------------------------------------------------
+
+    def batch(
+        self,
+        operations: Sequence[Any],
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[list[Any]]:
+        """
+        Run C{operations} (C{{"method": m, "params": p}} maps, or request
+        objects) in one database transaction, in one round trip (the
+        protocol's C{transaction} method); fires with their results.  An
+        C{insert}/C{insert_many} map may add C{"bind": {column: index}}: the
+        id the earlier C{insert} at C{index} returned goes into that column
+        of its rows (L{dbdriver.requests.binds}).
+        """
+        params = {"operations": [_operation(op) for op in operations]}
+        return self._call("transaction", params, priority=priority, timeout=timeout)
+
+    def begin_transaction(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[str]:
+        """Fires with the id of a new transaction."""
+        return self._call("begin_transaction", None, priority=priority, timeout=timeout)
+
+    def commit_transaction(
+        self,
+        transaction_id: str,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[bool]:
+        """Fires with C{True} once committed."""
+        params = {"transaction_id": transaction_id}
+        return self._call(
+            "commit_transaction", params, priority=priority, timeout=timeout
+        )
+
+    def rollback_transaction(
+        self,
+        transaction_id: str,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[bool]:
+        """Fires with C{True} once rolled back."""
+        params = {"transaction_id": transaction_id}
+        return self._call(
+            "rollback_transaction", params, priority=priority, timeout=timeout
+        )
+
+
+def _list(value: Sequence[Any] | None) -> list[Any] | None:
+    """Tuples and other sequences as lists, which the request checks expect."""
+    if value is None or isinstance(value, list):
+        return value
+    if isinstance(value, (str, bytes)):
+        return value  # type: ignore[return-value]
+    return list(value)

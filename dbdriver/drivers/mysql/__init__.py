@@ -1,0 +1,3 @@
+"""
+The MySQL/MariaDB backend (PyMySQL).
+"""

@@ -1,0 +1,336 @@
+"""
+The MySQL/MariaDB backend: PyMySQL through L{adbapi.ConnectionPool}.
+
+Each connection runs in READ COMMITTED with autocommit off, strict SQL
+mode with C{ANSI_QUOTES}, C{PIPES_AS_CONCAT} and C{NO_BACKSLASH_ESCAPES}
+(raw SQL reads as on SQLite and PostgreSQL), UTC, a binary collation, and
+C{--busy-timeout} as its lock wait timeout; C{--read-only} makes every
+transaction of the session read-only.  A deadline sends C{KILL QUERY} from
+a separate connection.  A lost connection fails the request it was running
+(C{sql_error} saying so), ends the transaction it held, and is reopened,
+along with every other connection, before the next request.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+from pymysql.constants import CLIENT
+
+from dbdriver import requests as rq
+from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.mysql import catalog as catalog
+from dbdriver.drivers.mysql.connection import (
+    LOST,
+    Health,
+    Pool,
+    errno_of,
+    kill_query,
+    parse_uri,
+)
+from dbdriver.drivers.mysql.dialect import MySQLDialect, convert_placeholders
+from dbdriver.drivers.mysql.operations import DUPLICATE, MySQLOperations
+from dbdriver.drivers.mysql.schema import MySQLSchema
+from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
+from dbdriver.exceptions import (
+    Busy,
+    ConstraintViolation,
+    DriverError,
+    InvalidParams,
+    NoSuchColumn,
+    NoSuchTable,
+    ReadOnly,
+    SQLError,
+)
+from dbdriver.requests.where import Node
+
+__all__ = ["MySQLDriver"]
+
+SQL_MODE = ",".join(
+    [
+        "STRICT_ALL_TABLES", "NO_ZERO_IN_DATE", "NO_ZERO_DATE",
+        "NO_ENGINE_SUBSTITUTION", "NO_AUTO_VALUE_ON_ZERO",
+        "ANSI_QUOTES", "PIPES_AS_CONCAT", "NO_BACKSLASH_ESCAPES",
+    ]
+)  # fmt: skip
+
+_CONSTRAINT = DUPLICATE | {1048, 1364, 1451, 1452, 1216, 1217, 3730, 3819, 4025}
+_BUSY = frozenset({1205, 1213, 3572})
+_READ_ONLY = frozenset({1792, 1290, 1836, 1036})
+_INTERRUPTED = frozenset({1317, 1969, 3024})
+_TABLE = re.compile(r"Table '(?:[^'.]*\.)?([^']*)'")
+_COLUMN = re.compile(r"Unknown column '(?:[^']*\.)?([^'.]*)'")
+
+
+class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
+    """
+    The backend of C{--database=mysql://...} (or C{mariadb://...}).
+    """
+
+    backend = "mysql"
+    schema_backend = MySQLSchema
+
+    def __init__(self, config: Any, reactor: Any) -> None:
+        super().__init__(config, reactor)
+        self._uri_error: str | None = None
+        try:
+            self._params = parse_uri(config.database)
+        except ValueError as e:  # reported by check(), as cannot-open
+            self._params, self._uri_error = {"database": ""}, str(e)
+        self.dialect = MySQLDialect()
+        self._health = Health()
+        self._server: tuple[str, tuple[int, ...]] | None = None
+        self._rollback_on_timeout = False
+        self._uniques = {}
+
+    # -- setup ------------------------------------------------------------------
+
+    @property
+    def mariadb(self) -> bool:
+        return self._server is None or self._server[0] == "mariadb"
+
+    def check(self) -> None:
+        """
+        Before serving: the server answers, with these credentials, and is
+        recent enough (MariaDB 10.5+, MySQL 8.0+).
+        """
+        if self._uri_error is not None:
+            raise ValueError(self._uri_error)
+        where = self._params.get("unix_socket") or (
+            f"{self._params['host']}:{self._params['port']}"
+        )
+        try:
+            connection = pymysql.connect(**self._params)
+        except pymysql.Error as e:
+            message = e.args[1] if len(e.args) > 1 else str(e)
+            raise RuntimeError(
+                f"cannot connect to the MySQL/MariaDB server at {where}: {message}"
+            ) from None
+        try:
+            cursor = connection.cursor()
+            cursor.execute("SELECT VERSION()")
+            (version,) = cursor.fetchone()
+        finally:
+            connection.close()
+        self._detect(str(version))
+
+    def _detect(self, version: str) -> None:
+        match = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+        numbers = tuple(int(n) for n in match.groups()) if match else (0,)
+        flavour = "mariadb" if "mariadb" in version.lower() else "mysql"
+        if numbers < ((10, 5) if flavour == "mariadb" else (8, 0)):
+            raise RuntimeError(
+                f"server version {version} is too old: dbdriver needs "
+                "MariaDB 10.5+ or MySQL 8.0+"
+            )
+        self._server = (flavour, numbers)
+        mariadb = flavour == "mariadb"
+        self.dialect = MySQLDialect(
+            returning=mariadb,
+            long_unique=mariadb,
+            collation="utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin",
+        )
+
+    def _setup(self) -> tuple[str, ...]:
+        wait = max(1, int(-(-self.config.busy_timeout // 1)))
+        statements = [
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
+            f"SET SESSION time_zone = '+00:00', SESSION innodb_lock_wait_timeout = "
+            f"{wait}, SESSION lock_wait_timeout = {wait}",
+        ]
+        if self.config.read_only:
+            statements.append("SET SESSION TRANSACTION READ ONLY")
+        return tuple(statements)
+
+    def make_pools(self) -> tuple[Pool, Pool]:
+        if self._server is None:
+            self.check()
+        arguments = {
+            **self._params,
+            "charset": "utf8mb4",
+            "collation": self.sql.collation,
+            "autocommit": False,
+            "sql_mode": SQL_MODE,
+            "client_flag": CLIENT.FOUND_ROWS,  # UPDATE counts matched rows
+            "binary_prefix": True,  # bytes as binary (PyMySQL 1.1; 1.2 always)
+            "setup": self._setup(),
+            "cursorclass": catalog.DecodingCursor,
+            "column_types": self._column_types,
+            "health": self._health,
+            "cp_noisy": False,
+            "cp_reactor": self.reactor,
+        }
+        writes = Pool(cp_min=1, cp_max=self.write_concurrency, **arguments)
+        reads = Pool(cp_min=1, cp_max=self.pool_size, **arguments)
+        return writes, reads
+
+    def prepare(self, cursor: Any) -> None:
+        cursor.execute("SELECT @@innodb_rollback_on_timeout")
+        self._rollback_on_timeout = bool(cursor.fetchall()[0][0])
+        load_applied_schema(self, cursor)
+
+    @property
+    def statement_atomic(self) -> bool:  # type: ignore[override]
+        # InnoDB undoes a failed statement alone; an insert that reads its
+        # row back (no RETURNING) is two statements.
+        return self.sql.returning
+
+    def runs_alone(self, request: rq.BaseRequest) -> bool:
+        # DDL commits implicitly: it cannot share a group's transaction.
+        return request.alone or isinstance(
+            request, (rq.CreateTableRequest, rq.DropTableRequest)
+        )
+
+    # -- transactions and connections -------------------------------------------
+
+    def begin_group(self, cursor: Any) -> None:
+        self._begin(cursor)
+
+    def begin_pinned(self, cursor: Any) -> None:
+        cursor.connection.pinned = True
+        self._begin(cursor)
+
+    def _begin(self, cursor: Any, statement: str = "START TRANSACTION") -> None:
+        connection = cursor.connection
+        if connection.hung_up():  # (pinned connections are kept idle)
+            connection.revive(self._health)
+        connection.transaction_lost = False
+        try:
+            cursor.execute(statement)
+        except pymysql.Error:
+            if connection.open:
+                raise
+            # Found dead before anything ran on it: safe to begin again.
+            connection.revive(self._health)
+            cursor.execute(statement)
+
+    def transaction_alive(self, connection: Any) -> bool:
+        return bool(connection.open) and not connection.transaction_lost
+
+    def recover(self, connection: Any) -> None:
+        if connection.open:
+            try:
+                connection.rollback()
+                return
+            except pymysql.Error:
+                connection.close_quietly()
+        connection.revive(self._health)
+
+    def interrupt(self, connection: Any) -> None:
+        if not connection.open or not connection.server_thread_id:
+            return
+        done = connection.begin_kill()
+        self.reactor.callInThread(
+            kill_query, self._params, connection.thread_id(), done
+        )
+
+    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
+        try:
+            return super().perform(cursor, request)
+        except pymysql.Error as e:
+            self._note(cursor.connection, e)
+            raise
+
+    def _note(self, connection: Any, error: pymysql.Error) -> None:
+        """
+        After a failed statement: remember whether the server ended the
+        transaction (a lost connection marks itself).
+        """
+        code = errno_of(error)
+        if (
+            not connection.open
+            or code == 1213
+            or (code == 1205 and self._rollback_on_timeout)
+        ):
+            connection.transaction_lost = True
+
+    def translate_backend(self, error: BaseException) -> DriverError | None:
+        code = errno_of(error)
+        # PyMySQL interpolates params with %: a count that does not match
+        if isinstance(error, (TypeError, pymysql.ProgrammingError)) and (
+            code is None and "format" in str(error)
+        ):
+            return InvalidParams(
+                "the params do not match the statement's ? placeholders"
+            )
+        if not isinstance(error, pymysql.Error):
+            return None
+        args = error.args
+        message = str(args[1]) if len(args) > 1 else str(error)
+        details = {"mysql_error": code}
+        if isinstance(error, pymysql.InterfaceError) or code in LOST:
+            return SQLError(
+                "the connection to the database server was lost"
+                + (f" ({message})" if message else "")
+                + "; the driver reconnects for the next request",
+                {**details, "connection_lost": True},
+            )
+        if code == 1264:
+            return InvalidParams(f"value out of range: {message}", details)
+        if code in _CONSTRAINT:
+            return ConstraintViolation(message, details)
+        if code == 1146:
+            match = _TABLE.search(message)
+            return NoSuchTable(message, {"table": match.group(1)} if match else details)
+        if code == 1054:
+            match = _COLUMN.search(message)
+            return NoSuchColumn(
+                message, {"column": match.group(1)} if match else details
+            )
+        if code in _BUSY:
+            return Busy(f"{message} (lock wait timeout {self.config.busy_timeout} s)")
+        if code in _READ_ONLY:
+            return ReadOnly(f"{message}: the server is read-only")
+        if code in _INTERRUPTED:
+            return SQLError(f"the statement was interrupted: {message}", details)
+        return SQLError(message, details)
+
+    # -- catalog ------------------------------------------------------------------
+
+    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+        self._uniques.pop(table, None)  # read again with the table's info
+        return catalog.table_columns(cursor, table, self.mariadb)
+
+    def table_names(self, cursor: Any) -> list[str]:
+        return [n for n in catalog.table_names(cursor) if n != BOOKKEEPING]
+
+    def convert_placeholders(self, sql: str) -> str:
+        return convert_placeholders(sql)[0]
+
+    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
+        return self.sql.bind_where(node, types)
+
+    # -- results ------------------------------------------------------------------
+
+    def _column_types(
+        self, connection: Any, table: str, load: bool
+    ) -> dict[str, str] | None:
+        """
+        Thread side, for the decoding cursors: the portable column types of
+        a table, from the cache, or (C{load}) the catalog.
+        """
+        info = self._tables.get(table)
+        if info is None and load:
+            aside = connection.cursor(pymysql.cursors.Cursor)
+            try:
+                info = self.table_info(aside, table)
+            except DriverError:
+                return None
+            finally:
+                aside.close()
+        return None if info is None else info.types
+
+    def stream_cursor(self, connection: Any) -> Any:
+        # Inside a transaction other statements share the connection: the
+        # cursor reads all its rows at once there.
+        if connection.pinned:
+            return connection.cursor(catalog.DecodingCursor)
+        return connection.cursor(catalog.DecodingStreamCursor)
+
+    def begin_snapshot(self, cursor: Any) -> None:
+        # One statement reads one snapshot, however long it streams.
+        cursor.connection.pinned = False
+        self._begin(cursor, "START TRANSACTION READ ONLY")

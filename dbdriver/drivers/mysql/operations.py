@@ -1,0 +1,318 @@
+"""
+The table operations the MySQL backend does its own way: inserts that skip
+duplicates without C{INSERT IGNORE} (which would turn other errors into
+warnings), C{"replace"} as a delete of the conflicting rows and an insert
+(C{REPLACE} may turn its last conflict into an update, which then collides
+with another unique key), ids and C{returning} without C{RETURNING} on MySQL, and the
+statements that cannot run inside a transaction (MySQL commits DDL
+implicitly).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Sequence
+from typing import Any, cast
+
+import pymysql
+
+from dbdriver import requests as rq
+from dbdriver.drivers.mysql import catalog as catalog
+from dbdriver.drivers.mysql.connection import errno_of
+from dbdriver.drivers.mysql.dialect import (
+    MySQLDialect,
+    convert_placeholders,
+    leading_words,
+    strip_literals,
+)
+from dbdriver.drivers.sql.operations import TableInfo, TableOperations
+from dbdriver.exceptions import InvalidParams, SQLError
+
+__all__ = ["DUPLICATE", "MySQLOperations"]
+
+#: Duplicate key errors: what C{"ignore"} skips.
+DUPLICATE = frozenset({1062, 1022, 1169, 1586})
+_CONTROL = frozenset(
+    {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START", "XA"}
+    | {"LOCK", "UNLOCK"}
+)
+_IMPLICIT_COMMIT = frozenset(
+    {"ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE", "ANALYZE", "OPTIMIZE"}
+    | {"REPAIR", "GRANT", "REVOKE", "FLUSH", "INSTALL", "UNINSTALL", "RESET"}
+    | {"CACHE"}
+)
+_SESSION_SETTINGS = re.compile(
+    r"\b(?:autocommit|transaction|tx_\w+|transaction_\w+|read_only|completion_type)\b",
+    re.IGNORECASE,
+)
+_MANY = "dbdriver_many"
+_REPLACE = "dbdriver_replace"
+
+
+def _skips(on_conflict: Any) -> bool:
+    """
+    Whether a conflict skips the row (C{"ignore"}, an upsert without C{update}).
+    """
+    if on_conflict == "ignore":
+        return True
+    return isinstance(on_conflict, dict) and not on_conflict.get("update")
+
+
+class MySQLOperations(TableOperations):
+    """
+    Mixed into the MySQL driver ahead of L{BaseDatabaseDriver}.
+    """
+
+    @property
+    def sql(self) -> MySQLDialect:
+        """
+        The driver's dialect, as the MySQL one it is.
+        """
+        return cast(MySQLDialect, self.dialect)
+
+    #: Each table's unique keys, once C{"replace"} needed them (dropped with
+    #: the table's cached info).
+    _uniques: dict[str, list[list[tuple[str, int | None]]]]
+
+    # -- writes -------------------------------------------------------------------
+
+    def insert_row(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        types: dict[str, str],
+        row: dict[str, Any],
+        on_conflict: Any,
+        returning: list[str] | None,
+    ) -> Any:
+        if on_conflict == "replace":
+            return self._replace_row(cursor, info, types, row, returning)
+        key = info.integer_key
+        wanted = returning or ([key] if key else None)
+        native = self.sql.returning
+        skips = _skips(on_conflict)
+        columns = list(row)
+        sql = self.sql.insert(
+            info.name,
+            columns,
+            None if skips else on_conflict,
+            wanted,
+            keep_id=None if native else key,
+        )
+        params = self._row_params(types, columns, row)
+        if not self._insert_or_skip(cursor, sql, params, skips):
+            return None
+        if not wanted:
+            return None
+        if native:
+            found = list(cursor.fetchall())
+        else:
+            found = self._read_back(cursor, info, row, on_conflict, wanted)
+        if not found:
+            return None
+        if returning:
+            return dict(zip(returning, found[0], strict=True))
+        return found[0][0]
+
+    def _replace_row(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        types: dict[str, str],
+        row: dict[str, Any],
+        returning: list[str] | None,
+    ) -> Any:
+        """
+        C{"replace"}, as SQLite does it: delete the rows the new one conflicts
+        with on any unique key (the primary key included), then insert it
+        plainly; both or neither (a savepoint).
+        """
+        cursor.execute(self.sql.savepoint(_REPLACE))
+        try:
+            self._delete_conflicting(cursor, info, types, row)
+            result = self.insert_row(cursor, info, types, row, None, returning)
+        except BaseException:
+            # (if that fails too, the transaction is gone with its changes)
+            with contextlib.suppress(pymysql.Error):
+                cursor.execute(self.sql.rollback_to(_REPLACE))
+            raise
+        cursor.execute(self.sql.release(_REPLACE))
+        return result
+
+    def _unique_keys(
+        self, cursor: Any, table: str
+    ) -> list[list[tuple[str, int | None]]]:
+        """
+        A table's unique keys (see L{catalog.unique_keys}), cached.
+        """
+        keys = self._uniques.get(table)
+        if keys is None:
+            keys = self._uniques[table] = catalog.unique_keys(cursor, table)
+        return keys
+
+    def _delete_conflicting(
+        self, cursor: Any, info: TableInfo, types: dict[str, str], row: dict[str, Any]
+    ) -> None:
+        """
+        Delete the rows C{row} would collide with on a unique key.
+        """
+        quote, adapt = self.sql.quote, self.sql.adapt
+        conditions: list[str] = []
+        params: list[Any] = []
+        for key in self._unique_keys(cursor, info.name):
+            if not all(row.get(c) is not None for c, _ in key):
+                continue  # NULLs never conflict
+            parts = []
+            for column, prefix in key:
+                if prefix is None:
+                    parts.append(f"{quote(column)} = %s")
+                else:  # a prefix index: the first characters (or bytes) collide
+                    parts.append(
+                        f"LEFT({quote(column)}, {prefix}) = LEFT(%s, {prefix})"
+                    )
+                params.append(adapt(row[column], types.get(column)))
+            conditions.append(" AND ".join(parts))
+        if conditions:
+            where = " OR ".join(f"({c})" for c in conditions)
+            cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
+
+    def _insert_or_skip(
+        self, cursor: Any, sql: str, params: Sequence[Any], skips: bool
+    ) -> bool:
+        """
+        Run an insert; C{False} if C{skips} and it hit a duplicate key (the
+        server rolled back that statement alone).
+        """
+        try:
+            cursor.execute(sql, params)
+        except pymysql.IntegrityError as e:
+            if skips and errno_of(e) in DUPLICATE:
+                return False
+            raise
+        return True
+
+    def _read_back(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        row: dict[str, Any],
+        on_conflict: Any,
+        wanted: list[str],
+    ) -> list[Any]:
+        """
+        The written row's C{wanted} columns, where the server has no
+        C{RETURNING}: by its integer key (C{LAST_INSERT_ID}), else by its
+        primary key or upsert target values.
+        """
+        key = info.integer_key
+        if key is not None:
+            found = cursor.lastrowid or row.get(key)
+            if wanted == [key] or found is None:
+                return [(found,)]
+            match = {key: found}
+        else:
+            primary = [c["name"] for c in info.columns if c["primary_key"]]
+            target = on_conflict["target"] if isinstance(on_conflict, dict) else []
+            names = next(
+                (n for n in (primary, target) if n and all(c in row for c in n)), None
+            )
+            if names is None:
+                raise SQLError(
+                    "returning needs the row's primary key on this server "
+                    "(it has no INSERT ... RETURNING)"
+                )
+            match = {c: row[c] for c in names}
+        types = info.types
+        condition = " AND ".join(f"{self.sql.quote(c)} = %s" for c in match)
+        cursor.execute(
+            f"SELECT {self.sql.names(wanted)} FROM {self.sql.quote(info.name)} "
+            f"WHERE {condition}",
+            [self.sql.adapt(v, types.get(c)) for c, v in match.items()],
+        )
+        return list(cursor.fetchall())
+
+    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+        if not request.rows or request.returning:
+            return super()._insert_many(cursor, request)
+        types = self._insert_types(cursor, request, request.rows[0])
+        info = self.table_info(cursor, request.table)
+        columns = list(request.rows[0])
+        params = self._rows_params(types, columns, request.rows)
+        conflict = request.on_conflict
+        if conflict == "replace":
+            # Row by row: a delete before each (every row is written).
+            for row in request.rows:
+                self._replace_row(cursor, info, types, row, None)
+            return len(request.rows)
+        if not _skips(conflict):
+            sql = self.sql.insert(info.name, columns, conflict, None)
+            cursor.executemany(sql, params)
+            # an upsert writes every row (rowcount counts an update twice)
+            return len(params) if conflict is not None else int(cursor.rowcount)
+        sql = self.sql.insert(info.name, columns, None, None)
+        cursor.execute(self.sql.savepoint(_MANY))
+        try:
+            cursor.executemany(sql, params)
+            written = int(cursor.rowcount)
+        except pymysql.IntegrityError as e:
+            if errno_of(e) not in DUPLICATE:
+                raise
+            # one by one, skipping the duplicates
+            cursor.execute(self.sql.rollback_to(_MANY))
+            written = sum(self._insert_or_skip(cursor, sql, p, True) for p in params)
+        cursor.execute(self.sql.release(_MANY))
+        return written
+
+    # -- statements that cannot run inside a transaction ----------------------------
+
+    def _in_transaction(self, cursor: Any) -> bool:
+        connection = cursor.connection
+        return bool(connection.pinned or getattr(connection, "in_batch", False))
+
+    def _no_implicit_commit(self, cursor: Any, what: str) -> None:
+        if self._in_transaction(cursor):
+            raise SQLError(
+                f"{what} commits implicitly on MySQL/MariaDB: run it outside a "
+                "transaction",
+                {"implicit_commit": True},
+            )
+
+    def _create_table(self, cursor: Any, request: rq.CreateTableRequest) -> bool:
+        self._no_implicit_commit(cursor, "create_table")
+        return super()._create_table(cursor, request)
+
+    def _drop_table(self, cursor: Any, request: rq.DropTableRequest) -> bool:
+        self._no_implicit_commit(cursor, "drop_table")
+        return super()._drop_table(cursor, request)
+
+    def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:
+        connection = cursor.connection
+        connection.in_batch = True
+        try:
+            return super()._transaction(cursor, request)
+        finally:
+            connection.in_batch = False
+
+    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
+        words = leading_words(request.sql)
+        first = words[0] if words else ""
+        if first in _CONTROL or (
+            first == "SET" and _SESSION_SETTINGS.search(strip_literals(request.sql))
+        ):
+            raise InvalidParams(
+                "transaction control statements are not allowed in execute: "
+                "use begin_transaction/commit_transaction/rollback_transaction"
+            )
+        if first == "USE":
+            raise InvalidParams("execute cannot switch the connection's database")
+        if first in _IMPLICIT_COMMIT and words[1:2] != ["TEMPORARY"]:
+            self._no_implicit_commit(cursor, first)
+        count = convert_placeholders(request.sql)[1]
+        given = len(request.params or ())
+        if count != given:
+            raise InvalidParams(
+                f"the statement has {count} ? placeholders "
+                f"but {given} params were given"
+            )
+        return super()._execute(cursor, request)

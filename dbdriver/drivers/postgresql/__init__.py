@@ -1,0 +1,3 @@
+"""
+The PostgreSQL backend (psycopg 3).
+"""

@@ -1,0 +1,319 @@
+"""
+The PostgreSQL backend: psycopg 3 through L{adbapi.ConnectionPool}.
+
+C{--database=postgresql://user:password@host:port/dbname?options} (any libpq
+URI; C{postgres://} too).  Tables live in the connection's current schema
+(its C{search_path}).  Every session runs with C{TimeZone=UTC} and
+C{lock_timeout} from C{--busy-timeout}; C{--read-only} sets
+C{default_transaction_read_only}, so the server itself refuses writes.
+
+A deadline cancels the statement on the server (a cancel request, sent from
+a thread of its own) and the request is rolled back.  A connection the
+server closed (a restart, C{pg_terminate_backend}) fails the request that
+was using it with C{sql_error} saying the connection was lost; the pool
+replaces it before its next use, and a transaction pinned to it ends.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.parse
+import uuid
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
+from twisted.enterprise import adbapi
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from dbdriver import requests as rq
+from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.engine.pinned import PinnedConnection
+from dbdriver.drivers.postgresql.connection import DriverConnection, DriverPool, usable
+from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
+from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
+from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
+from dbdriver.drivers.schema.sync import load_applied_schema
+from dbdriver.exceptions import (
+    Busy,
+    ConstraintViolation,
+    DriverError,
+    InvalidParams,
+    NoSuchColumn,
+    NoSuchTable,
+    ReadOnly,
+    RequestTimeout,
+    SQLError,
+)
+
+__all__ = ["PostgreSQLDriver"]
+
+_MINIMUM_VERSION = 100000  # identity columns, pg_sequence_last_value
+_CONNECT_TIMEOUT = 10
+#: How often, and how far apart, a cancel is sent until the request ends.
+_CANCEL_TRIES, _CANCEL_AGAIN = 40, 0.25
+_ALIVE = frozenset(
+    {TransactionStatus.INTRANS, TransactionStatus.INERROR, TransactionStatus.ACTIVE}
+)
+_BUSY = frozenset({"55P03", "40P01", "40001"})  # lock timeout, deadlock, serialization
+_SERVER_GONE = frozenset({"57P01", "57P02", "57P03"})  # shutdown, crash, starting
+_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def _quoted_name(message: str) -> str | None:
+    match = _QUOTED.search(message)
+    return match.group(1).replace('""', '"') if match else None
+
+
+def _without_password(message: str, uri: str) -> str:
+    """
+    C{message} (which may quote the URI) with the URI's password masked.
+    """
+    try:
+        password = urllib.parse.urlsplit(uri).password
+    except ValueError:
+        password = None
+    if password:
+        for form in {password, urllib.parse.unquote(password)}:
+            message = message.replace(form, "***")
+    return message
+
+
+def _lost(error: psycopg.Error) -> bool:
+    """
+    Whether an error means the session is gone (no SQLSTATE: libpq's own
+    "server closed the connection", "the connection is lost", ...).
+    """
+    state = error.sqlstate or ""
+    if state.startswith("08") or state in _SERVER_GONE:
+        return True
+    return isinstance(error, psycopg.OperationalError) and not state
+
+
+def _cancel(connection: DriverConnection, running: threading.Event) -> None:
+    """
+    Thread side: cancel what runs on C{connection} as long as it is the
+    request C{running} marks (the first cancel may land between two of its
+    statements, where the server ignores it).
+    """
+    for _ in range(_CANCEL_TRIES):
+        with connection.dbd_lock:
+            if connection.dbd_running is not running:
+                return
+            try:
+                connection.cancel()
+            except psycopg.Error:
+                return
+        if running.wait(_CANCEL_AGAIN):
+            return
+
+
+class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
+    """
+    The PostgreSQL backend.
+    """
+
+    log = Logger()
+    backend = "postgresql"
+    schema_backend = PostgreSQLSchema
+    dialect = PostgreSQLDialect()
+
+    def __init__(self, config: Any, reactor: Any) -> None:
+        super().__init__(config, reactor)
+        self.conninfo = config.database
+        #: Why the URI cannot be used (told by L{check}), or C{None}.
+        self.bad_uri: str | None = None
+        try:
+            given = conninfo_to_dict(self.conninfo)
+        except psycopg.Error as e:
+            given = {}
+            self.bad_uri = _without_password(str(e), self.conninfo)
+        self._connect_options: dict[str, Any] = {}
+        if "connect_timeout" not in given:
+            self._connect_options["connect_timeout"] = _CONNECT_TIMEOUT
+        if "application_name" not in given:
+            self._connect_options["application_name"] = "dbdriver"
+        self._identity = {}
+        self._uniques = {}
+
+    # -- connections ------------------------------------------------------------
+
+    @property
+    def pool_size(self) -> int:
+        return self.config.pool_size or 4
+
+    @property
+    def write_concurrency(self) -> int:
+        # One write group at a time: two groups in flight could deadlock on
+        # rows that their requests, sent one by one, never would (each group
+        # holds its row locks until its commit).
+        return 1
+
+    def check(self) -> None:
+        """
+        Before serving: the server answers and is recent enough.
+        """
+        if self.bad_uri is not None:
+            raise ValueError(f"not a PostgreSQL URI: {self.bad_uri}")
+        try:
+            with psycopg.connect(self.conninfo, **self._connect_options) as connection:
+                version = connection.info.server_version
+        except psycopg.Error as e:
+            raise RuntimeError(f"cannot connect to PostgreSQL: {e}") from None
+        if version < _MINIMUM_VERSION:
+            raise RuntimeError(
+                f"PostgreSQL {version // 10000} is too old: dbdriver needs 10+"
+            )
+
+    def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
+        # One pool for both: read hops and the write group share its
+        # connections.
+        pool = DriverPool(
+            "dbdriver.drivers.postgresql.connection",
+            self.conninfo,
+            cp_min=self.pool_size,
+            cp_max=self.pool_size,
+            cp_openfun=self._open_connection,
+            cp_noisy=False,
+            cp_reconnect=False,
+            cp_reactor=self.reactor,
+            **self._connect_options,
+        )
+        return pool, pool
+
+    def _open_connection(self, connection: DriverConnection) -> None:
+        lock_ms = max(1, int(self.config.busy_timeout * 1000))
+        read_only = "on" if self.config.read_only else "off"
+        connection.execute(
+            "SELECT set_config('TimeZone', 'UTC', false), "
+            "set_config('lock_timeout', %s, false), "
+            "set_config('default_transaction_read_only', %s, false)",
+            [f"{lock_ms}ms", read_only],
+        )
+        connection.commit()
+
+    def prepare(self, cursor: Any) -> None:
+        version = cursor.connection.info.server_version
+        if version < _MINIMUM_VERSION:
+            raise RuntimeError(
+                f"PostgreSQL {version // 10000} is too old: dbdriver needs 10+"
+            )
+        self.log.info(
+            "PostgreSQL {version} at {database}",
+            version=cursor.connection.info.parameter_status("server_version"),
+            database=self.database_label,
+        )
+        load_applied_schema(self, cursor)
+
+    def begin_pinned(self, cursor: Any) -> None:
+        """
+        A pinned connection may have waited idle since its last transaction:
+        one the server has closed meanwhile, or opened before the pool last
+        lost a connection, is replaced before the transaction starts.
+        """
+        raw = cursor.connection
+        epoch = self.pool.epoch if isinstance(self.pool, DriverPool) else 0
+        if not usable(raw) or 0 <= raw.dbd_epoch < epoch:
+            cursor.reconnect()
+            cursor.reopen()
+            raw = cursor.connection
+        if raw.dbd_epoch < 0:
+            raw.dbd_epoch = epoch
+
+    def release_pinned(self, pinned: PinnedConnection, healthy: bool) -> Deferred[None]:
+        # A lost connection "rolls back" without complaint: never keep it.
+        connection = pinned.connection
+        if connection is not None and connection.closed:
+            healthy = False
+        return super().release_pinned(pinned, healthy)
+
+    def stream_cursor(self, connection: Any) -> Any:
+        # A server-side cursor: rows come a page at a time.
+        return connection.cursor(name=f"dbdriver_{uuid.uuid4().hex}")
+
+    def transaction_alive(self, connection: Any) -> bool:
+        return not connection.closed and connection.info.transaction_status in _ALIVE
+
+    # -- deadlines ----------------------------------------------------------------
+
+    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
+        """
+        Run a request, marked on its connection as the one a deadline may
+        cancel (the outermost only: a C{transaction} runs its operations
+        through here too).
+        """
+        connection = cursor.connection
+        if connection.dbd_running is not None:
+            return super().perform(cursor, request)
+        running = connection.dbd_running = threading.Event()
+        try:
+            return super().perform(cursor, request)
+        finally:
+            with connection.dbd_lock:
+                connection.dbd_running = None
+            running.set()
+
+    def interrupt(self, connection: Any) -> None:
+        """
+        Reactor side: cancel the request running on C{connection} from a
+        thread of its own (a cancel request is a connection to the server).
+        A deadline that passes between two requests' bookkeeping statements
+        is noticed when the request's statement ends.
+        """
+        running = getattr(connection, "dbd_running", None)
+        if running is None:
+            return
+        threading.Thread(
+            target=_cancel,
+            args=(connection, running),
+            name="dbdriver-cancel",
+            daemon=True,
+        ).start()
+
+    # -- errors -----------------------------------------------------------------
+
+    def translate_backend(self, error: BaseException) -> DriverError | None:
+        if isinstance(error, adbapi.ConnectionLost):
+            return SQLError(
+                "the connection to the PostgreSQL server was lost",
+                {"connection_lost": True},
+            )
+        if not isinstance(error, psycopg.Error):
+            return None
+        state = error.sqlstate or ""
+        primary = error.diag.message_primary or str(error).strip()
+        detail = error.diag.message_detail
+        message = f"{primary}: {detail}" if detail else primary
+        if _lost(error):
+            what = (
+                "cannot connect to the PostgreSQL server"
+                if primary.startswith("connection failed")
+                else "the connection to the PostgreSQL server was lost"
+            )
+            return SQLError(
+                f"{what}: {primary}",
+                {"connection_lost": True, "sqlstate": state or None},
+            )
+        if state.startswith("23"):
+            constraint = error.diag.constraint_name
+            return ConstraintViolation(
+                message, {"constraint": constraint} if constraint else None
+            )
+        if state == "42P01":
+            return NoSuchTable(message, {"table": _quoted_name(primary)})
+        if state == "42703":
+            return NoSuchColumn(message, {"column": _quoted_name(primary)})
+        if state in _BUSY:
+            return Busy(f"{message} (lock timeout {self.config.busy_timeout} s)")
+        if state == "25006":
+            return ReadOnly(f"{message}: the server is read-only")
+        if state == "57014":
+            return RequestTimeout(message)
+        if not state and isinstance(
+            error, (psycopg.ProgrammingError, psycopg.DataError)
+        ):
+            return InvalidParams(message)  # refused by psycopg before sending
+        return SQLError(message, {"sqlstate": state} if state else None)

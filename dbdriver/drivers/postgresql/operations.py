@@ -1,0 +1,217 @@
+"""
+PostgreSQL's catalog queries and row operations, as they run on a database
+thread: C{get_table_info}/C{list_tables} from C{pg_catalog}; C{"replace"}
+as a delete of the conflicting rows and an insert (as SQLite and MySQL do
+it); identity keys that behave like SQLite's rowid (left out or null: the
+next id; chosen by the client: the sequence moves past it); and the checks
+raw SQL needs here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dbdriver import requests as rq
+from dbdriver.drivers.postgresql.dialect import (
+    convert_placeholders,
+    portable_default,
+    portable_type,
+)
+from dbdriver.drivers.sql.operations import TableInfo, TableOperations
+from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import fields as rc
+
+__all__ = ["PostgreSQLOperations"]
+
+_PREPARE_TRANSACTION = re.compile(r"\s*PREPARE\s+TRANSACTION\b", re.I)
+
+_COLUMNS_SQL = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), a.attidentity <> '',
+       COALESCE(a.attnum = ANY (i.indkey), false), col_description(c.oid, a.attnum)
+FROM pg_class c
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
+LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY a.attnum
+"""
+_TABLES_SQL = """
+SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.oid = current_schema()::regnamespace AND c.relkind IN ('r', 'p')
+ORDER BY c.relname
+"""
+#: The column lists of a table's unique keys (primary key included).
+_UNIQUE_SQL = """
+SELECT array_agg(a.attname ORDER BY k.n)
+FROM pg_index i
+CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+WHERE i.indrelid = to_regclass(%s) AND i.indisunique
+  AND i.indpred IS NULL AND i.indexprs IS NULL
+GROUP BY i.indexrelid
+"""
+#: Moves an identity column's sequence past a key a client chose itself,
+#: so that the next generated key does not collide with it.
+_ADVANCE_SQL = """
+SELECT setval(s, %s) FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS s) q
+WHERE s IS NOT NULL AND %s > COALESCE(pg_sequence_last_value(s), 0)
+"""
+
+
+class PostgreSQLOperations(TableOperations):
+    """
+    Mixed into the PostgreSQL driver, before L{BaseDatabaseDriver}.
+    """
+
+    config: Any
+    #: Each table's identity column (its generated key), if it has one.
+    _identity: dict[str, str | None]
+    #: Each table's unique keys, once C{"replace"} needed them.
+    _uniques: dict[str, list[list[str]]]
+
+    # -- catalog ----------------------------------------------------------------
+
+    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+        cursor.execute(_COLUMNS_SQL, [self.dialect.quote(table)])
+        columns = []
+        identity = None
+        for row in cursor.fetchall():
+            name, declared, not_null, default, generated, key, comment = row
+            single_key = generated and key
+            if single_key:
+                identity = name
+            columns.append(
+                {
+                    "name": name,
+                    "type": portable_type(declared, comment),
+                    # A generated key takes the next id when left out or
+                    # null, as SQLite's rowid does (which reports it so).
+                    "not_null": bool(not_null) and not single_key,
+                    "default": portable_default(default),
+                    "primary_key": bool(key),
+                }
+            )
+        self._identity[table] = identity
+        self._uniques.pop(table, None)
+        return columns
+
+    def table_names(self, cursor: Any) -> list[str]:
+        cursor.execute(_TABLES_SQL)
+        return [name for (name,) in cursor.fetchall()]
+
+    def convert_placeholders(self, sql: str) -> str:
+        return convert_placeholders(sql)
+
+    # -- rows -------------------------------------------------------------------
+
+    def _unique_keys(self, cursor: Any, table: str) -> list[list[str]]:
+        keys = self._uniques.get(table)
+        if keys is None:
+            cursor.execute(_UNIQUE_SQL, [self.dialect.quote(table)])
+            keys = self._uniques[table] = [list(k) for (k,) in cursor.fetchall()]
+        return keys
+
+    def _delete_conflicting(
+        self, cursor: Any, info: TableInfo, types: dict[str, str], row: dict[str, Any]
+    ) -> None:
+        """
+        C{"replace"}, as SQLite and MySQL do it: delete the rows the new one
+        conflicts with on any unique key (the primary key included), then
+        insert it plainly.
+        """
+        quote, adapt = self.dialect.quote, self.dialect.adapt
+        conditions: list[str] = []
+        params: list[Any] = []
+        for key in self._unique_keys(cursor, info.name):
+            if all(row.get(c) is not None for c in key):  # NULLs never conflict
+                conditions.append(" AND ".join(f"{quote(c)} = %s" for c in key))
+                params.extend(adapt(row[c], types.get(c)) for c in key)
+        if conditions:
+            where = " OR ".join(f"({c})" for c in conditions)
+            cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
+
+    def _advance_identity(self, cursor: Any, table: str, column: str, key: Any) -> None:
+        if isinstance(key, int) and not isinstance(key, bool):
+            cursor.execute(_ADVANCE_SQL, [key, self.dialect.quote(table), column, key])
+
+    def _write_row(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        types: dict[str, str],
+        row: dict[str, Any],
+        on_conflict: Any,
+        returning: list[str] | None,
+    ) -> tuple[Any, int]:
+        """
+        Insert one row: its result (see L{insert_row}) and how many rows the
+        insert wrote.
+        """
+        identity = self._identity.get(info.name)
+        if identity is not None and identity in row and row[identity] is None:
+            row = {c: v for c, v in row.items() if c != identity}
+        if on_conflict == "replace":
+            self._delete_conflicting(cursor, info, types, row)
+            on_conflict = None
+        result = super().insert_row(cursor, info, types, row, on_conflict, returning)
+        written = max(0, int(cursor.rowcount))
+        if identity is not None and identity in row:
+            self._advance_identity(cursor, info.name, identity, row[identity])
+        return result, written
+
+    def insert_row(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        types: dict[str, str],
+        row: dict[str, Any],
+        on_conflict: Any,
+        returning: list[str] | None,
+    ) -> Any:
+        return self._write_row(cursor, info, types, row, on_conflict, returning)[0]
+
+    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+        if not request.rows or request.returning:
+            return super()._insert_many(cursor, request)  # row by row
+        types = self._insert_types(cursor, request, request.rows[0])
+        info = self.table_info(cursor, request.table)
+        identity = self._identity.get(info.name)
+        columns = list(request.rows[0])
+        rows = request.rows
+        if request.on_conflict == "replace" or (
+            identity is not None
+            and identity in columns
+            and any(r[identity] is None for r in rows)
+        ):
+            # Row by row: a delete before each, or each with its own columns.
+            return sum(
+                self._write_row(cursor, info, types, row, request.on_conflict, None)[1]
+                for row in rows
+            )
+        cursor.executemany(
+            self.dialect.insert(request.table, columns, request.on_conflict, None),
+            self._rows_params(types, columns, rows),
+        )
+        written = int(cursor.rowcount)
+        if identity is not None and identity in columns:
+            keys = [r[identity] for r in rows if type(r[identity]) is int]
+            if keys:
+                self._advance_identity(cursor, info.name, identity, max(keys))
+        return written
+
+    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
+        keyword = rc.leading_keyword(request.sql)
+        if keyword == "ABORT" or (
+            keyword == "PREPARE" and _PREPARE_TRANSACTION.match(request.sql)
+        ):
+            raise InvalidParams(
+                "transaction control statements are not allowed in execute: "
+                "use begin_transaction/commit_transaction/rollback_transaction"
+            )
+        if self.config.read_only:
+            # Whatever the statement did to the session's defaults, it runs
+            # in a read-only transaction.
+            cursor.execute("SET TRANSACTION READ ONLY")
+        return super()._execute(cursor, request)

@@ -1,0 +1,345 @@
+"""
+The PostgreSQL part of C{sync_schema}: the catalog through the same code as
+C{get_table_info} plus C{pg_index} and C{pg_constraint}; C{CREATE TABLE},
+C{CREATE INDEX} and C{ALTER TABLE ... ADD COLUMN} as they are; a change the
+plan calls a rebuild is made in place with C{ALTER TABLE} (column types,
+defaults, NOT NULL, the primary key, unique constraints, foreign keys,
+dropped columns), which keeps the table's oid, so the foreign keys of other
+tables that refer to it, its grants, views and triggers all stay.  It all
+runs in one transaction (PostgreSQL's DDL is transactional): on any error
+nothing is changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbdriver.drivers.postgresql.dialect import INTEGER_COMMENT
+from dbdriver.drivers.schema.backend import SchemaBackend
+from dbdriver.drivers.schema.plan import (
+    AddColumn,
+    CreateIndex,
+    ForeignKey,
+    LiveIndex,
+    LiveTable,
+    Rebuild,
+    Step,
+)
+from dbdriver.requests.schema import Column, TableSchema
+
+__all__ = ["PostgreSQLSchema"]
+
+_ACTIONS = {
+    "a": "NO ACTION",
+    "r": "RESTRICT",
+    "c": "CASCADE",
+    "n": "SET NULL",
+    "d": "SET DEFAULT",
+}
+#: The columns (in order) of each constraint of a table.
+_CONSTRAINTS_SQL = """
+SELECT con.conname, con.contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
+             ORDER BY k.i),
+       f.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
+             ORDER BY k.i),
+       con.confdeltype, con.confupdtype
+FROM pg_constraint con LEFT JOIN pg_class f ON f.oid = con.confrelid
+WHERE con.conrelid = to_regclass(%s) AND con.contype IN ('p', 'u', 'f')
+ORDER BY con.conname
+"""
+#: The indexes made by CREATE INDEX (none backs a constraint).
+_INDEXES_SQL = """
+SELECT c.relname, i.indisunique, i.indpred IS NOT NULL, pg_get_indexdef(i.indexrelid),
+       ARRAY(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY k(n, o)
+             LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
+             ORDER BY k.o)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = to_regclass(%s)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+ORDER BY c.relname
+"""
+_ADVANCE_SQL = """
+SELECT setval(pg_get_serial_sequence(%s, %s), m)
+FROM (SELECT max({column}) AS m FROM {table}) q WHERE m IS NOT NULL
+"""
+
+
+class _Either:
+    """
+    A live table's C{autoincrement} on PostgreSQL: an identity key never
+    hands out an id twice, with or without it, so either way is equal.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def _identity(column: Column, schema: TableSchema) -> bool:
+    """Whether the dialect makes C{column} an identity key."""
+    return schema.primary_key == (column.name,) and column.type == "integer"
+
+
+def _normal_default(text: str | None) -> str | None:
+    if text is None or text.strip().upper() == "NULL":
+        return None
+    text = text.strip()
+    return {"TRUE": "1", "FALSE": "0"}.get(text.upper(), text)
+
+
+class PostgreSQLSchema(SchemaBackend):
+    """
+    PostgreSQL: every change in place, in one transaction.
+    """
+
+    #: The constraint names of the table last read: (kind, columns) -> name.
+    _names: dict[tuple[str, tuple[str, ...]], str]
+    #: The cursor of the sync, for L{same_default}.
+    _cursor: Any = None
+
+    # -- rules ---------------------------------------------------------------------
+
+    def expected_not_null(self, column: Column, schema: TableSchema) -> bool:
+        # An identity key reads as nullable (as SQLite's rowid does).
+        if _identity(column, schema):
+            return False
+        return column.not_null or column.primary_key
+
+    def same_default(self, live: str | None, column: Column) -> bool:
+        expected = self.dialect.literal(column.default) if column.has_default else None
+        live, expected = _normal_default(live), _normal_default(expected)
+        if live == expected:
+            return True
+        if live is None or expected is None or self._cursor is None:
+            return False
+        if not (live.startswith("'") and expected.startswith("'")):
+            return False
+        # Two spellings of one value (a timestamp, a JSON text, normalised):
+        # the server compares them, as the column's type.
+        cursor, kind = self._cursor, self.dialect.column_type(column)
+        cursor.execute("SAVEPOINT dbdriver_default")
+        try:
+            cursor.execute(
+                f"SELECT ({live})::{kind} IS NOT DISTINCT FROM ({expected})::{kind}"
+            )
+            same = bool(cursor.fetchone()[0])
+        except Exception:
+            same = False
+            cursor.execute("ROLLBACK TO SAVEPOINT dbdriver_default")
+        cursor.execute("RELEASE SAVEPOINT dbdriver_default")
+        return same
+
+    # -- catalog -------------------------------------------------------------------
+
+    def read_table(self, cursor: Any, name: str) -> LiveTable | None:
+        self._cursor = cursor
+        columns = self.operations.table_columns(cursor, name)
+        if not columns:
+            return None
+        quoted = self.dialect.quote(name)
+        cursor.execute(_CONSTRAINTS_SQL, [quoted])
+        self._names = {}
+        key: tuple[str, ...] = ()
+        uniques: set[tuple[str, ...]] = set()
+        foreign_keys: set[ForeignKey] = set()
+        for row in cursor.fetchall():
+            conname, kind, names, target, targets, on_delete, on_update = row
+            names = tuple(names)
+            self._names[(kind, names)] = conname
+            if kind == "p":
+                key = names
+            elif kind == "u":
+                uniques.add(names)
+            else:
+                fk = ForeignKey(
+                    names,
+                    target,
+                    tuple(targets),
+                    _ACTIONS[on_delete],
+                    _ACTIONS[on_update],
+                )
+                foreign_keys.add(fk)
+                self._names[("f", (repr(fk),))] = conname
+        cursor.execute(_INDEXES_SQL, [quoted])
+        indexes = tuple(
+            LiveIndex(index, tuple(names), bool(unique), bool(partial), sql)
+            for index, unique, partial, sql, names in cursor.fetchall()
+        )
+        return LiveTable(
+            name,
+            tuple(columns),
+            key,
+            _Either(),  # type: ignore[arg-type]
+            frozenset(uniques),
+            indexes,
+            frozenset(foreign_keys),
+        )
+
+    # -- transaction ---------------------------------------------------------------
+
+    def begin(self, cursor: Any, write: bool) -> None:
+        # psycopg opens the transaction before the first statement.
+        if cursor.connection.info.transaction_status:
+            cursor.connection.rollback()
+
+    # -- changes -------------------------------------------------------------------
+
+    def apply(self, cursor: Any, step: Step) -> None:
+        super().apply(cursor, step)
+        if isinstance(step, AddColumn):
+            self._comment(cursor, step.table, step.column)
+
+    def _comment(self, cursor: Any, table: str, column: Column) -> None:
+        """Mark an C{integer} column (both integer types are C{BIGINT})."""
+        q = self.dialect.quote
+        text = f"'{INTEGER_COMMENT}'" if column.type == "integer" else "NULL"
+        cursor.execute(f"COMMENT ON COLUMN {q(table)}.{q(column.name)} IS {text}")
+
+    def rebuild(self, cursor: Any, step: Rebuild) -> None:
+        """
+        What the plan calls a rebuild, as C{ALTER TABLE} statements on the
+        table itself (its rows, and other tables' references to it, stay).
+        """
+        schema, live = step.schema, step.live
+        name = schema.name
+        q = self.dialect.quote
+        table = q(name)
+        self.read_table(cursor, name)  # the constraint names
+        for dropped in step.dropped:
+            cursor.execute(f"ALTER TABLE {table} DROP COLUMN {q(dropped)}")
+        new_key = schema.primary_key != live.primary_key
+        if new_key:
+            old = self._names.get(("p", live.primary_key))
+            if old is not None:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {q(old)}")
+        for column in schema.columns:
+            have = live.column(column.name)
+            if have is not None and column.name not in step.dropped:
+                self._alter_column(cursor, schema, column, have, new_key)
+        for column in schema.columns:
+            if column.name in step.added:
+                sql = self.dialect.column_sql(column, False)
+                cursor.execute(f"ALTER TABLE {table} ADD COLUMN {sql}")
+                self._comment(cursor, name, column)
+        if new_key and schema.primary_key:
+            cursor.execute(
+                f"ALTER TABLE {table} ADD PRIMARY KEY "
+                f"({self.dialect.names(schema.primary_key)})"
+            )
+        for column in schema.columns:
+            if _identity(column, schema):
+                self._ensure_identity(cursor, name, column)
+        self._constraints(cursor, schema)
+        self._indexes(cursor, schema)
+
+    def _alter_column(
+        self,
+        cursor: Any,
+        schema: TableSchema,
+        column: Column,
+        have: dict[str, Any],
+        new_key: bool,
+    ) -> None:
+        q = self.dialect.quote
+        alter = f"ALTER TABLE {q(schema.name)} ALTER COLUMN {q(column.name)}"
+        declared = self.dialect.column_type(column)
+        was = self.dialect.types.get(have["type"], have["type"]).upper()
+        default_changed = not self.same_default(have["default"], column)
+        if declared != was:
+            if have["default"] is not None:
+                cursor.execute(f"{alter} DROP DEFAULT")
+            using = f"{q(column.name)}::{declared}"
+            if declared == "BOOLEAN" and was == "BIGINT":
+                using = f"{q(column.name)} <> 0"
+            elif declared == "BIGINT" and was == "BOOLEAN":
+                using = f"{q(column.name)}::INTEGER"
+            cursor.execute(f"{alter} TYPE {declared} USING {using}")
+            default_changed = True
+        if have["type"] != column.type:
+            self._comment(cursor, schema.name, column)
+        if default_changed:
+            if column.has_default:
+                cursor.execute(
+                    f"{alter} SET DEFAULT {self.dialect.literal(column.default)}"
+                )
+            elif have["default"] is not None:
+                cursor.execute(f"{alter} DROP DEFAULT")
+        if new_key and not _identity(column, schema):
+            cursor.execute(f"{alter} DROP IDENTITY IF EXISTS")
+        if _identity(column, schema) or (column.primary_key and not new_key):
+            return  # the key's constraint decides
+        not_null = self.expected_not_null(column, schema)
+        if bool(have["not_null"]) != not_null or new_key:
+            cursor.execute(f"{alter} {'SET' if not_null else 'DROP'} NOT NULL")
+
+    def _ensure_identity(self, cursor: Any, table: str, column: Column) -> None:
+        q = self.dialect.quote
+        cursor.execute(
+            "SELECT attidentity FROM pg_attribute "
+            "WHERE attrelid = to_regclass(%s) AND attname = %s",
+            [q(table), column.name],
+        )
+        row = cursor.fetchone()
+        if row is not None and row[0]:
+            return
+        cursor.execute(
+            f"ALTER TABLE {q(table)} ALTER COLUMN {q(column.name)} "
+            "ADD GENERATED BY DEFAULT AS IDENTITY"
+        )
+        cursor.execute(
+            _ADVANCE_SQL.format(column=q(column.name), table=q(table)),
+            [q(table), column.name],
+        )
+
+    def _constraints(self, cursor: Any, schema: TableSchema) -> None:
+        """The definition's unique constraints and foreign keys, no others."""
+        live = self.read_table(cursor, schema.name)
+        assert live is not None
+        q = self.dialect.quote
+        table = q(schema.name)
+        ours = {c.name for c in schema.columns}
+        wanted = {(c.name,) for c in schema.columns if c.unique} | set(schema.unique)
+        wanted.discard(schema.primary_key)
+        have = {u for u in live.uniques if set(u) <= ours} - {live.primary_key}
+        for unique in sorted(have - wanted):
+            conname = self._names[("u", unique)]
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {q(conname)}")
+        for unique in sorted(wanted - have):
+            cursor.execute(
+                f"ALTER TABLE {table} ADD UNIQUE ({self.dialect.names(unique)})"
+            )
+        want_fks = {ForeignKey.of(c) for c in schema.columns if c.references}
+        live_fks = {k for k in live.foreign_keys if set(k.columns) <= ours}
+        for key in sorted(live_fks - want_fks, key=repr):
+            conname = self._names[("f", (repr(key),))]
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {q(conname)}")
+        names = self.dialect.names
+        for key in sorted(want_fks - live_fks, key=repr):
+            targets = [c or "" for c in key.references]
+            cursor.execute(
+                f"ALTER TABLE {table} ADD FOREIGN KEY ({names(key.columns)}) "
+                f"REFERENCES {q(key.table)} ({names(targets)}) "
+                f"ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
+            )
+
+    def _indexes(self, cursor: Any, schema: TableSchema) -> None:
+        """The definition's indexes, each as it is defined."""
+        live = self.read_table(cursor, schema.name)
+        assert live is not None
+        have = {i.name: i for i in live.indexes}
+        for index in schema.indexes:
+            found = have.get(index.name)
+            if found is not None and found.matches(index):
+                continue
+            if found is not None:
+                cursor.execute(self.drop_index_sql(schema.name, index.name))
+            cursor.execute(self.index_sql(schema.name, CreateIndex(schema.name, index)))

@@ -1,0 +1,230 @@
+"""
+Backups taken by C{sync_schema} before it changes anything (docs/schema.md
+says how to restore each kind).
+
+ - SQLite: a consistent copy of the whole database through the C{sqlite3}
+   backup API, written under a temporary name, switched to a single-file
+   journal mode, checked with C{PRAGMA integrity_check}, synced, then
+   renamed into place (a crash never leaves a half-written file under the
+   final name).
+ - Database servers: a data export of the tables a plan rebuilds or alters,
+   one JSON-lines file per table plus a C{manifest.json}
+   (L{export_tables}); L{read_export} reads it back for a restore.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import decimal
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from dbdriver.exceptions import Busy, InternalError, InvalidParams
+
+__all__ = [
+    "EXPORT_FORMAT",
+    "backup_sqlite",
+    "export_tables",
+    "read_export",
+    "stamp",
+    "verify_sqlite",
+]
+
+#: The C{format} of an export's manifest.
+EXPORT_FORMAT = "dbdriver-export"
+
+
+def stamp(now: datetime.datetime | None = None) -> str:
+    """A UTC timestamp for file names: C{20261127T035941.123456Z}."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    return now.strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def _target(backup_dir: str, stem: str, suffix: str) -> str:
+    """A new path in C{backup_dir} (created if needed) named by the time."""
+    try:
+        os.makedirs(backup_dir, exist_ok=True)
+    except OSError as e:
+        raise InvalidParams(f"backup_dir {backup_dir!r}: {e.strerror or e}") from None
+    base = os.path.join(os.path.abspath(backup_dir), f"{stem}-{stamp()}")
+    path, n = base + suffix, 1
+    while os.path.exists(path) or os.path.exists(path + ".partial"):
+        n += 1
+        path = f"{base}-{n}{suffix}"
+    return path
+
+
+def _sync_directory(path: str) -> None:
+    fd = os.open(os.path.dirname(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def backup_sqlite(
+    source: sqlite3.Connection, backup_dir: str, stem: str, busy_timeout: float
+) -> str:
+    """
+    Copy the database of C{source} (which must not be in a write
+    transaction) into a new file of C{backup_dir}; its path.
+
+    Raises L{Busy} if the source stays locked for C{busy_timeout} seconds.
+    """
+    path = _target(backup_dir, stem, ".sqlite3")
+    partial = path + ".partial"
+    started = time.monotonic()
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        waited = time.monotonic() - started
+        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and (
+            waited > busy_timeout
+        ):
+            raise Busy(f"the database stayed locked for the backup ({waited:.1f} s)")
+
+    try:
+        target = sqlite3.connect(partial)
+        try:
+            source.backup(target, progress=progress)
+            target.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            target.close()
+        verify_sqlite(partial)
+        os.replace(partial, path)
+        _sync_directory(path)
+    except BaseException:
+        for leftover in (partial, partial + "-journal"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        raise
+    return path
+
+
+def verify_sqlite(path: str) -> None:
+    """Open a database file and run C{PRAGMA integrity_check} on it."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.Error as e:
+        rows = [(str(e),)]
+    if rows != [("ok",)]:
+        raise InternalError(
+            f"the backup {path} fails its integrity check", {"problems": rows[:20]}
+        )
+
+
+# -- data exports (database servers) -------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    """A database value as JSON: tagged maps where JSON has no such type."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, decimal.Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$float": repr(value)}
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return {"$seconds": value.total_seconds()}
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _TAGS:
+        return {"$map": value}
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((tag, inner),) = value.items()
+        decode = _TAGS.get(tag)
+        if decode is not None:
+            return decode(inner)
+    return value
+
+
+_TAGS: dict[str, Callable[[Any], Any]] = {
+    "$base64": lambda v: base64.b64decode(v),
+    "$decimal": decimal.Decimal,
+    "$float": float,
+    "$seconds": lambda v: datetime.timedelta(seconds=v),
+    "$map": lambda v: v,
+}
+
+
+def export_tables(
+    cursor: Any,
+    quote: Callable[[str], str],
+    tables: Sequence[tuple[str, list[dict[str, Any]]]],
+    backup_dir: str,
+    backend: str,
+) -> str:
+    """
+    Export the rows of C{tables} (name, C{get_table_info} rows) through a
+    DB-API C{cursor}, inside the caller's transaction; the export's
+    directory: C{manifest.json} and one C{<table>.jsonl} per table, one
+    JSON object per row.
+    """
+    directory = _target(backup_dir, f"{backend}-export", "")
+    partial = directory + ".partial"
+    os.makedirs(partial)
+    manifest: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "backend": backend,
+        "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
+        "tables": [],
+    }
+    for name, columns in tables:
+        file_name = f"{name}.jsonl"
+        cursor.execute(f"SELECT * FROM {quote(name)}")
+        names = [d[0] for d in cursor.description]
+        rows = 0
+        with open(os.path.join(partial, file_name), "w", encoding="utf-8") as out:
+            while batch := cursor.fetchmany(1000):
+                for row in batch:
+                    record = {n: _encode(v) for n, v in zip(names, row, strict=True)}
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                    rows += 1
+            out.flush()
+            os.fsync(out.fileno())
+        manifest["tables"].append(
+            {"name": name, "file": file_name, "rows": rows, "columns": columns}
+        )
+    with open(os.path.join(partial, "manifest.json"), "w", encoding="utf-8") as out:
+        json.dump(manifest, out, indent=1, default=str)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(partial, directory)
+    _sync_directory(directory)
+    return directory
+
+
+def read_export(
+    directory: str,
+) -> Iterator[tuple[str, list[dict[str, Any]], Iterator[dict[str, Any]]]]:
+    """
+    The tables of an export: (name, columns, rows) with values decoded
+    (bytes, decimals, non-finite floats); timestamps stay ISO text.
+    """
+    with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    if manifest.get("format") != EXPORT_FORMAT:
+        raise ValueError(f"{directory} is not a {EXPORT_FORMAT}")
+    for table in manifest["tables"]:
+        path = os.path.join(directory, table["file"])
+        yield table["name"], table["columns"], _rows(path)
+
+
+def _rows(path: str) -> Iterator[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            yield {k: _decode(v) for k, v in json.loads(line).items()}

@@ -1,0 +1,393 @@
+"""
+The table-level operations, as they run on a database thread: each takes a
+DB-API cursor (adbapi's L{Transaction}) and a request, builds its SQL with
+the driver's L{Dialect} and returns the wire result.
+
+Backends inherit these and override only what their SQL cannot express the
+common way (catalog queries, C{RETURNING}, ...).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from dbdriver import requests as rq
+from dbdriver.drivers.schema.sync import sync_schema
+from dbdriver.drivers.sql.catalog import TableInfo
+from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.params import row_groups, rows_params
+from dbdriver.exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
+from dbdriver.requests import fields as rc
+from dbdriver.requests.binds import apply_binds
+from dbdriver.requests.where import Node, where_columns
+from dbdriver.wire.cbor import Encoded, encode_rows
+
+if TYPE_CHECKING:
+    from dbdriver.drivers.schema.backend import SchemaBackend
+
+__all__ = ["TableInfo", "TableOperations"]
+
+#: The statements whose C{lastrowid} is their own.
+_INSERTS = frozenset({"INSERT", "REPLACE"})
+
+
+class TableOperations(ABC):
+    """
+    In-thread implementations of the data methods of PROTOCOL.md section 4.
+    """
+
+    dialect: Dialect
+    backend: ClassVar[str] = ""
+    #: The backend's part of C{sync_schema} (C{None}: not supported).
+    schema_backend: ClassVar[type[SchemaBackend] | None] = None
+    max_rows: int
+    max_message_size: int
+
+    def __init__(self) -> None:
+        self._tables: dict[str, TableInfo] = {}
+        self._handlers: dict[type[rq.BaseRequest], Callable[[Any, Any], Any]] = {
+            rq.CreateTableRequest: self._create_table,
+            rq.DropTableRequest: self._drop_table,
+            rq.InsertRequest: self._insert,
+            rq.InsertManyRequest: self._insert_many,
+            rq.UpdateRequest: self._update,
+            rq.DeleteRequest: self._delete,
+            rq.SelectRequest: self._select,
+            rq.CountRequest: self._count,
+            rq.ExecuteRequest: self._execute,
+            rq.TransactionRequest: self._transaction,
+            rq.GetTableInfoRequest: self._get_table_info,
+            rq.ListTablesRequest: self._list_tables,
+            rq.SyncSchemaRequest: self._sync_schema,
+        }
+
+    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
+        """
+        Run one request on C{cursor}; its result as sent on the wire.
+        """
+        return self._handlers[type(request)](cursor, request)
+
+    # -- backend hooks --------------------------------------------------------
+
+    @abstractmethod
+    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+        """
+        C{get_table_info}'s rows from the catalog; empty if no such table.
+        """
+
+    @abstractmethod
+    def table_names(self, cursor: Any) -> list[str]:
+        """
+        The names of the tables (C{list_tables}).
+        """
+
+    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
+        """A where tree ready for the table's column C{types} (MySQL: timestamps)."""
+        return node
+
+    def convert_placeholders(self, sql: str) -> str:
+        """
+        Raw SQL with C{?} placeholders in the backend's paramstyle.
+        """
+        return sql
+
+    # -- schema cache ----------------------------------------------------------
+
+    def table_info(self, cursor: Any, table: str, *, fresh: bool = False) -> TableInfo:
+        info = None if fresh else self._tables.get(table)
+        if info is None:
+            columns = self.table_columns(cursor, table)
+            if not columns:
+                self._tables.pop(table, None)
+                raise NoSuchTable(f"no such table: {table}", {"table": table})
+            info = self._tables[table] = TableInfo(table, tuple(columns))
+        return info
+
+    def forget_tables(self) -> None:
+        self._tables.clear()
+
+    def _types_for(
+        self, cursor: Any, table: str, columns: Sequence[str]
+    ) -> dict[str, str]:
+        types = self.table_info(cursor, table).types
+        missing = [c for c in columns if c not in types]
+        if missing:
+            types = self.table_info(cursor, table, fresh=True).types
+            missing = [c for c in columns if c not in types]
+            if missing:
+                raise NoSuchColumn(
+                    f"table {table} has no column {missing[0]}",
+                    {"table": table, "column": missing[0]},
+                )
+        return types
+
+    def _named_types(
+        self, cursor: Any, table: str, where: Node, columns: Sequence[str] = ()
+    ) -> dict[str, str]:
+        """
+        The column types of C{table}, checking that C{columns} and every
+        column C{where} names exist: SQLite reads an unknown double-quoted
+        name as a string literal, so that C{{"nope": "nope"}} would match
+        every row instead of failing.
+        """
+        return self._types_for(cursor, table, [*columns, *where_columns(where)])
+
+    def _row_params(
+        self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]
+    ) -> list[Any]:
+        return list(self._rows_params(types, columns, (row,))[0])
+
+    def _rows_params(
+        self, types: dict[str, str], columns: Sequence[str], rows: Any
+    ) -> list[Sequence[Any]]:
+        """
+        The bound parameters of rows (L{rows_params}).
+        """
+        return rows_params(self.dialect, types, columns, rows)
+
+    # -- schema ---------------------------------------------------------------
+
+    def _create_table(self, cursor: Any, request: rq.CreateTableRequest) -> bool:
+        schema = request.table_schema
+        if request.if_not_exists and self.table_columns(cursor, schema.name):
+            return False
+        self.forget_tables()
+        for statement in self.dialect.create_table(schema, False):
+            cursor.execute(statement)
+        return True
+
+    def _drop_table(self, cursor: Any, request: rq.DropTableRequest) -> bool:
+        if not self.table_columns(cursor, request.table):
+            if request.if_exists:
+                return False
+            raise NoSuchTable(
+                f"no such table: {request.table}", {"table": request.table}
+            )
+        self.forget_tables()
+        cursor.execute(self.dialect.drop_table(request.table))
+        return True
+
+    def _get_table_info(
+        self, cursor: Any, request: rq.GetTableInfoRequest
+    ) -> list[dict[str, Any]]:
+        return list(self.table_info(cursor, request.table, fresh=True).columns)
+
+    def _list_tables(self, cursor: Any, request: rq.ListTablesRequest) -> list[str]:
+        return self.table_names(cursor)
+
+    def _sync_schema(
+        self, cursor: Any, request: rq.SyncSchemaRequest
+    ) -> dict[str, Any]:
+        return sync_schema(self, cursor, request)
+
+    # -- rows -----------------------------------------------------------------
+
+    def insert_row(
+        self,
+        cursor: Any,
+        info: TableInfo,
+        types: dict[str, str],
+        row: dict[str, Any],
+        on_conflict: Any,
+        returning: list[str] | None,
+    ) -> Any:
+        """
+        Insert one row; its integer key, or its C{returning} columns, or
+        C{None} (no integer key, or the row was ignored).
+        """
+        key = info.integer_key
+        wanted = returning or ([key] if key else None)
+        columns = list(row)
+        cursor.execute(
+            self.dialect.insert(info.name, columns, on_conflict, wanted),
+            self._row_params(types, columns, row),
+        )
+        if not wanted:
+            return None
+        # Step RETURNING to completion: SQLite keeps the statement (and its
+        # transaction) open until then.
+        found = cursor.fetchall()
+        if not found:
+            return None
+        if returning:
+            return dict(zip(returning, found[0], strict=True))
+        return found[0][0]
+
+    def _insert_types(
+        self, cursor: Any, request: Any, row: dict[str, Any]
+    ) -> dict[str, str]:
+        """
+        The column types of an insert's table, checking every column it
+        names (row, conflict target and update, returning) exists.
+        """
+        columns = [*row, *(request.returning or ())]
+        if isinstance(request.on_conflict, dict):
+            columns += request.on_conflict["target"]
+            columns += request.on_conflict.get("update", [])
+        return self._types_for(cursor, request.table, columns)
+
+    def _insert(self, cursor: Any, request: rq.InsertRequest) -> Any:
+        types = self._insert_types(cursor, request, request.data)
+        info = self.table_info(cursor, request.table)
+        return self.insert_row(
+            cursor, info, types, request.data, request.on_conflict, request.returning
+        )
+
+    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+        if not request.rows:
+            return [] if request.returning else 0
+        types = self._insert_types(cursor, request, request.rows[0])
+        info = self.table_info(cursor, request.table)
+        if request.returning:
+            return [
+                self.insert_row(
+                    cursor, info, types, row, request.on_conflict, request.returning
+                )
+                for row in request.rows
+            ]
+        columns = list(request.rows[0])
+        params = self._rows_params(types, columns, request.rows)
+        # Several rows a statement: fewer statements, and far fewer GIL
+        # hand-overs (one per statement) while the reactor thread is busy.
+        statements: dict[int, str] = {}  # one text per group size
+        written = start = 0
+        for size in row_groups(len(params), len(columns)):
+            sql = statements.get(size)
+            if sql is None:
+                sql = statements[size] = self.dialect.insert_rows(
+                    request.table, columns, request.on_conflict, None, size
+                )
+            cursor.execute(sql, list(chain.from_iterable(params[start : start + size])))
+            written += cursor.rowcount
+            start += size
+        return written
+
+    def _update(self, cursor: Any, request: rq.UpdateRequest) -> int:
+        columns = list(request.data)
+        types = self._named_types(cursor, request.table, request.where_node, columns)
+        where = self.bind_where(request.where_node, types)
+        sql, params = self.dialect.update(request.table, columns, where)
+        cursor.execute(sql, self._row_params(types, columns, request.data) + params)
+        return int(cursor.rowcount)
+
+    def _delete(self, cursor: Any, request: rq.DeleteRequest) -> int:
+        types = self._named_types(cursor, request.table, request.where_node)
+        where = self.bind_where(request.where_node, types)
+        sql, params = self.dialect.delete(request.table, where)
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+    def select_sql(
+        self, cursor: Any, request: Any, limit: int | None = None
+    ) -> tuple[str, list[Any]]:
+        """
+        The statement of a table query (C{select}, or a table cursor),
+        after checking every column it names exists.
+        """
+        named = [*(request.columns or ()), *(c for c, _ in request.order)]
+        types = self._named_types(cursor, request.table, request.where_node, named)
+        return self.dialect.select(
+            request.table,
+            request.columns,
+            self.bind_where(request.where_node, types),
+            request.order,
+            limit,
+            getattr(request, "offset", None),
+        )
+
+    def row_maps(self, names: list[str], rows: Any) -> list[dict[str, Any]]:
+        """
+        Rows as maps of column to wire value (a row has one value per name:
+        the names come from the cursor's own description).
+        """
+        return list(map(dict, map(zip, repeat(names), rows)))
+
+    def _select(self, cursor: Any, request: rq.SelectRequest) -> Encoded:
+        limit = request.limit
+        if self.max_rows > 0 and (limit is None or limit > self.max_rows):
+            limit = self.max_rows + 1
+        sql, params = self.select_sql(cursor, request, limit)
+        cursor.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return encode_rows(
+            cursor.fetchmany,
+            lambda rows: self.row_maps(names, rows),
+            max_bytes=self.max_message_size,
+            max_rows=self.max_rows,
+        )
+
+    def _fetch(self, cursor: Any) -> list[Any]:
+        """
+        Every row of the cursor, or L{ResultTooLarge} past C{--max-rows}.
+        """
+        if self.max_rows <= 0:
+            return list(cursor.fetchall())
+        rows = cursor.fetchmany(self.max_rows + 1)
+        if len(rows) > self.max_rows:
+            raise ResultTooLarge(
+                f"the result has more than --max-rows={self.max_rows} rows; "
+                "page with limit/offset",
+                {"rows": self.max_rows, "max_rows": self.max_rows},
+            )
+        return list(rows)
+
+    def _count(self, cursor: Any, request: rq.CountRequest) -> int:
+        types = self._named_types(cursor, request.table, request.where_node)
+        where = self.bind_where(request.where_node, types)
+        sql, params = self.dialect.count(request.table, where)
+        cursor.execute(sql, params)
+        return int(cursor.fetchall()[0][0])
+
+    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
+        adapt = self.dialect.adapt
+        params = [adapt(v) for v in request.params or ()]
+        cursor.execute(self.convert_placeholders(request.sql), params)
+        if cursor.description is None:
+            self.forget_tables()
+            columns: list[str] = []
+            rows: list[list[Any]] = []
+        else:
+            columns = [d[0] for d in cursor.description]
+            rows = [list(r) for r in self._fetch(cursor)]
+        # Read once the rows are fetched (SQLite counts a RETURNING statement's
+        # rows as it steps); SQLite reports -1 for a query, where the other
+        # backends count its rows, and so does the wire.
+        rowcount = int(cursor.rowcount)
+        if cursor.description is not None and rowcount < 0:
+            rowcount = len(rows)
+        # The DB-API keeps the connection's last inserted id after any other
+        # statement (even one of another client on a pooled connection).
+        lastrowid = getattr(cursor, "lastrowid", None)
+        inserted = rowcount > 0 and rc.leading_keyword(request.sql) in _INSERTS
+        return {
+            "columns": columns,
+            "rows": rows,
+            "rowcount": rowcount,
+            "lastrowid": lastrowid
+            if inserted and isinstance(lastrowid, int) and lastrowid
+            else None,
+        }
+
+    def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:
+        results: list[Any] = []
+        for index, operation in enumerate(request.requests):
+            try:
+                binds = request.binds[index]
+                if binds:
+                    apply_binds(operation, binds, results)
+                results.append(self.perform(cursor, operation))
+            except Exception as e:
+                error = self.translate(e)
+                details = error.details if isinstance(error.details, dict) else {}
+                error.details = {**details, "index": index}
+                raise error from e
+        return results
+
+    @abstractmethod
+    def translate(self, error: BaseException) -> DriverError:
+        """
+        The protocol error for an exception a request raised.
+        """

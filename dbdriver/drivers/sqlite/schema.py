@@ -1,0 +1,338 @@
+"""
+The SQLite part of C{sync_schema}: the catalog through the same code as
+C{get_table_info} plus C{pragma_index_list}, C{pragma_index_info},
+C{pragma_foreign_key_list} and the table's SQL; C{ALTER TABLE ... ADD
+COLUMN} where SQLite can; everything else by rebuilding the table the way
+sqlite-utils does (the 12 steps of https://sqlite.org/lang_altertable.html),
+all in one C{BEGIN IMMEDIATE} transaction with foreign keys off and
+C{PRAGMA foreign_key_check} verified before the commit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from typing import Any
+
+import attrs
+
+from dbdriver.drivers.schema.backend import SchemaBackend
+from dbdriver.drivers.schema.backup import backup_sqlite
+from dbdriver.drivers.schema.plan import ForeignKey, LiveIndex, LiveTable, Plan, Rebuild
+from dbdriver.exceptions import Busy, ConstraintViolation, InternalError
+from dbdriver.requests.schema import Column, TableSchema
+
+__all__ = ["SQLiteSchema"]
+
+#: String literals and quoted identifiers, blanked before looking for keywords.
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
+_AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
+#: The most foreign-key violations a constraint_violation error lists.
+_SHOWN = 20
+
+
+def _rebuild_name(table: str) -> str:
+    return f"_dbdriver_rebuild_{table}"
+
+
+class SQLiteSchema(SchemaBackend):
+    """
+    SQLite: DDL is transactional; C{ADD COLUMN} cannot add a key, a unique
+    or a NOT NULL column without a default; all else needs a rebuild.
+    """
+
+    _restore: tuple[int, int] | None = None
+
+    # -- rules ---------------------------------------------------------------------
+
+    def expected_not_null(self, column: Column, schema: TableSchema) -> bool:
+        # As Dialect.column_sql: a key other than the rowid gets NOT NULL.
+        single = len(schema.primary_key) == 1
+        rowid = single and column.type == "integer"
+        return column.not_null or (column.primary_key and not rowid)
+
+    def can_add(self, column: Column, schema: TableSchema) -> bool:
+        null_default = not column.has_default or column.default is None
+        if column.not_null and null_default:
+            return False
+        # With foreign keys on, SQLite adds a REFERENCES column only if its
+        # default is NULL.
+        return column.references is None or null_default
+
+    # -- catalog -------------------------------------------------------------------
+
+    def read_table(self, cursor: Any, name: str) -> LiveTable | None:
+        columns = self.operations.table_columns(cursor, name)
+        if not columns:
+            return None
+        cursor.execute(
+            "SELECT name FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk", (name,)
+        )
+        key = tuple(n for (n,) in cursor.fetchall())
+        sql = self._sql(cursor, "table", name) or ""
+        uniques: set[tuple[str, ...]] = set()
+        indexes = []
+        cursor.execute(
+            'SELECT name, "unique", origin, partial FROM pragma_index_list(?)', (name,)
+        )
+        for index, unique, origin, partial in cursor.fetchall():
+            cursor.execute(
+                "SELECT name FROM pragma_index_info(?) ORDER BY seqno", (index,)
+            )
+            names = tuple(n for (n,) in cursor.fetchall())
+            if origin == "u":
+                uniques.add(names)  # type: ignore[arg-type]
+            elif origin == "c":
+                indexes.append(
+                    LiveIndex(
+                        index,
+                        names,
+                        bool(unique),
+                        bool(partial),
+                        self._sql(cursor, "index", index),
+                    )
+                )
+        return LiveTable(
+            name,
+            tuple(columns),
+            key,
+            bool(_AUTOINCREMENT.search(_QUOTED.sub(" ", sql))),
+            frozenset(uniques),
+            tuple(sorted(indexes, key=lambda i: i.name)),
+            self._foreign_keys(cursor, name),
+        )
+
+    def _sql(self, cursor: Any, kind: str, name: str) -> str | None:
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)
+        )
+        row = cursor.fetchone()
+        return None if row is None else row[0]
+
+    def _foreign_keys(self, cursor: Any, name: str) -> frozenset[ForeignKey]:
+        cursor.execute(
+            'SELECT id, "table", "from", "to", on_delete, on_update '
+            "FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+            (name,),
+        )
+        groups: dict[int, list[Any]] = {}
+        for key, table, source, target, on_delete, on_update in cursor.fetchall():
+            group = groups.setdefault(key, [[], table, [], on_delete, on_update])
+            group[0].append(source)
+            group[2].append(target)
+        return frozenset(
+            ForeignKey(tuple(s), t, tuple(r), d.upper(), u.upper())
+            for s, t, r, d, u in groups.values()
+        )
+
+    # -- transaction ---------------------------------------------------------------
+
+    def begin(self, cursor: Any, write: bool) -> None:
+        if not write:
+            cursor.execute("BEGIN")
+            return
+        connection = cursor.connection
+        if connection.in_transaction:
+            raise InternalError("sync_schema must start outside a transaction")
+        # Both settings are ignored inside a transaction: set them first.
+        # Foreign keys off: dropping the old table of a rebuild must not
+        # cascade to (or fail for) the rows that refer to it.  The legacy
+        # rename: a view that names the table must not stop the rename.
+        cursor.execute("PRAGMA foreign_keys")
+        foreign_keys = cursor.fetchone()[0]
+        cursor.execute("PRAGMA legacy_alter_table")
+        legacy = cursor.fetchone()[0]
+        self._restore = (foreign_keys, legacy)
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        cursor.execute("PRAGMA legacy_alter_table = ON")
+        cursor.execute("BEGIN IMMEDIATE")
+
+    def commit(self, cursor: Any) -> None:
+        cursor.execute("COMMIT")
+
+    def rollback(self, cursor: Any) -> None:
+        if cursor.connection.in_transaction:
+            cursor.execute("ROLLBACK")
+
+    def end(self, cursor: Any) -> None:
+        if self._restore is not None:
+            foreign_keys, legacy = self._restore
+            self._restore = None
+            cursor.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
+            cursor.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
+
+    # -- backup --------------------------------------------------------------------
+
+    def backup(self, cursor: Any, plan: Plan, backup_dir: str) -> str:
+        driver: Any = self.operations
+        timeout = float(getattr(driver.config, "busy_timeout", 5.0))
+        path = getattr(driver, "path", "") or ":memory:"
+        stem = "memory" if path == ":memory:" else os.path.basename(path)
+        stem = os.path.splitext(stem)[0] or "database"
+        if not getattr(driver, "memory", False):
+            # A second connection reads the last commit, which is what this
+            # one sees: it holds the write lock and has not written yet, so
+            # the copy is exactly the database the steps start from.
+            source = sqlite3.connect(driver.uri(), uri=True, timeout=timeout)
+            try:
+                return backup_sqlite(source, backup_dir, stem, timeout)
+            finally:
+                source.close()
+        # A shared-cache memory database cannot be read by another
+        # connection while this one holds the write lock, nor copied by a
+        # connection in a write transaction: copy between two transactions
+        # and make sure no other connection committed in between.
+        version = self._data_version(cursor)
+        cursor.execute("ROLLBACK")
+        path = backup_sqlite(cursor.connection, backup_dir, stem, timeout)
+        cursor.execute("BEGIN IMMEDIATE")
+        if self._data_version(cursor) != version:
+            os.unlink(path)
+            raise Busy("the database changed while it was backed up; try again")
+        return path
+
+    def _data_version(self, cursor: Any) -> int:
+        cursor.execute("PRAGMA data_version")
+        return int(cursor.fetchone()[0])
+
+    # -- the rebuild -----------------------------------------------------------------
+
+    def rebuild(self, cursor: Any, step: Rebuild) -> None:
+        dialect = self.dialect
+        name = step.schema.name
+        quote = dialect.quote
+        temporary = _rebuild_name(name)
+        self._check_json(cursor, step)
+        create = dialect.create_table(
+            attrs.evolve(step.schema, name=temporary, indexes=()), False
+        )[0]
+        if step.keep:
+            # Kept columns go after the definition's, before table constraints.
+            single = len(step.schema.primary_key) == 1
+            columns = ", ".join(
+                dialect.column_sql(c, single) for c in step.schema.columns
+            )
+            kept = ", ".join(self._kept_column(c) for c in step.keep)
+            assert columns in create
+            create = create.replace(columns, f"{columns}, {kept}", 1)
+        extras = [f"UNIQUE ({dialect.names(u)})" for u in step.keep_uniques]
+        extras += [self._foreign_key_sql(k) for k in step.keep_foreign_keys]
+        if extras:
+            assert create.endswith(")")
+            create = f"{create[:-1]}, {', '.join(extras)})"
+        cursor.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (name,),
+        )
+        triggers = [sql for (sql,) in cursor.fetchall()]
+        sequence = self._sequence(cursor, name)
+        cursor.execute(create)
+        if step.copy:
+            columns = dialect.names(step.copy)
+            cursor.execute(
+                f"INSERT INTO {quote(temporary)} ({columns}) "
+                f"SELECT {columns} FROM {quote(name)}"
+            )
+        cursor.execute(dialect.drop_table(name))
+        cursor.execute(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(name)}")
+        for statement in dialect.create_table(step.schema, False)[1:]:
+            cursor.execute(statement)
+        for index in step.keep_indexes:
+            cursor.execute(index.sql)
+        for sql in triggers:
+            cursor.execute(sql)
+        if sequence is not None and any(c.autoincrement for c in step.schema.columns):
+            # Ids of deleted rows stay unused, as AUTOINCREMENT promises.
+            cursor.execute(
+                "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?",
+                (sequence, name),
+            )
+            if cursor.rowcount == 0:
+                cursor.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+                    (name, sequence),
+                )
+
+    def _sequence(self, cursor: Any, name: str) -> int | None:
+        if self._sql(cursor, "table", "sqlite_sequence") is None:
+            return None
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,))
+        row = cursor.fetchone()
+        return None if row is None else int(row[0])
+
+    def _kept_column(self, column: dict[str, Any]) -> str:
+        declared = self.dialect.types.get(column["type"], column["type"])
+        sql = f"{self.dialect.quote(column['name'])} {declared}".rstrip()
+        if column["not_null"]:
+            sql += " NOT NULL"
+        if column["default"] is not None:
+            sql += f" DEFAULT {column['default']}"
+        return sql
+
+    def _foreign_key_sql(self, key: ForeignKey) -> str:
+        sql = (
+            f"FOREIGN KEY ({self.dialect.names(key.columns)}) "
+            f"REFERENCES {self.dialect.quote(key.table)}"
+        )
+        if all(key.references):
+            sql += f" ({self.dialect.names(key.references)})"  # type: ignore[arg-type]
+        return sql + f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
+
+    def _check_json(self, cursor: Any, step: Rebuild) -> None:
+        """A column becoming C{json} must hold JSON text already."""
+        for column in step.schema.columns:
+            live = step.live.column(column.name)
+            if column.type != "json" or live is None or live["type"] == "json":
+                continue
+            cursor.execute(
+                f"SELECT count(*) FROM {self.dialect.quote(step.schema.name)} "
+                f"WHERE {self.dialect.quote(column.name)} IS NOT NULL "
+                f"AND NOT json_valid({self.dialect.quote(column.name)})"
+            )
+            bad = int(cursor.fetchone()[0])
+            if bad:
+                raise ConstraintViolation(
+                    f"table {step.schema.name}: {bad} values of column "
+                    f"{column.name} are not JSON text; it cannot become json",
+                    {"table": step.schema.name, "column": column.name, "rows": bad},
+                )
+
+    # -- verification ----------------------------------------------------------------
+
+    def verify(self, cursor: Any, plan: Plan) -> None:
+        """
+        The foreign keys of every rebuilt table, and of every table that
+        refers to one, hold (they went unchecked with foreign keys off).
+        """
+        rebuilt = {s.schema.name for s in plan.rebuilt()}
+        if not rebuilt:
+            return
+        tables = set(rebuilt)
+        for name in self.table_names(cursor):
+            cursor.execute('SELECT "table" FROM pragma_foreign_key_list(?)', (name,))
+            if any(parent in rebuilt for (parent,) in cursor.fetchall()):
+                tables.add(name)
+        violations: list[dict[str, Any]] = []
+        count = 0
+        for name in sorted(tables):
+            try:
+                cursor.execute("SELECT * FROM pragma_foreign_key_check(?)", (name,))
+            except sqlite3.OperationalError as e:  # "foreign key mismatch"
+                raise ConstraintViolation(
+                    f"{e}: the referenced columns are no key; nothing was changed",
+                    {"table": name},
+                ) from None
+            for table, rowid, parent, key in cursor.fetchall():
+                count += 1
+                if len(violations) < _SHOWN:
+                    violations.append(
+                        {"table": table, "rowid": rowid, "parent": parent, "fkid": key}
+                    )
+        if count:
+            raise ConstraintViolation(
+                f"{count} rows would break foreign keys of the new schema; "
+                "nothing was changed",
+                {"violations": violations, "count": count},
+            )

@@ -1,0 +1,88 @@
+"""
+The table-level interface of the seed's C{BaseDatabaseDriver}, for code that
+embeds a driver in its own process (and for tests): each method builds the
+request type and runs it on the pool, returning a L{Deferred}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from dbdriver import requests as rq
+
+__all__ = ["TableAPI"]
+
+
+class TableAPI:
+    """
+    C{create_table}, C{insert}, C{select}, ... as L{Deferred}s, all through
+    L{run} (so they are validated exactly as requests from the wire).
+    """
+
+    run: Callable[..., Deferred[Any]]  # BaseDatabaseDriver.run
+
+    def create_table(
+        self, schema: dict[str, Any], if_not_exists: bool = False
+    ) -> Deferred[bool]:
+        return self.run(
+            rq.CreateTableRequest(schema=schema, if_not_exists=if_not_exists)
+        )
+
+    def drop_table(self, table_name: str, if_exists: bool = False) -> Deferred[bool]:
+        return self.run(rq.DropTableRequest(table=table_name, if_exists=if_exists))
+
+    def insert(
+        self, table_name: str, data: dict[str, Any], **options: Any
+    ) -> Deferred[Any]:
+        return self.run(rq.InsertRequest(table=table_name, data=data, **options))
+
+    def update(
+        self,
+        table_name: str,
+        where: dict[str, Any] | None,
+        data: dict[str, Any],
+        all_rows: bool = False,
+    ) -> Deferred[int]:
+        return self.run(
+            rq.UpdateRequest(
+                table=table_name, where=where, data=data, all_rows=all_rows
+            )
+        )
+
+    def delete(
+        self, table_name: str, where: dict[str, Any] | None, all_rows: bool = False
+    ) -> Deferred[int]:
+        return self.run(
+            rq.DeleteRequest(table=table_name, where=where, all_rows=all_rows)
+        )
+
+    def select(
+        self,
+        table_name: str,
+        where: dict[str, Any] | None = None,
+        columns: list[str] | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        order_by: list[Any] | None = None,
+    ) -> Deferred[list[dict[str, Any]]]:
+        return self.run(
+            rq.SelectRequest(
+                table=table_name,
+                where=where,
+                columns=columns,
+                order_by=order_by,
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    def execute(
+        self, sql: str, params: tuple[Any, ...] | list[Any] = ()
+    ) -> Deferred[Any]:
+        return self.run(rq.ExecuteRequest(sql=sql, params=list(params)))
+
+    def get_table_info(self, table_name: str) -> Deferred[list[dict[str, Any]]]:
+        return self.run(rq.GetTableInfoRequest(table=table_name))

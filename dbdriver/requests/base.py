@@ -1,0 +1,95 @@
+"""
+The base of the request types: construction from wire params (unknown,
+missing and ill-typed params are L{InvalidParams}) and back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+from dbdriver.exceptions import InvalidParams
+
+__all__ = ["BaseRequest"]
+
+
+@attrs.define(slots=True)
+class BaseRequest:
+    """
+    A validated request.
+
+    @cvar method: the protocol's method name.
+    @cvar kind: C{"server"} (answered by the server itself), C{"data"} (runs
+        on a database connection) or C{"control"} (transaction control).
+    @cvar writes: whether the method always writes (refused C{read_only}).
+    @cvar reads: whether the method only reads (may run with other reads).
+    @cvar single_statement: whether it writes with one SQL statement.
+    @cvar alone: whether it runs alone, outside any write group (it may
+        manage or forbid a transaction of its own).
+    """
+
+    method: ClassVar[str] = ""
+    kind: ClassVar[str] = "data"
+    writes: ClassVar[bool] = False
+    reads: ClassVar[bool] = False
+    single_statement: ClassVar[bool] = False
+    alone: ClassVar[bool] = False
+    raw_sql: ClassVar[bool] = False
+
+    @classmethod
+    def from_params(cls, params: Any) -> BaseRequest:
+        """
+        Build from a wire C{params} map; unknown, missing or ill-typed
+        params are L{InvalidParams}.
+        """
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise InvalidParams("params must be a map")
+        known = _known_params(cls)
+        if not known.issuperset(params):
+            unknown = sorted(str(k) for k in params if k not in known)
+            raise InvalidParams(f"{cls.method}: unknown params {unknown}")
+        try:
+            return cls(**params)
+        except TypeError as e:
+            missing = sorted(
+                f.name
+                for f in attrs.fields(cls)
+                if f.init and f.default is attrs.NOTHING and f.name not in params
+            )
+            if not missing:
+                raise
+            raise InvalidParams(f"{cls.method}: missing params {missing}") from e
+
+    def to_params(self) -> dict[str, Any]:
+        """
+        The wire C{params} map (params equal to their default are left out).
+        """
+        params = {}
+        for f in attrs.fields(type(self)):
+            if not f.init:
+                continue
+            value = getattr(self, f.name)
+            if f.default is attrs.NOTHING or value != f.default:
+                params[f.name] = _wire(value)
+        return params
+
+
+_KNOWN: dict[type, frozenset[str]] = {}
+
+
+def _known_params(cls: type) -> frozenset[str]:
+    known = _KNOWN.get(cls)
+    if known is None:
+        known = _KNOWN[cls] = frozenset(f.name for f in attrs.fields(cls) if f.init)
+    return known
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, BaseRequest):
+        return {"method": value.method, "params": value.to_params()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value

@@ -1,0 +1,82 @@
+"""
+The cursor methods (PROTOCOL.md section 4, "Cursors"): results too large
+for one message, read in pages from one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import fields as rc
+from dbdriver.requests import values as check
+from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.where import Node, parse_where
+
+__all__ = ["CloseCursorRequest", "FetchRequest", "OpenCursorRequest"]
+
+#: Rows a fetch returns when it names no size.
+DEFAULT_FETCH_SIZE = 1000
+
+
+@attrs.define(slots=True)
+class OpenCursorRequest(BaseRequest):
+    """
+    Either C{table} (with C{where}, C{columns}, C{order_by}) or C{sql} (with
+    C{params}).
+    """
+
+    method = "open_cursor"
+    kind = "cursor"
+    table: str | None = None
+    where: dict[str, Any] | None = None
+    columns: list[str] | None = None
+    order_by: list[Any] | None = None
+    sql: str | None = None
+    params: list[Any] | None = None
+    where_node: Node = attrs.field(init=False)
+    order: list[tuple[str, bool]] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.table is None) == (self.sql is None):
+            raise InvalidParams("open_cursor takes either table or sql")
+        if self.sql is None:
+            check.identifier(self.table, "table")
+            if self.params is not None:
+                raise InvalidParams("params go with sql, not table")
+        else:
+            if self.where is not None or self.columns is not None or self.order_by:
+                raise InvalidParams("where, columns and order_by go with table")
+            rc.raw_statement(self.sql, self.params)
+        self.where_node = parse_where(self.where)
+        if self.columns is not None:
+            check.identifiers(self.columns, "columns")
+        self.order = rc.order_by(self.order_by)
+
+    @property
+    def raw_sql(self) -> bool:  # type: ignore[override]
+        return self.sql is not None
+
+
+@attrs.define(slots=True)
+class FetchRequest(BaseRequest):
+    method = "fetch"
+    kind = "cursor"
+    cursor_id: str
+    size: int = DEFAULT_FETCH_SIZE
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.cursor_id, "cursor_id")
+        check.count(self.size, "size", minimum=1)
+
+
+@attrs.define(slots=True)
+class CloseCursorRequest(BaseRequest):
+    method = "close_cursor"
+    kind = "cursor"
+    cursor_id: str
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.cursor_id, "cursor_id")

@@ -1,0 +1,372 @@
+"""
+Requests as types: one class per method of PROTOCOL.md section 4.
+
+Each class validates its params on construction (so a client building one
+gets the server's L{InvalidParams} before anything is sent), converts from
+the wire (L{BaseRequest.from_params}) and back (L{BaseRequest.to_params}).
+The server and the drivers dispatch on these classes, never on raw maps.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from dbdriver.exceptions import InvalidParams, UnknownMethod
+from dbdriver.requests import fields as rc
+from dbdriver.requests import values as check
+from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.binds import check_binds
+from dbdriver.requests.cursors import (
+    CloseCursorRequest,
+    FetchRequest,
+    OpenCursorRequest,
+)
+from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.sync import SyncSchemaRequest
+from dbdriver.requests.where import Node, parse_where
+
+__all__ = [
+    "REQUEST_TYPES",
+    "BaseRequest",
+    "BeginTransactionRequest",
+    "CloseCursorRequest",
+    "CommitTransactionRequest",
+    "CountRequest",
+    "CreateTableRequest",
+    "DeleteRequest",
+    "DropTableRequest",
+    "ExecuteRequest",
+    "FetchRequest",
+    "GetTableInfoRequest",
+    "InsertManyRequest",
+    "InsertRequest",
+    "ListTablesRequest",
+    "OpenCursorRequest",
+    "PingRequest",
+    "RollbackTransactionRequest",
+    "SelectRequest",
+    "ServerInfoRequest",
+    "StatsRequest",
+    "SyncSchemaRequest",
+    "TransactionRequest",
+    "UpdateRequest",
+]
+
+# --- answered by the server ------------------------------------------------
+
+
+@attrs.define(slots=True)
+class PingRequest(BaseRequest):
+    method = "ping"
+    kind = "server"
+
+
+@attrs.define(slots=True)
+class ServerInfoRequest(BaseRequest):
+    method = "server_info"
+    kind = "server"
+
+
+@attrs.define(slots=True)
+class StatsRequest(BaseRequest):
+    method = "stats"
+    kind = "server"
+
+
+# --- schema ----------------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class CreateTableRequest(BaseRequest):
+    method = "create_table"
+    writes = True
+    schema: Any
+    if_not_exists: bool = False
+    table_schema: TableSchema = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.table_schema = TableSchema.parse(self.schema)
+        check.boolean(self.if_not_exists, "if_not_exists")
+
+    @property
+    def table(self) -> str:
+        return self.table_schema.name
+
+
+@attrs.define(slots=True)
+class DropTableRequest(BaseRequest):
+    method = "drop_table"
+    writes = True
+    table: str
+    if_exists: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.boolean(self.if_exists, "if_exists")
+
+
+@attrs.define(slots=True)
+class GetTableInfoRequest(BaseRequest):
+    method = "get_table_info"
+    reads = True
+    table: str
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+
+
+@attrs.define(slots=True)
+class ListTablesRequest(BaseRequest):
+    method = "list_tables"
+    reads = True
+
+
+# --- rows ------------------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class InsertRequest(BaseRequest):
+    method = "insert"
+    writes = True
+    single_statement = True
+    table: str
+    data: dict[str, Any]
+    on_conflict: Any = None
+    returning: list[str] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.row(self.data)
+        rc.on_conflict(self.on_conflict)
+        rc.returning(self.returning)
+
+
+@attrs.define(slots=True)
+class InsertManyRequest(BaseRequest):
+    method = "insert_many"
+    writes = True
+    table: str
+    rows: list[dict[str, Any]]
+    on_conflict: Any = None
+    returning: list[str] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.rows(self.rows)
+        rc.on_conflict(self.on_conflict)
+        rc.returning(self.returning)
+
+
+@attrs.define(slots=True)
+class UpdateRequest(BaseRequest):
+    method = "update"
+    writes = True
+    single_statement = True
+    table: str
+    data: dict[str, Any]
+    where: dict[str, Any] | None = None
+    all_rows: bool = False
+    where_node: Node = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        check.row(self.data)
+        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
+
+
+@attrs.define(slots=True)
+class DeleteRequest(BaseRequest):
+    method = "delete"
+    writes = True
+    single_statement = True
+    table: str
+    where: dict[str, Any] | None = None
+    all_rows: bool = False
+    where_node: Node = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
+
+
+@attrs.define(slots=True)
+class SelectRequest(BaseRequest):
+    method = "select"
+    reads = True
+    table: str
+    where: dict[str, Any] | None = None
+    columns: list[str] | None = None
+    order_by: list[Any] | None = None
+    limit: int | None = None
+    offset: int | None = None
+    where_node: Node = attrs.field(init=False)
+    order: list[tuple[str, bool]] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        self.where_node = parse_where(self.where)
+        if self.columns is not None:
+            check.identifiers(self.columns, "columns")
+        self.order = rc.order_by(self.order_by)
+        if self.limit is not None:
+            check.count(self.limit, "limit")
+        if self.offset is not None:
+            check.count(self.offset, "offset")
+
+
+@attrs.define(slots=True)
+class CountRequest(BaseRequest):
+    method = "count"
+    reads = True
+    table: str
+    where: dict[str, Any] | None = None
+    where_node: Node = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check.identifier(self.table, "table")
+        self.where_node = parse_where(self.where)
+
+
+@attrs.define(slots=True)
+class ExecuteRequest(BaseRequest):
+    method = "execute"
+    raw_sql = True
+    alone = True
+    sql: str
+    params: list[Any] | None = None
+
+    def __attrs_post_init__(self) -> None:
+        rc.raw_statement(self.sql, self.params)
+
+
+# --- transactions ----------------------------------------------------------
+
+
+@attrs.define(slots=True)
+class BeginTransactionRequest(BaseRequest):
+    method = "begin_transaction"
+    kind = "control"
+
+
+@attrs.define(slots=True)
+class CommitTransactionRequest(BaseRequest):
+    method = "commit_transaction"
+    kind = "control"
+    transaction_id: str
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.transaction_id, "transaction_id")
+
+
+@attrs.define(slots=True)
+class RollbackTransactionRequest(BaseRequest):
+    method = "rollback_transaction"
+    kind = "control"
+    transaction_id: str
+
+    def __attrs_post_init__(self) -> None:
+        check.text(self.transaction_id, "transaction_id")
+
+
+_BATCHABLE: dict[str, type[BaseRequest]] = {
+    cls.method: cls
+    for cls in (
+        InsertRequest,
+        InsertManyRequest,
+        UpdateRequest,
+        DeleteRequest,
+        SelectRequest,
+        CountRequest,
+        ExecuteRequest,
+    )
+}
+
+
+def _operation(
+    value: Any, earlier: list[BaseRequest]
+) -> tuple[BaseRequest, dict[str, int] | None]:
+    if isinstance(value, BaseRequest):
+        if value.method not in _BATCHABLE:
+            raise InvalidParams(f"{value.method} cannot run in a transaction batch")
+        return value, None
+    if not isinstance(value, dict) or not set(value) <= {"method", "params", "bind"}:
+        raise InvalidParams('each operation is {"method": m, "params": p, "bind"?: b}')
+    cls = _BATCHABLE.get(value.get("method"))  # type: ignore[arg-type]
+    if cls is None:
+        raise InvalidParams(
+            f"operation method must be one of {sorted(_BATCHABLE)}, "
+            f"not {value.get('method')!r}"
+        )
+    request = cls.from_params(value.get("params"))
+    return request, check_binds(value.get("bind"), request, earlier)
+
+
+@attrs.define(slots=True)
+class TransactionRequest(BaseRequest):
+    method = "transaction"
+    operations: list[Any]
+    requests: list[BaseRequest] = attrs.field(init=False)
+    #: each operation's C{bind} map (L{dbdriver.requests.binds}), or C{None}
+    binds: list[dict[str, int] | None] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.requests, self.binds = [], []
+        for i, op in enumerate(check.array(self.operations, "operations")):
+            try:
+                request, binds = _operation(op, self.requests)
+                self.requests.append(request)
+                self.binds.append(binds)
+            except InvalidParams as e:
+                details = e.details if isinstance(e.details, dict) else {}
+                raise InvalidParams(
+                    f"operations[{i}]: {e.message}", {**details, "index": i}
+                ) from None
+
+    @property
+    def raw_sql(self) -> bool:  # type: ignore[override]
+        return any(r.raw_sql for r in self.requests)
+
+    @property
+    def writes(self) -> bool:  # type: ignore[override]
+        return any(r.writes for r in self.requests)
+
+
+REQUEST_TYPES: dict[str, type[BaseRequest]] = {
+    cls.method: cls
+    for cls in (
+        PingRequest,
+        ServerInfoRequest,
+        StatsRequest,
+        CreateTableRequest,
+        DropTableRequest,
+        InsertRequest,
+        InsertManyRequest,
+        UpdateRequest,
+        DeleteRequest,
+        SelectRequest,
+        CountRequest,
+        ExecuteRequest,
+        BeginTransactionRequest,
+        CommitTransactionRequest,
+        RollbackTransactionRequest,
+        TransactionRequest,
+        GetTableInfoRequest,
+        ListTablesRequest,
+        SyncSchemaRequest,
+        OpenCursorRequest,
+        FetchRequest,
+        CloseCursorRequest,
+    )
+}
+
+
+def parse_request(method: Any, params: Any) -> BaseRequest:
+    """
+    The request for a wire C{method} and C{params}.
+    """
+    cls = REQUEST_TYPES.get(method)
+    if cls is None:
+        raise UnknownMethod(f"unknown method {method!r}", {"method": method})
+    return cls.from_params(params)

@@ -1,0 +1,68 @@
+"""
+Which driver a C{--database} value asks for (PROTOCOL.md section 8).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.server.config import Config
+
+__all__ = ["UnsupportedDatabase", "backend_name", "make_driver"]
+
+#: Backend name: (module, driver class, what it needs installed).
+_DRIVERS = {
+    "sqlite": ("dbdriver.drivers.sqlite.driver", "SQLiteDriver", "the sqlite3 module"),
+    "postgresql": (
+        "dbdriver.drivers.postgresql.driver",
+        "PostgreSQLDriver",
+        "psycopg 3",
+    ),
+    "mysql": ("dbdriver.drivers.mysql.driver", "MySQLDriver", "PyMySQL"),
+}
+
+_SCHEMES = {
+    "postgresql://": "postgresql",
+    "postgres://": "postgresql",
+    "mysql://": "mysql",
+    "mariadb://": "mysql",
+}
+
+
+class UnsupportedDatabase(ValueError):
+    """
+    The C{--database} value names a backend this installation cannot serve.
+    """
+
+
+def backend_name(database: str) -> str:
+    """
+    C{"sqlite"}, C{"postgresql"} or C{"mysql"} for a C{--database} value.
+    """
+    for prefix, name in _SCHEMES.items():
+        if database.startswith(prefix):
+            return name
+    if "://" in database and not database.startswith("sqlite:"):
+        raise UnsupportedDatabase(
+            f"unknown database URI scheme in {database.split('://')[0]!r}: "
+            "use a SQLite path, sqlite:PATH, postgresql://... or mysql://..."
+        )
+    return "sqlite"
+
+
+def make_driver(config: Config, reactor: Any) -> BaseDatabaseDriver:
+    """
+    The driver for C{config.database}.
+    """
+    name = backend_name(config.database)
+    module_name, class_name, needs = _DRIVERS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise UnsupportedDatabase(
+            f"the {name} backend needs {needs} ({e}): pip install 'dbdriver[{name}]'"
+        ) from None
+    driver: BaseDatabaseDriver = getattr(module, class_name)(config, reactor)
+    return driver

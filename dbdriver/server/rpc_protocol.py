@@ -1,0 +1,81 @@
+"""
+The server's end of the wire (PROTOCOL.md sections 1-3): one
+L{DriverServerProtocol} per client connection turns frames into
+L{Envelope}s for the server and results back into frames.  Nothing a peer
+sends can raise out of it: every malformed input becomes an error response
+(or, for broken framing, one error frame and a closed connection).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+
+from dbdriver.exceptions import DriverError
+from dbdriver.server.interfaces import IRequestSink
+from dbdriver.wire.cbor import encode
+from dbdriver.wire.envelope import EnvelopeError, decode_envelope
+from dbdriver.wire.framing import NetstringFraming
+from dbdriver.wire.results import BaseResult, ErrorResult
+
+__all__ = ["DriverServerProtocol"]
+
+
+class DriverServerProtocol(NetstringFraming):
+    """
+    One client connection to the driver: frames in, L{Envelope}s to the
+    server, results out.
+    """
+
+    log = Logger()
+
+    TURN = 0.002
+
+    def __init__(
+        self, server: IRequestSink, clock: IReactorTime, max_message_size: int
+    ) -> None:
+        self.server = server
+        self.clock = clock
+        self.MAX_LENGTH = max_message_size
+        self.connected_ = False
+
+    def connectionMade(self) -> None:
+        self.connected_ = True
+        self.server.connection_made(self)
+
+    def connectionLost(self, reason: Any = None) -> None:
+        self.connected_ = False
+        self.server.connection_lost(self)
+
+    def stringReceived(self, string: bytes) -> None:
+        try:
+            envelope = decode_envelope(string)
+        except EnvelopeError as e:
+            self.server.count_rejected()
+            self.send_result(ErrorResult(e.request_id, e.error))
+            return
+        self.server.submit(self, envelope)
+
+    def frameError(self, error: DriverError) -> None:
+        self.log.info(
+            "closing connection: {code}: {message}",
+            code=error.code,
+            message=error.message,
+        )
+        self.send_result(ErrorResult(None, error))
+        self.transport.loseConnection()
+
+    def send_result(self, result: BaseResult) -> None:
+        """
+        Encode and send a result (small results; large ones arrive encoded).
+        """
+        self.send_payload(encode(result.to_wire()))
+
+    def send_payload(self, payload: bytes) -> None:
+        if self.connected_:
+            self.send_frame(payload)
+
+    def close(self) -> None:
+        self.transport.loseConnection()

@@ -1,0 +1,189 @@
+"""
+The driver process as a twistd service: claim the socket, open the
+database, then listen (so the socket file appears only when the server can
+answer); on stop, shut down as PROTOCOL.md section 7 says.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import stat
+import sys
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
+from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.server.config import Config
+from dbdriver.server.driver_factory import make_driver
+from dbdriver.server.rpc_server import DriverServer, DriverServerFactory
+
+__all__ = ["DriverService", "claim_socket", "run_database_driver"]
+
+SWITCH_INTERVAL = 0.0005
+
+
+def claim_socket(path: str) -> None:
+    """
+    Make C{path} free for a new listener: a stale socket (no process accepts
+    on it) is removed; a live one, or a file that is not a socket, raises
+    L{SystemExit} without touching it.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(mode):
+        raise SystemExit(
+            f"dbdriver: {path} exists and is not a socket; not touching it"
+        )
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(2.0)
+    try:
+        probe.connect(path)
+    except OSError as e:
+        if e.errno not in (errno.ECONNREFUSED, errno.ENOENT):
+            raise SystemExit(f"dbdriver: cannot check socket {path}: {e}") from None
+        os.unlink(path)
+        return
+    finally:
+        probe.close()
+    raise SystemExit(f"dbdriver: another server is listening on {path}; not starting")
+
+
+class DriverService(Service):
+    """
+    Runs one driver: database, server, listening endpoints.
+
+    @ivar ready: fires with the service once it listens.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        socket_path: str | None = None,
+        mode: int = 0o600,
+        listen: tuple[str, ...] = (),
+        reactor: Any = None,
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor as _reactor
+
+            reactor = _reactor
+        self.config = config
+        self.socket_path = socket_path
+        self.mode = mode
+        self.listen = listen
+        self.reactor = reactor
+        self.ready: Deferred[DriverService] = Deferred()
+        self.driver: BaseDatabaseDriver | None = None
+        self.server: DriverServer | None = None
+        self.ports: list[Any] = []
+        self._stopping: Deferred[None] | None = None
+
+    def startService(self) -> None:
+        super().startService()
+        # The reactor thread and the database threads hand the GIL back and
+        # forth on every statement; the default 5 ms switch interval would
+        # make a database thread wait that long each time the reactor is busy.
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        if self.socket_path is not None:
+            claim_socket(self.socket_path)
+        self.driver = make_driver(self.config, self.reactor)
+        try:
+            self.driver.check()  # type: ignore[attr-defined]
+        except Exception as e:
+            raise SystemExit(
+                f"dbdriver: cannot open {self.driver.database_label}: {e}"
+            ) from e
+        self.reactor.callWhenRunning(self._start)
+
+    def _endpoints(self) -> list[Any]:
+        endpoints = [serverFromString(self.reactor, spec) for spec in self.listen]
+        if self.socket_path is not None:
+            endpoints.insert(
+                0, UNIXServerEndpoint(self.reactor, self.socket_path, mode=self.mode)
+            )
+        return endpoints
+
+    def _start(self) -> Deferred[None]:
+        assert self.driver is not None
+        d = self.driver.connect()
+        d.addCallback(self._listen)
+        d.addErrback(self._fatal)
+        return d
+
+    def _listen(self, _: Any) -> Deferred[None]:
+        assert self.driver is not None
+        self.server = DriverServer(self.config, self.driver, self.reactor)
+        self.server.dispatcher.start()
+        factory = DriverServerFactory(self.server)
+        listening = [e.listen(factory) for e in self._endpoints()]
+
+        def listening_on(ports: list[Any]) -> None:
+            self.ports = ports
+            self.log.info(
+                "dbdriver ready: {backend} database {database}, listening on {where}",
+                backend=self.driver.backend if self.driver else "?",
+                database=self.driver.database_label if self.driver else "?",
+                where=", ".join(str(p.getHost()) for p in ports),
+            )
+            self.ready.callback(self)
+
+        return gatherResults(listening, consumeErrors=True).addCallback(listening_on)
+
+    def _fatal(self, failure: Failure) -> None:
+        self.log.failure("dbdriver could not start", failure)
+        if not self.ready.called:
+            self.ready.errback(failure)
+        if self.reactor.running:
+            self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
+            self.reactor.stop()
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        if self._stopping is None:
+            self._stopping = self._shutdown()
+        return self._stopping
+
+    def _shutdown(self) -> Deferred[None]:
+        self.log.info("dbdriver stopping")
+        ports, self.ports = self.ports, []
+        d: Deferred[Any] = gatherResults(
+            [maybeDeferred(p.stopListening) for p in ports], consumeErrors=True
+        )
+        if self.server is not None:
+            server = self.server
+            d.addCallback(lambda _: server.stop())
+            d.addCallback(lambda _: _disconnect_all(server))
+        if self.driver is not None:
+            driver = self.driver
+            d.addCallback(lambda _: driver.disconnect())
+        d.addErrback(lambda f: self.log.failure("error while stopping", f))
+        return d.addCallback(lambda _: self.log.info("dbdriver stopped"))
+
+
+def _disconnect_all(server: DriverServer) -> None:
+    for protocol in list(server.connections):
+        protocol.close()
+
+
+def run_database_driver(argv: list[str] | None = None) -> None:
+    """
+    The C{dbdriver} command: C{twistd --nodaemon --pidfile= dbdriver} with
+    C{argv} (default: the command line) as the plugin's options.
+    """
+    from twisted.scripts.twistd import run
+
+    args = sys.argv[1:] if argv is None else argv
+    sys.argv = ["twistd", "--nodaemon", "--pidfile=", "dbdriver", *args]
+    run()

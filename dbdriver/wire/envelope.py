@@ -1,0 +1,112 @@
+"""
+Request envelopes (PROTOCOL.md section 2): one CBOR map per frame, checked
+into an L{Envelope} or refused with the code to answer.  No input can make
+L{decode_envelope} raise anything but L{EnvelopeError}.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import attrs
+import cbor2
+
+from dbdriver.exceptions import BadRequest, DriverError
+from dbdriver.requests.methods import BaseRequest, parse_request
+from dbdriver.wire.limits import DEFAULT_PRIORITY
+
+__all__ = ["Envelope", "EnvelopeError", "decode_envelope", "decode_payload"]
+
+_TOP_LEVEL = frozenset(
+    {"id", "method", "params", "priority", "timeout", "transaction_id"}
+)
+
+
+def decode_payload(payload: bytes) -> Any:
+    """
+    Exactly one CBOR item, no trailing bytes, no duplicate map keys.
+    """
+    stream = io.BytesIO(payload)
+    try:
+        value = cbor2.CBORDecoder(stream, allow_duplicate_keys=False).decode()
+    except Exception as e:
+        raise BadRequest(f"payload is not valid CBOR: {e}") from None
+    if stream.tell() != len(payload):
+        raise BadRequest("payload has bytes after its CBOR item")
+    return value
+
+
+@attrs.define(slots=True)
+class Envelope:
+    """
+    A request as it arrived: the validated request plus the top-level keys
+    that steer it through the queue.
+    """
+
+    request_id: int
+    request: BaseRequest
+    priority: int = DEFAULT_PRIORITY
+    timeout: float | None = None
+    transaction_id: str | None = None
+
+
+class EnvelopeError(Exception):
+    """
+    A request that cannot run: the error to answer, with the id if it was
+    readable.
+    """
+
+    def __init__(self, request_id: int | None, error: DriverError) -> None:
+        super().__init__(error.message)
+        self.request_id = request_id
+        self.error = error
+
+
+def _request_id(message: dict[Any, Any]) -> int | None:
+    value = message.get("id")
+    if type(value) is int and value >= 0:
+        return value
+    return None
+
+
+def decode_envelope(payload: bytes) -> Envelope:
+    """
+    Validate a request payload; raise L{EnvelopeError} with the code to answer.
+    """
+    try:
+        message = decode_payload(payload)
+    except DriverError as e:
+        raise EnvelopeError(None, e) from None
+    if not isinstance(message, dict):
+        raise EnvelopeError(None, BadRequest("a request must be a CBOR map"))
+    request_id = _request_id(message)
+    try:
+        if request_id is None:
+            raise BadRequest("id must be an unsigned integer")
+        if not _TOP_LEVEL.issuperset(message):
+            unknown = sorted(repr(k) for k in message if k not in _TOP_LEVEL)
+            raise BadRequest(f"unknown top-level keys: {', '.join(unknown)}")
+        method = message.get("method")
+        if type(method) is not str:
+            raise BadRequest("method must be text")
+        priority = message.get("priority", DEFAULT_PRIORITY)
+        if type(priority) is not int or not 0 <= priority <= 9:
+            raise BadRequest("priority must be an integer 0..9")
+        timeout = message.get("timeout")
+        if timeout is not None and (
+            type(timeout) not in (int, float)
+            or not math.isfinite(timeout)
+            or timeout <= 0
+        ):
+            raise BadRequest("timeout must be a number of seconds > 0")
+        transaction_id = message.get("transaction_id")
+        if transaction_id is not None and type(transaction_id) is not str:
+            raise BadRequest("transaction_id must be text")
+        if "params" in message and not isinstance(message["params"], dict):
+            raise BadRequest("params must be a map")
+        request = parse_request(method, message.get("params"))
+    except DriverError as e:
+        raise EnvelopeError(request_id, e) from None
+    return Envelope(request_id, request, priority, timeout, transaction_id)
