@@ -6,8 +6,8 @@ import os
 
 from twisted.application.service import Application
 
-from dbdriver.config import Config
-from dbdriver.runner import DriverService
+from dbdriver.server.config import Config
+from dbdriver.server.runner import DriverService
 
 config = Config(
     database=os.environ.get("DBDRIVER_DATABASE", "dbdriver.sqlite3"),
