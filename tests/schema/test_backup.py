@@ -242,6 +242,7 @@ def test_a_backend_without_schema_support_says_so():
 
     class Operations:
         dialect = Other()
+        schema_backend = None  # names no schema backend
 
     request = SyncSchemaRequest(schema_definition={"tables": []})
     with pytest.raises(UnknownMethod, match="other backend"):
