@@ -5,7 +5,9 @@ the service they make.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Callable
+from typing import TypeVar
 
 from twisted.python import usage
 
@@ -16,15 +18,25 @@ from dbdriver.server.runner import DriverService
 __all__ = ["Options", "makeService"]
 
 
-def _positive(kind: type) -> Any:
-    def convert(value: str) -> Any:
+_Number = TypeVar("_Number", int, float)
+
+
+def _positive(kind: type[_Number]) -> Callable[[str], _Number]:
+    def convert(value: str) -> _Number:
         number = kind(value)
-        if number <= 0:
-            raise ValueError(f"must be > 0, not {value}")
+        if not (math.isfinite(number) and number > 0):
+            raise ValueError(f"must be a number > 0, not {value}")
         return number
 
     convert.__name__ = f"positive {kind.__name__}"
     return convert
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"must be a number of seconds >= 0, not {value}")
+    return number
 
 
 def _non_negative_int(value: str) -> int:
@@ -98,7 +110,7 @@ class Options(usage.Options):
             "Largest frame accepted or sent.",
             _positive(int),
         ],
-        ["shutdown-timeout", None, 10.0, "Grace period on SIGTERM (s).", float],
+        ["shutdown-timeout", None, 10.0, "Grace period on SIGTERM (s).", _seconds],
         [
             "max-rows",
             None,
@@ -149,8 +161,10 @@ class Options(usage.Options):
             raise usage.UsageError(
                 f"--mode must be octal, not {self['mode']!r}"
             ) from None
-        if self["shutdown-timeout"] < 0:
-            raise usage.UsageError("--shutdown-timeout must be >= 0")
+        if not 0 <= self["mode"] <= 0o7777:
+            raise usage.UsageError(
+                f"--mode must be a file mode, 0 to 7777 (octal), not {self['mode']:o}"
+            )
         try:
             backend_name(self["database"])
         except UnsupportedDatabase as e:
