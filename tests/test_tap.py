@@ -139,11 +139,6 @@ def test_usage_errors_say_what_is_wrong() -> None:
         parsed("--queue-size=0")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dbdriver/tap.py: float options accept nan; with --request-timeout=nan "
-    "a request is never answered (its deadline compares false both ways)",
-)
 @pytest.mark.parametrize(
     "option",
     ["request-timeout", "transaction-idle-timeout", "busy-timeout", "shutdown-timeout"],
@@ -153,11 +148,6 @@ def test_nan_is_refused(option: str) -> None:
         parsed(f"--{option}=nan")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dbdriver/tap.py: --mode accepts values that are no file mode "
-    "(negative, or above 0o7777); they fail only at listen time",
-)
 @pytest.mark.parametrize("mode", ["-1", "10000"])
 def test_mode_out_of_range_is_refused(mode: str) -> None:
     with pytest.raises(usage.UsageError):

@@ -157,11 +157,9 @@ class Sessions:
         is rolled back (or closed) and its waiting requests are answered
         C{unknown_transaction}.
         """
-        session = self._open.pop(session_id, None)
+        session = self._open.get(session_id)
         if session is None:
             return succeed(None)
-        if session.idle is not None and session.idle.active():
-            session.idle.cancel()
         for child in [s.id for s in self._open.values() if s.parent == session_id]:
             self._forget(child, reason or f"its {session.kind} ended")
         self._forget(session_id, reason)
@@ -181,7 +179,9 @@ class Sessions:
         return d.addErrback(lambda f: f.trap(DriverError))
 
     def _forget(self, session_id: str, reason: str | None) -> None:
-        self._open.pop(session_id, None)
+        session = self._open.pop(session_id, None)
+        if session is not None and session.idle is not None and session.idle.active():
+            session.idle.cancel()
         for entry in self.queue.close_lane(session_id):
             self.answer(
                 entry, Failure(UnknownTransaction(f"it ended: {reason or 'closed'}"))

@@ -247,12 +247,6 @@ def test_a_committed_transactions_cursors_say_their_transaction_ended(
     assert "because its transaction ended" in h.why("c", A, CURSOR).message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dbdriver/server/sessions.py: Sessions.end cancels the idle timer of "
-    "the session it ends but not those of its cursors; each stays scheduled "
-    "(holding the Session) until it fires",
-)
 def test_ending_a_transaction_cancels_its_cursors_timers(h: Harness) -> None:
     s = h.sessions
     s.begun("t", A, TRANSACTION)  # type: ignore[arg-type]
