@@ -55,7 +55,7 @@ class Dispatcher:
         self,
         reactor: IReactorTime,
         driver: BaseDatabaseDriver,
-        queue: RequestQueue,
+        queue: RequestQueue[Work],
         sessions: Sessions,
         server: IAnswers,
     ) -> None:
@@ -104,7 +104,7 @@ class Dispatcher:
             self._got, self._cancelled, callbackArgs=(lane,), errbackArgs=(lane,)
         )
 
-    def _got(self, batch: list[QueueEntry], lane: str) -> None:
+    def _got(self, batch: list[QueueEntry[Work]], lane: str) -> None:
         del self._waiting[lane]
         if batch:
             if lane == CONTROL:
@@ -118,11 +118,11 @@ class Dispatcher:
         failure.trap(CancelledError)
         self._waiting.pop(lane, None)
 
-    def _job(self, entry: QueueEntry) -> Job:
-        work: Work = entry.item
+    def _job(self, entry: QueueEntry[Work]) -> Job:
+        work = entry.item
         return Job(work.envelope.request, entry.deadline, self.server.finish_for(work))
 
-    def _inline(self, entry: QueueEntry) -> None:
+    def _inline(self, entry: QueueEntry[Work]) -> None:
         if self._stopped:
             self.queue.requeue(entry, HEAVY)  # answered at shutdown
             return
@@ -133,7 +133,7 @@ class Dispatcher:
         else:
             self.queue.requeue(entry, HEAVY)
 
-    def _hop(self, batch: list[QueueEntry], lane: str) -> None:
+    def _hop(self, batch: list[QueueEntry[Work]], lane: str) -> None:
         self.room[lane] -= 1
         self.running += len(batch)
         jobs = [self._job(entry) for entry in batch]
@@ -160,17 +160,17 @@ class Dispatcher:
             d = self.queue.get(transaction_id)
             d.addCallbacks(run, lambda f: f.trap(CancelledError))
 
-        def run(entry: QueueEntry) -> None:
+        def run(entry: QueueEntry[Work]) -> None:
             self.run_one(entry).addBoth(next_request)
 
         next_request()
 
-    def run_one(self, entry: QueueEntry) -> Deferred[None]:
+    def run_one(self, entry: QueueEntry[Work]) -> Deferred[None]:
         """
         Run one taken entry (transaction control, or a request inside a
         transaction) and answer it.
         """
-        work: Work = entry.item
+        work = entry.item
         request = work.envelope.request
         self.running += 1
         driver = self.driver
@@ -227,7 +227,7 @@ class Dispatcher:
         self.sessions.end(session_id, None)
         return result
 
-    def _done(self, result: Any, entry: QueueEntry) -> None:
+    def _done(self, result: Any, entry: QueueEntry[Work]) -> None:
         self.running -= 1
         self.server.answer(entry, result)
 

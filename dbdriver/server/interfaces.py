@@ -79,8 +79,8 @@ class IAnswers(Protocol):
     def stopping(self) -> bool:
         """Whether the server is shutting down."""
 
-    def finish_for(self, work: Work) -> Callable[[Any], bytes]:
+    def finish_for(self, work: Work) -> Callable[[object], bytes]:
         """The encoder applied to a result on its database thread."""
 
-    def answer(self, entry: Any, result: Any) -> None:
+    def answer(self, entry: Any, result: object) -> None:
         """Send the outcome of a queued request and account for it."""

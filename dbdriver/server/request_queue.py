@@ -21,7 +21,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Generic, TypeVar
 
 import attrs
 from twisted.internet.defer import Deferred, DeferredQueue, succeed
@@ -37,7 +37,11 @@ SHARED = "shared"
 SWEEP_INTERVAL = 0.05
 
 
-class QueueEntry:
+#: What the consumer runs (the server queues its C{Work}).
+T = TypeVar("T")
+
+
+class QueueEntry(Generic[T]):
     """
     One request waiting in (or taken from) the queue.
 
@@ -53,7 +57,7 @@ class QueueEntry:
 
     def __init__(
         self,
-        item: Any,
+        item: T,
         priority: int,
         deadline: float,
         owner: Hashable,
@@ -70,38 +74,38 @@ class QueueEntry:
         self.seq = seq
         self.state = QUEUED
 
-    def __lt__(self, other: QueueEntry) -> bool:
+    def __lt__(self, other: QueueEntry[T]) -> bool:
         return (-self.priority, self.seq) < (-other.priority, other.seq)
 
 
-class _PriorityLane(DeferredQueue[QueueEntry]):
+class _PriorityLane(DeferredQueue[QueueEntry[T]]):
     """
     A L{DeferredQueue} whose pending entries form a heap by priority, then
     arrival.  Entries that left the queue early stay in the heap until
     popped (lazy deletion) and are skipped then.
     """
 
-    def put(self, obj: QueueEntry) -> None:
+    def put(self, obj: QueueEntry[T]) -> None:
         if self.waiting:
             self.waiting.pop(0).callback(obj)
         else:
             heapq.heappush(self.pending, obj)
 
-    def _pop(self) -> QueueEntry | None:
+    def _pop(self) -> QueueEntry[T] | None:
         while self.pending:
             entry = heapq.heappop(self.pending)
             if entry.state == QUEUED:
                 return entry
         return None
 
-    def get(self) -> Deferred[QueueEntry]:
+    def get(self) -> Deferred[QueueEntry[T]]:
         entry = self._pop()
         if entry is not None:
             return succeed(entry)
         return super().get()
 
-    def take(self, limit: int) -> list[QueueEntry]:
-        taken: list[QueueEntry] = []
+    def take(self, limit: int) -> list[QueueEntry[T]]:
+        taken: list[QueueEntry[T]] = []
         while len(taken) < limit:
             entry = self._pop()
             if entry is None:
@@ -110,12 +114,12 @@ class _PriorityLane(DeferredQueue[QueueEntry]):
         return taken
 
 
-class _FifoLane(DeferredQueue[QueueEntry]):
+class _FifoLane(DeferredQueue[QueueEntry[T]]):
     """
     A transaction's lane: arrival order, entries that left early skipped.
     """
 
-    def get(self) -> Deferred[QueueEntry]:
+    def get(self) -> Deferred[QueueEntry[T]]:
         while self.pending:
             entry = self.pending.pop(0)
             if entry.state == QUEUED:
@@ -157,7 +161,7 @@ class RequestStats:
         }
 
 
-class RequestQueue:
+class RequestQueue(Generic[T]):
     """
     Bounded, prioritised, deadline-aware queue of requests.
 
@@ -172,7 +176,7 @@ class RequestQueue:
         self,
         capacity: int,
         clock: IReactorTime,
-        on_expired: Callable[[QueueEntry], None],
+        on_expired: Callable[[QueueEntry[T]], None],
         lanes: tuple[str, ...] = (SHARED,),
     ) -> None:
         self.capacity = capacity
@@ -184,18 +188,18 @@ class RequestQueue:
             n: _PriorityLane() for n in lanes
         }
         self._lanes: dict[Hashable, _FifoLane] = {}
-        self._queued: dict[Hashable, set[QueueEntry]] = {}
+        self._queued: dict[Hashable, set[QueueEntry[T]]] = {}
         self._by_priority = [0] * 10
         self._depth = 0
         self._seq = itertools.count()
         self._sweep: IDelayedCall | None = None
-        self._direct: dict[Hashable, Callable[[QueueEntry], None]] = {}
+        self._direct: dict[Hashable, Callable[[QueueEntry[T]], None]] = {}
 
     # -- producers -----------------------------------------------------------
 
     def put(
         self,
-        item: Any,
+        item: T,
         *,
         priority: int,
         deadline: float,
@@ -224,7 +228,7 @@ class RequestQueue:
         return entry
 
     def consume_directly(
-        self, lane: Hashable, consumer: Callable[[QueueEntry], None]
+        self, lane: Hashable, consumer: Callable[[QueueEntry[T]], None]
     ) -> None:
         """
         Hand every entry put into C{lane} to C{consumer} at once, without
@@ -233,7 +237,7 @@ class RequestQueue:
         """
         self._direct[lane] = consumer
 
-    def requeue(self, entry: QueueEntry, lane: Hashable) -> None:
+    def requeue(self, entry: QueueEntry[T], lane: Hashable) -> None:
         """
         Put a taken entry back, into another priority lane, keeping its
         place (arrival, priority, deadline); never refused.
@@ -242,7 +246,7 @@ class RequestQueue:
         entry.state = QUEUED
         self._enter(entry)
 
-    def _enter(self, entry: QueueEntry) -> None:
+    def _enter(self, entry: QueueEntry[T]) -> None:
         self._depth += 1
         self._by_priority[entry.priority] += 1
         if self._depth > self.max_depth:
@@ -260,7 +264,7 @@ class RequestQueue:
 
     def get_batch(
         self, limit: int, lane: Hashable = SHARED
-    ) -> Deferred[list[QueueEntry]]:
+    ) -> Deferred[list[QueueEntry[T]]]:
         """
         Every ready entry of a priority lane, highest priority first, up to
         C{limit}; waits for the first one.  Entries found past their
@@ -268,7 +272,7 @@ class RequestQueue:
         """
         source = self._priority[lane]
 
-        def more(first: QueueEntry) -> list[QueueEntry]:
+        def more(first: QueueEntry[T]) -> list[QueueEntry[T]]:
             batch = [first, *source.take(limit - 1)]
             now = self.clock.seconds()
             for entry in batch:
@@ -289,12 +293,12 @@ class RequestQueue:
         """
         return len(self._priority[lane].pending)
 
-    def get(self, lane: Hashable) -> Deferred[QueueEntry]:
+    def get(self, lane: Hashable) -> Deferred[QueueEntry[T]]:
         """
         The next entry of a transaction's lane, in arrival order.
         """
 
-        def taken(entry: QueueEntry) -> QueueEntry:
+        def taken(entry: QueueEntry[T]) -> QueueEntry[T]:
             self._leave(entry, TAKEN)
             return entry
 
@@ -303,7 +307,7 @@ class RequestQueue:
     def open_lane(self, lane: Hashable) -> None:
         self._lanes[lane] = _FifoLane()
 
-    def close_lane(self, lane: Hashable) -> list[QueueEntry]:
+    def close_lane(self, lane: Hashable) -> list[QueueEntry[T]]:
         """
         Remove a transaction's lane; return the entries still waiting in it
         (the caller answers them) and stop the lane's waiting consumer.
@@ -328,7 +332,7 @@ class RequestQueue:
             self._leave(entry, GONE)
         return len(entries)
 
-    def drain(self) -> list[QueueEntry]:
+    def drain(self) -> list[QueueEntry[T]]:
         """
         Remove and return every waiting entry (shutdown).
         """
@@ -343,7 +347,7 @@ class RequestQueue:
     def depth(self) -> int:
         return self._depth
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, int | dict[int, int]]:
         return {
             "depth": self._depth,
             "max_depth": self.max_depth,
@@ -351,7 +355,7 @@ class RequestQueue:
             "by_priority": {p: n for p, n in enumerate(self._by_priority) if n},
         }
 
-    def record(self, entry: QueueEntry, ok: bool) -> None:
+    def record(self, entry: QueueEntry[T], ok: bool) -> None:
         """
         Count an answered entry and its latency (arrival to answer).
         """
@@ -363,7 +367,7 @@ class RequestQueue:
 
     # -- internals -----------------------------------------------------------
 
-    def _leave(self, entry: QueueEntry, state: str) -> None:
+    def _leave(self, entry: QueueEntry[T], state: str) -> None:
         if entry.state != QUEUED:
             return
         entry.state = state
@@ -387,6 +391,6 @@ class RequestQueue:
         if self._depth and self._sweep is None:
             self._sweep = self.clock.callLater(SWEEP_INTERVAL, self._expire_due)
 
-    def _expired(self, entry: QueueEntry) -> None:
+    def _expired(self, entry: QueueEntry[T]) -> None:
         self.stats.timed_out += 1
         self._on_expired(entry)

@@ -60,7 +60,9 @@ class DriverServer:
         self.reactor = reactor
         self.started = time.monotonic()
         self.connections: set[IConnection] = set()
-        self.queue = RequestQueue(config.queue_size, reactor, self._expired, LANES)
+        self.queue: RequestQueue[Work] = RequestQueue(
+            config.queue_size, reactor, self._expired, LANES
+        )
         self.sessions = Sessions(
             reactor, self.queue, driver, config.transaction_idle_timeout, self.answer
         )
@@ -218,7 +220,7 @@ class DriverServer:
         Send the outcome of a queued request (an encoded payload, a value or
         a L{Failure}) and account for it.
         """
-        work: Work = entry.item
+        work = entry.item
         ok = not isinstance(result, Failure)
         if ok:
             payload = (
@@ -248,8 +250,8 @@ class DriverServer:
                     reason = "its database connection was lost"
                 self.sessions.end(work.session, reason)
 
-    def _expired(self, entry: QueueEntry) -> None:
-        work: Work = entry.item
+    def _expired(self, entry: QueueEntry[Work]) -> None:
+        work = entry.item
         self.answer(entry, Failure(RequestTimeout("the deadline passed while queued")))
         if work.session is not None:
             self.sessions.end(work.session, "a request in it timed out")

@@ -16,7 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.exceptions import DriverError, UnknownTransaction
-from dbdriver.server.interfaces import IConnection
+from dbdriver.server.interfaces import IConnection, Work
 from dbdriver.server.request_queue import QueueEntry, RequestQueue
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class Sessions:
     def __init__(
         self,
         reactor: IReactorTime,
-        queue: RequestQueue,
+        queue: RequestQueue[Work],
         driver: BaseDatabaseDriver,
         idle_timeout: float,
         answer: Callable[[QueueEntry, Any], None],
