@@ -154,7 +154,7 @@ class Dispatcher:
         Run a transaction's requests one after the other until it ends.
         """
 
-        def next_request(_: Any = None) -> None:
+        def next_request(_: object = None) -> None:
             if self._stopped or transaction_id not in self.sessions:
                 return
             d = self.queue.get(transaction_id)
@@ -227,7 +227,7 @@ class Dispatcher:
         self.sessions.end(session_id, None)
         return result
 
-    def _done(self, result: Any, entry: QueueEntry[Work]) -> None:
+    def _done(self, result: object, entry: QueueEntry[Work]) -> None:
         self.running -= 1
         self.server.answer(entry, result)
 
@@ -255,7 +255,7 @@ class Dispatcher:
         poll = LoopingCall(check)
         poll.clock = self.reactor
 
-        def stopped(_: Any) -> None:
+        def stopped(_: object) -> None:
             self._stopped = True
             for waiting in list(self._waiting.values()):
                 waiting.cancel()

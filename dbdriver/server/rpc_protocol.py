@@ -8,10 +8,9 @@ sends can raise out of it: every malformed input becomes an error response
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from dbdriver.exceptions import DriverError
 from dbdriver.server.interfaces import IRequestSink
@@ -45,7 +44,7 @@ class DriverServerProtocol(NetstringFraming):
         self.connected_ = True
         self.server.connection_made(self)
 
-    def connectionLost(self, reason: Any = None) -> None:
+    def connectionLost(self, reason: Failure | None = None) -> None:
         self.connected_ = False
         self.server.connection_lost(self)
 

@@ -11,9 +11,11 @@ connection.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.interfaces import IAddress
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -196,14 +198,14 @@ class DriverServer:
 
     # -- answers ----------------------------------------------------------------
 
-    def finish_for(self, work: Work) -> Any:
+    def finish_for(self, work: Work) -> Callable[[object], bytes]:
         """
         The encoder a driver applies to a result on its database thread.
         """
         request_id = work.envelope.request_id
         limit = self.config.max_message_size
 
-        def finish(value: Any) -> bytes:
+        def finish(value: object) -> bytes:
             payload = response(request_id, value)
             if len(payload) > limit:
                 raise ResultTooLarge(
@@ -215,32 +217,34 @@ class DriverServer:
 
         return finish
 
-    def answer(self, entry: QueueEntry, result: Any) -> None:
+    def answer(self, entry: QueueEntry[Work], result: object) -> None:
         """
         Send the outcome of a queued request (an encoded payload, a value or
         a L{Failure}) and account for it.
         """
         work = entry.item
-        ok = not isinstance(result, Failure)
-        if ok:
+        if not isinstance(result, Failure):
             payload = (
                 result
                 if isinstance(result, bytes)
                 else response(work.envelope.request_id, result)
             )
             work.protocol.send_payload(payload)
-        else:
-            error = result.value
-            if not isinstance(error, DriverError):
-                self.log.failure("internal error", result)
-                error = InternalError(f"{type(error).__name__}: {error}")
-            work.protocol.send_result(ErrorResult(work.envelope.request_id, error))
-        self.queue.record(entry, ok)
-        if not ok and entry.state == TAKEN and result.check(RequestTimeout):
+            self.queue.record(entry, True)
+            if work.session is not None:
+                self.sessions.leave(work.session)
+            return
+        error = result.value
+        if not isinstance(error, DriverError):
+            self.log.failure("internal error", result)
+            error = InternalError(f"{type(error).__name__}: {error}")
+        work.protocol.send_result(ErrorResult(work.envelope.request_id, error))
+        self.queue.record(entry, False)
+        if entry.state == TAKEN and result.check(RequestTimeout):
             self.queue.stats.timed_out += 1  # timed out while running
         if work.session is not None:
             self.sessions.leave(work.session)
-            details = getattr(result.value, "details", None) if not ok else None
+            details = getattr(result.value, "details", None)
             if isinstance(details, dict) and details.get("transaction_ended"):
                 if result.check(RequestTimeout):
                     reason = "a request in it timed out"
@@ -268,7 +272,7 @@ class DriverServer:
             self._stopped
         )
 
-    def _stopped(self, _: Any) -> Deferred[None]:
+    def _stopped(self, _: object) -> Deferred[None]:
         for entry in self.queue.drain():
             self.answer(entry, Failure(ShuttingDown("the server stopped first")))
         if self.driver.abort_running():
@@ -277,7 +281,7 @@ class DriverServer:
             self._end_all
         )
 
-    def _end_all(self, _: Any) -> Deferred[None]:
+    def _end_all(self, _: object) -> Deferred[None]:
         ends = self.sessions.end_all("the server shut down")
         return gatherResults(ends).addCallback(lambda _: None)
 
@@ -290,7 +294,7 @@ class DriverServerFactory(ServerFactory):
     def __init__(self, server: DriverServer) -> None:
         self.server = server
 
-    def buildProtocol(self, addr: Any) -> DriverServerProtocol:
+    def buildProtocol(self, addr: IAddress | None) -> DriverServerProtocol:
         server = self.server
         return DriverServerProtocol(
             server, server.reactor, server.config.max_message_size

@@ -122,7 +122,7 @@ class DriverService(Service):
         d.addErrback(self._fatal)
         return d
 
-    def _listen(self, _: Any) -> Deferred[None]:
+    def _listen(self, _: object) -> Deferred[None]:
         assert self.driver is not None
         self.server = DriverServer(self.config, self.driver, self.reactor)
         self.server.dispatcher.start()

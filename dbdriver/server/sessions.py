@@ -64,7 +64,7 @@ class Sessions:
         queue: RequestQueue[Work],
         driver: BaseDatabaseDriver,
         idle_timeout: float,
-        answer: Callable[[QueueEntry, Any], None],
+        answer: Callable[[QueueEntry[Work], object], None],
     ) -> None:
         self.reactor = reactor
         self.queue = queue
