@@ -14,7 +14,12 @@ from typing import Any
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.endpoints import UNIXClientEndpoint
-from twisted.internet.interfaces import IAddress, IReactorUNIX, IStreamClientEndpoint
+from twisted.internet.interfaces import (
+    IAddress,
+    IProtocol,
+    IReactorUNIX,
+    IStreamClientEndpoint,
+)
 from twisted.internet.protocol import Factory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -176,7 +181,7 @@ class DriverClientProtocol(NetstringFraming):
         try:
             value = result.unwrap()
         except DriverError:
-            d.errback(Failure())
+            d.errback()
         else:
             d.callback(value)
 
@@ -385,7 +390,14 @@ def connect_endpoint(
     C{clientFromString(reactor, "tcp:host=db:port=7000")}).
     """
     d = endpoint.connect(DriverClientFactory(max_message_size))
-    return d.addCallback(lambda protocol: DriverClient(protocol))  # type: ignore[call-overload]
+    return d.addCallback(_client)
+
+
+def _client(protocol: IProtocol) -> DriverClient:
+    """The client of a connection a L{DriverClientFactory} built."""
+    if not isinstance(protocol, DriverClientProtocol):
+        raise TypeError(f"not a driver connection: {protocol!r}")
+    return DriverClient(protocol)
 
 
 def connect(
