@@ -5,9 +5,12 @@ Reading large results through a cursor, as an async iterator of rows.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any
 
 from twisted.internet.defer import Deferred
+
+from dbdriver.client.params import OrderItem, Where
+from dbdriver.requests.values import Row
+from dbdriver.wire.results import Page
 
 __all__: list[str] = []
 
@@ -20,19 +23,19 @@ class _Iteration:
     """
 
     open_cursor: Callable[..., Deferred[str]]
-    fetch: Callable[..., Deferred[dict[str, Any]]]
+    fetch: Callable[..., Deferred[Page]]
     close_cursor: Callable[..., Deferred[bool]]
 
     def iterate(
         self,
         table: str,
-        where: dict[str, Any] | None = None,
+        where: Where | None = None,
         *,
         columns: Sequence[str] | None = None,
-        order_by: Sequence[Any] | None = None,
+        order_by: Sequence[OrderItem] | None = None,
         size: int = 1000,
         timeout: float | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Row]:
         """
         Every row of a table query, C{size} rows per round trip, from one
         consistent snapshot.
@@ -45,11 +48,11 @@ class _Iteration:
     def iterate_sql(
         self,
         sql: str,
-        params: Sequence[Any] | None = None,
+        params: Sequence[object] | None = None,
         *,
         size: int = 1000,
         timeout: float | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Row]:
         """
         Every row of a raw query (C{?} placeholders) as a map.
         """
@@ -58,7 +61,7 @@ class _Iteration:
 
     async def _rows(
         self, opening: Deferred[str], size: int, timeout: float | None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Row]:
         cursor_id = await opening
         done = False
         try:

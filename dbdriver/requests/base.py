@@ -5,7 +5,7 @@ missing and ill-typed params are L{InvalidParams}) and back.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 
@@ -38,7 +38,7 @@ class BaseRequest:
     raw_sql: ClassVar[bool] = False
 
     @classmethod
-    def from_params(cls, params: Any) -> BaseRequest:
+    def from_params(cls, params: object) -> BaseRequest:
         """
         Build from a wire C{params} map; unknown, missing or ill-typed
         params are L{InvalidParams}.
@@ -63,11 +63,11 @@ class BaseRequest:
                 raise
             raise InvalidParams(f"{cls.method}: missing params {missing}") from e
 
-    def to_params(self) -> dict[str, Any]:
+    def to_params(self) -> dict[str, object]:
         """
         The wire C{params} map (params equal to their default are left out).
         """
-        params = {}
+        params: dict[str, object] = {}
         for f in attrs.fields(type(self)):
             if not f.init:
                 continue
@@ -87,7 +87,7 @@ def _known_params(cls: type) -> frozenset[str]:
     return known
 
 
-def _wire(value: Any) -> Any:
+def _wire(value: object) -> object:
     if isinstance(value, BaseRequest):
         return {"method": value.method, "params": value.to_params()}
     if isinstance(value, list):

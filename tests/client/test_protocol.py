@@ -10,12 +10,11 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from dbdriver import exceptions as exc
+from dbdriver.client.api import DriverClient, connect_endpoint
 from dbdriver.client.protocol import (
     DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
-    DriverClient,
     DriverClientFactory,
     DriverClientProtocol,
-    connect_endpoint,
 )
 from dbdriver.requests.methods import InsertRequest
 from dbdriver.wire.cbor import encode
