@@ -22,20 +22,35 @@ class BaseRequest:
     @cvar method: the protocol's method name.
     @cvar kind: C{"server"} (answered by the server itself), C{"data"} (runs
         on a database connection) or C{"control"} (transaction control).
-    @cvar writes: whether the method always writes (refused C{read_only}).
     @cvar reads: whether the method only reads (may run with other reads).
     @cvar single_statement: whether it writes with one SQL statement.
     @cvar alone: whether it runs alone, outside any write group (it may
         manage or forbid a transaction of its own).
+
+    L{writes} and L{raw_sql} are properties, which a class overrides with a
+    class attribute (a method that always writes) or with a property (when
+    it depends on the params).
     """
 
     method: ClassVar[str] = ""
     kind: ClassVar[str] = "data"
-    writes: ClassVar[bool] = False
     reads: ClassVar[bool] = False
     single_statement: ClassVar[bool] = False
     alone: ClassVar[bool] = False
-    raw_sql: ClassVar[bool] = False
+
+    @property
+    def writes(self) -> bool:
+        """
+        Whether the request writes (refused C{read_only}).
+        """
+        return False
+
+    @property
+    def raw_sql(self) -> bool:
+        """
+        Whether it runs SQL the client wrote (refused C{no_raw_sql}).
+        """
+        return False
 
     @classmethod
     def from_params(cls, params: object) -> BaseRequest:

@@ -56,7 +56,7 @@ class OpenCursorRequest(BaseRequest):
         self.order = rc.order_by(self.order_by)
 
     @property
-    def raw_sql(self) -> bool:  # type: ignore[override]
+    def raw_sql(self) -> bool:
         return self.sql is not None
 
 

@@ -214,11 +214,11 @@ class TransactionRequest(BaseRequest):
                 ) from None
 
     @property
-    def raw_sql(self) -> bool:  # type: ignore[override]
+    def raw_sql(self) -> bool:
         return any(r.raw_sql for r in self.requests)
 
     @property
-    def writes(self) -> bool:  # type: ignore[override]
+    def writes(self) -> bool:
         return any(r.writes for r in self.requests)
 
 

@@ -39,5 +39,5 @@ class SyncSchemaRequest(BaseRequest):
         check.boolean(self.dry_run, "dry_run")
 
     @property
-    def writes(self) -> bool:  # type: ignore[override]
+    def writes(self) -> bool:
         return not self.dry_run
