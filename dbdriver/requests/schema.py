@@ -134,7 +134,7 @@ def _column(table: str, value: object) -> Column:
     _no_unknown(value, _COLUMN_KEYS, f"table {table} column")
     name = identifier(value.get("name"), "column name")
     kind = value.get("type")
-    if kind not in PORTABLE_TYPES:
+    if type(kind) is not str or kind not in PORTABLE_TYPES:
         raise InvalidParams(
             f"table {table} column {name}: type must be one of {sorted(PORTABLE_TYPES)}"
         )
@@ -174,7 +174,7 @@ def _reference(column: str, value: object) -> Reference:
     actions = []
     for key in ("on_delete", "on_update"):
         action = value.get(key)
-        if action is not None and action not in _ACTIONS:
+        if action is not None and (type(action) is not str or action not in _ACTIONS):
             raise InvalidParams(
                 f"column {column}: {key} must be one of {sorted(_ACTIONS)}"
             )

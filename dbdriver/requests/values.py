@@ -51,7 +51,7 @@ def identifier(value: object, what: str = "identifier") -> str:
     """
     A table, column or index name: C{[A-Za-z_][A-Za-z0-9_]{0,62}}.
     """
-    if value in _VALID and type(value) is str:
+    if type(value) is str and value in _VALID:
         return value
     if type(value) is not str or _IDENTIFIER.fullmatch(value) is None:
         raise InvalidParams(
