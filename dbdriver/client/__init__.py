@@ -8,6 +8,7 @@ from dbdriver.client.params import (
     ConflictClause,
     Operation,
     OrderItem,
+    Params,
     RowData,
     Where,
 )
@@ -24,4 +25,4 @@ __all__ += ["DriverClient", "Transaction"]
 # The connection underneath.
 __all__ += ["DriverClientFactory", "DriverClientProtocol"]
 # The types of the methods' params.
-__all__ += ["ConflictClause", "Operation", "OrderItem", "RowData", "Where"]
+__all__ += ["ConflictClause", "Operation", "OrderItem", "Params", "RowData", "Where"]
