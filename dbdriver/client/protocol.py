@@ -82,7 +82,7 @@ class DriverClientProtocol(NetstringFraming):
     def __init__(self, max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE) -> None:
         self.MAX_LENGTH = max_message_size
         self._ids = itertools.count(1)
-        self._pending: dict[int, Deferred[Any]] = {}
+        self._pending: dict[int, Deferred[object]] = {}
         self._connected = False
         self._lost = False
         self._error: DriverError | None = None
@@ -110,7 +110,9 @@ class DriverClientProtocol(NetstringFraming):
         @param timeout: deadline in seconds (server default 30).
         @param transaction_id: run inside that open transaction.
         @return: fires with the result, or fails with a L{DriverError}
-            (L{ConnectionLost} if the connection closes first).
+            (L{ConnectionLost} if the connection closes first).  The
+            result's type is the method's: the methods of L{DriverClient}
+            declare it.
         """
         if not self._connected:
             lost = "closed" if self._lost else "not open"
@@ -131,7 +133,7 @@ class DriverClientProtocol(NetstringFraming):
             payload = _encode(message)
         except DriverError as e:
             return fail(e)
-        d: Deferred[Any] = Deferred(functools.partial(self._forget, request_id))
+        d: Deferred[object] = Deferred(functools.partial(self._forget, request_id))
         self._pending[request_id] = d
         self.send_frame(payload)
         return d
@@ -150,7 +152,7 @@ class DriverClientProtocol(NetstringFraming):
         """The number of requests sent and not yet answered."""
         return len(self._pending)
 
-    def _forget(self, request_id: int, d: Deferred[Any]) -> None:
+    def _forget(self, request_id: int, d: Deferred[object]) -> None:
         """Cancel a request locally: its answer, if any, is ignored."""
         self._pending.pop(request_id, None)
 
