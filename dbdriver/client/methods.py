@@ -9,18 +9,16 @@ left at their default are not sent, so the wire stays minimal
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import overload
 
 from twisted.internet.defer import Deferred
 
-from dbdriver.client.cursors import _Iteration
+from dbdriver.client.cursors import _CursorMethods
 from dbdriver.client.params import (
     ConflictClause,
     Operation,
     OrderItem,
-    Params,
     RowData,
     Where,
     _list,
@@ -28,30 +26,16 @@ from dbdriver.client.params import (
     _params,
 )
 from dbdriver.requests.values import Row, Value
-from dbdriver.wire.results import ExecuteResult, Page
+from dbdriver.wire.results import ExecuteResult
 
 __all__: list[str] = []
 
 
-class _Methods(_Iteration, ABC):
+class _Methods(_CursorMethods):
     """
     The protocol's methods, each with keyword-only C{priority} (0..9) and
     C{timeout} (seconds) passed through to the request envelope.
     """
-
-    @abstractmethod
-    def _call(
-        self,
-        method: str,
-        params: Params = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[Any]:
-        """
-        Send one request; fires with its result (of the type the method's
-        caller declares) or fails with a L{dbdriver.exceptions.DriverError}.
-        """
 
     # --- answered by the server ---------------------------------------------
 
@@ -133,6 +117,30 @@ class _Methods(_Iteration, ABC):
 
     # --- rows ------------------------------------------------------------------
 
+    @overload
+    def insert(
+        self,
+        table: str,
+        data: RowData,
+        *,
+        on_conflict: ConflictClause = None,
+        returning: None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int | None]: ...
+
+    @overload
+    def insert(
+        self,
+        table: str,
+        data: RowData,
+        *,
+        on_conflict: ConflictClause = None,
+        returning: Sequence[str],
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Row | None]: ...
+
     def insert(
         self,
         table: str,
@@ -142,10 +150,11 @@ class _Methods(_Iteration, ABC):
         returning: Sequence[str] | None = None,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[int | Row | None]:
+    ) -> Deferred[int | None] | Deferred[Row | None]:
         """
-        Fires with the row's integer primary key (or C{None}), or with the
-        C{returning} columns as a map.
+        Fires with the row's integer primary key, or with the C{returning}
+        columns as a map; with C{None} where the table has no such key or
+        the row was ignored on conflict.
         """
         params = _params(
             table=table,
@@ -154,6 +163,30 @@ class _Methods(_Iteration, ABC):
             returning=_list(returning),
         )
         return self._call("insert", params, priority=priority, timeout=timeout)
+
+    @overload
+    def insert_many(
+        self,
+        table: str,
+        rows: Sequence[RowData],
+        *,
+        on_conflict: ConflictClause = None,
+        returning: None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int]: ...
+
+    @overload
+    def insert_many(
+        self,
+        table: str,
+        rows: Sequence[RowData],
+        *,
+        on_conflict: ConflictClause = None,
+        returning: Sequence[str],
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[list[Row | None]]: ...
 
     def insert_many(
         self,
@@ -164,10 +197,10 @@ class _Methods(_Iteration, ABC):
         returning: Sequence[str] | None = None,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[int | list[Row]]:
+    ) -> Deferred[int] | Deferred[list[Row | None]]:
         """
         Fires with the number of rows written, or with the C{returning}
-        columns of each row.
+        columns of each row (C{None} for a row ignored on conflict).
         """
         params = _params(
             table=table,
@@ -256,54 +289,6 @@ class _Methods(_Iteration, ABC):
         """
         wire = _params(sql=sql, params=_list(params))
         return self._call("execute", wire, priority=priority, timeout=timeout)
-
-    # --- cursors ---------------------------------------------------------------
-
-    def open_cursor(
-        self,
-        table: str | None = None,
-        where: Where | None = None,
-        *,
-        columns: Sequence[str] | None = None,
-        order_by: Sequence[OrderItem] | None = None,
-        sql: str | None = None,
-        params: Sequence[object] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[str]:
-        """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
-        wire = _params(
-            table=table,
-            where=where,
-            columns=_list(columns),
-            order_by=_list(order_by),
-            sql=sql,
-            params=_list(params),
-        )
-        return self._call("open_cursor", wire, priority=priority, timeout=timeout)
-
-    def fetch(
-        self,
-        cursor_id: str,
-        size: int | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[Page]:
-        """Fires with C{{"rows": [...], "done": bool}}."""
-        params = _params(cursor_id=cursor_id, size=size)
-        return self._call("fetch", params, priority=priority, timeout=timeout)
-
-    def close_cursor(
-        self,
-        cursor_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[bool]:
-        """Fires with C{True}."""
-        params: dict[str, object] = {"cursor_id": cursor_id}
-        return self._call("close_cursor", params, priority=priority, timeout=timeout)
 
     # --- transactions ----------------------------------------------------------
 
