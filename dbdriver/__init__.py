@@ -7,7 +7,7 @@ as the L{DriverError} subclass of their protocol code.
 """
 
 from dbdriver._version import __version__
-from dbdriver.client.protocol import (
+from dbdriver.client import (
     DriverClient,
     DriverClientFactory,
     DriverClientProtocol,

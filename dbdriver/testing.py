@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from twisted.internet.defer import Deferred, gatherResults
 
-from dbdriver.client.protocol import DriverClient, connect
+from dbdriver.client import DriverClient, connect
 from dbdriver.server.config import Config
 from dbdriver.server.runner import DriverService
 

@@ -80,3 +80,26 @@ def test_unknown_code_keeps_the_code() -> None:
 def test_client_and_testing_modules_export() -> None:
     assert "connect" in client.__all__
     assert testing.__all__ == ["RunningDriver", "start_driver"]
+
+
+def test_the_wire_package_exports_its_modules_names() -> None:
+    from dbdriver import wire
+    from dbdriver.wire import cbor, envelope, framing, limits, results
+
+    modules = (cbor, envelope, framing, limits, results)
+    names = sorted(name for module in modules for name in module.__all__)
+    assert sorted(wire.__all__) == names
+    for name in wire.__all__:
+        assert getattr(wire, name) is not None
+
+
+def test_the_client_package_exports_its_modules_names() -> None:
+    from dbdriver.client import api, params, protocol
+
+    modules = (api, params, protocol)
+    names = sorted(name for module in modules for name in module.__all__)
+    assert sorted(client.__all__) == names
+    for name in client.__all__:
+        assert getattr(client, name) is not None
+    for name in ("DriverClient", "Transaction", "connect", "connect_endpoint"):
+        assert getattr(client, name) is getattr(dbdriver, name)

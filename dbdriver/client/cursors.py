@@ -1,38 +1,106 @@
 """
-Reading large results through a cursor, as an async iterator of rows.
+The cursor methods (PROTOCOL.md section 4, "Cursors") and reading large
+results through a cursor, as an async iterator of rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from twisted.internet.defer import Deferred
 
+from dbdriver.client.params import OrderItem, Params, Where, _list, _params
+from dbdriver.requests.values import Row
+from dbdriver.wire.results import Page
+
 __all__: list[str] = []
 
 
-class _Iteration:
+class _CursorMethods(ABC):
     """
-    C{async for row in client.iterate("files", where=...)}: opens a cursor,
-    fetches it a page at a time and closes it (also when the loop is left
-    early; wrap in C{contextlib.aclosing} to close it at once then).
+    C{open_cursor}, C{fetch} and C{close_cursor}, and C{async for row in
+    client.iterate("files", where=...)}, which opens a cursor, fetches it a
+    page at a time and closes it (also when the loop is left early; wrap in
+    C{contextlib.aclosing} to close it at once then).
+
+    The base of L{dbdriver.client.methods._Methods}: the one method a
+    subclass supplies is L{_call}.
     """
 
-    open_cursor: Callable[..., Deferred[str]]
-    fetch: Callable[..., Deferred[dict[str, Any]]]
-    close_cursor: Callable[..., Deferred[bool]]
+    @abstractmethod
+    def _call(
+        self,
+        method: str,
+        params: Params = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Any]:
+        """
+        Send one request; fires with its result (of the type the method's
+        caller declares) or fails with a L{dbdriver.exceptions.DriverError}.
+        """
+
+    # --- cursors ---------------------------------------------------------------
+
+    def open_cursor(
+        self,
+        table: str | None = None,
+        where: Where | None = None,
+        *,
+        columns: Sequence[str] | None = None,
+        order_by: Sequence[OrderItem] | None = None,
+        sql: str | None = None,
+        params: Sequence[object] | None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[str]:
+        """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
+        wire = _params(
+            table=table,
+            where=where,
+            columns=_list(columns),
+            order_by=_list(order_by),
+            sql=sql,
+            params=_list(params),
+        )
+        return self._call("open_cursor", wire, priority=priority, timeout=timeout)
+
+    def fetch(
+        self,
+        cursor_id: str,
+        size: int | None = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Page]:
+        """Fires with C{{"rows": [...], "done": bool}}."""
+        params = _params(cursor_id=cursor_id, size=size)
+        return self._call("fetch", params, priority=priority, timeout=timeout)
+
+    def close_cursor(
+        self,
+        cursor_id: str,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[bool]:
+        """Fires with C{True}."""
+        params: dict[str, object] = {"cursor_id": cursor_id}
+        return self._call("close_cursor", params, priority=priority, timeout=timeout)
 
     def iterate(
         self,
         table: str,
-        where: dict[str, Any] | None = None,
+        where: Where | None = None,
         *,
         columns: Sequence[str] | None = None,
-        order_by: Sequence[Any] | None = None,
+        order_by: Sequence[OrderItem] | None = None,
         size: int = 1000,
         timeout: float | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Row]:
         """
         Every row of a table query, C{size} rows per round trip, from one
         consistent snapshot.
@@ -45,11 +113,11 @@ class _Iteration:
     def iterate_sql(
         self,
         sql: str,
-        params: Sequence[Any] | None = None,
+        params: Sequence[object] | None = None,
         *,
         size: int = 1000,
         timeout: float | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Row]:
         """
         Every row of a raw query (C{?} placeholders) as a map.
         """
@@ -58,7 +126,7 @@ class _Iteration:
 
     async def _rows(
         self, opening: Deferred[str], size: int, timeout: float | None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Row]:
         cursor_id = await opening
         done = False
         try:

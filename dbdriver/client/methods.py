@@ -1,57 +1,41 @@
 """
 One Deferred-returning method per method of PROTOCOL.md section 4.
 
-L{_Methods} is shared by L{dbdriver.client.protocol.DriverClient} and
-L{dbdriver.client.protocol.Transaction}; each supplies L{_Methods._call}.  Params
-left at their default are not sent, so the wire stays minimal.
+L{_Methods} is shared by L{dbdriver.client.api.DriverClient} and
+L{dbdriver.client.api.Transaction}; each supplies L{_Methods._call}.  Params
+left at their default are not sent, so the wire stays minimal
+(L{dbdriver.client.params}).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import overload
 
 from twisted.internet.defer import Deferred
 
-from dbdriver.client.cursors import _Iteration
-from dbdriver.requests.methods import BaseRequest
+from dbdriver.client.cursors import _CursorMethods
+from dbdriver.client.params import (
+    ConflictClause,
+    Operation,
+    OrderItem,
+    RowData,
+    Where,
+    _list,
+    _operation,
+    _params,
+)
+from dbdriver.requests.values import Row, Value
+from dbdriver.wire.results import ExecuteResult
 
 __all__: list[str] = []
 
 
-def _params(**params: Any) -> dict[str, Any]:
-    """
-    The params that are set: C{None} and C{False} (every optional param's
-    default) are left out.
-    """
-    return {k: v for k, v in params.items() if v is not None and v is not False}
-
-
-def _operation(op: Any) -> Any:
-    """
-    A batch operation on the wire: request objects become
-    C{{"method": m, "params": p}} maps, anything else is sent as given.
-    """
-    if isinstance(op, BaseRequest):
-        return {"method": op.method, "params": op.to_params()}
-    return op
-
-
-class _Methods(_Iteration, ABC):
+class _Methods(_CursorMethods):
     """
     The protocol's methods, each with keyword-only C{priority} (0..9) and
     C{timeout} (seconds) passed through to the request envelope.
     """
-
-    @abstractmethod
-    def _call(
-        self, method: str, params: dict[str, Any] | None = None, **options: Any
-    ) -> Deferred[Any]:
-        """
-        Send one request; fires with its result or fails with a
-        L{dbdriver.exceptions.DriverError}.
-        """
 
     # --- answered by the server ---------------------------------------------
 
@@ -63,13 +47,13 @@ class _Methods(_Iteration, ABC):
 
     def server_info(
         self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[dict[str, Any]]:
+    ) -> Deferred[dict[str, Value]]:
         """Fires with the server's protocol, version, backend and limits."""
         return self._call("server_info", None, priority=priority, timeout=timeout)
 
     def stats(
         self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[dict[str, Any]]:
+    ) -> Deferred[dict[str, Value]]:
         """Fires with the server's queue, request and latency counters."""
         return self._call("stats", None, priority=priority, timeout=timeout)
 
@@ -77,7 +61,7 @@ class _Methods(_Iteration, ABC):
 
     def create_table(
         self,
-        schema: dict[str, Any],
+        schema: Mapping[str, object],
         if_not_exists: bool = False,
         *,
         priority: int | None = None,
@@ -104,7 +88,7 @@ class _Methods(_Iteration, ABC):
 
     def get_table_info(
         self, table: str, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[list[dict[str, Any]]]:
+    ) -> Deferred[list[dict[str, Value]]]:
         """Fires with the table's columns, in order."""
         return self._call(
             "get_table_info", {"table": table}, priority=priority, timeout=timeout
@@ -118,13 +102,13 @@ class _Methods(_Iteration, ABC):
 
     def sync_schema(
         self,
-        schema_definition: dict[str, Any],
+        schema_definition: Mapping[str, object],
         *,
         backup_dir: str | None = None,
         dry_run: bool = False,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[dict[str, Any]]:
+    ) -> Deferred[dict[str, Value]]:
         """Bring the database to C{schema_definition}; fires with the report."""
         params = _params(
             schema_definition=schema_definition, backup_dir=backup_dir, dry_run=dry_run
@@ -133,19 +117,44 @@ class _Methods(_Iteration, ABC):
 
     # --- rows ------------------------------------------------------------------
 
+    @overload
     def insert(
         self,
         table: str,
-        data: dict[str, Any],
+        data: RowData,
         *,
-        on_conflict: Any = None,
+        on_conflict: ConflictClause = None,
+        returning: None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int | None]: ...
+
+    @overload
+    def insert(
+        self,
+        table: str,
+        data: RowData,
+        *,
+        on_conflict: ConflictClause = None,
+        returning: Sequence[str],
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Row | None]: ...
+
+    def insert(
+        self,
+        table: str,
+        data: RowData,
+        *,
+        on_conflict: ConflictClause = None,
         returning: Sequence[str] | None = None,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[Any]:
+    ) -> Deferred[int | None] | Deferred[Row | None]:
         """
-        Fires with the row's integer primary key (or C{None}), or with the
-        C{returning} columns as a map.
+        Fires with the row's integer primary key, or with the C{returning}
+        columns as a map; with C{None} where the table has no such key or
+        the row was ignored on conflict.
         """
         params = _params(
             table=table,
@@ -155,19 +164,43 @@ class _Methods(_Iteration, ABC):
         )
         return self._call("insert", params, priority=priority, timeout=timeout)
 
+    @overload
     def insert_many(
         self,
         table: str,
-        rows: Sequence[dict[str, Any]],
+        rows: Sequence[RowData],
         *,
-        on_conflict: Any = None,
+        on_conflict: ConflictClause = None,
+        returning: None = None,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int]: ...
+
+    @overload
+    def insert_many(
+        self,
+        table: str,
+        rows: Sequence[RowData],
+        *,
+        on_conflict: ConflictClause = None,
+        returning: Sequence[str],
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[list[Row | None]]: ...
+
+    def insert_many(
+        self,
+        table: str,
+        rows: Sequence[RowData],
+        *,
+        on_conflict: ConflictClause = None,
         returning: Sequence[str] | None = None,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[Any]:
+    ) -> Deferred[int] | Deferred[list[Row | None]]:
         """
         Fires with the number of rows written, or with the C{returning}
-        columns of each row.
+        columns of each row (C{None} for a row ignored on conflict).
         """
         params = _params(
             table=table,
@@ -180,8 +213,8 @@ class _Methods(_Iteration, ABC):
     def update(
         self,
         table: str,
-        where: dict[str, Any] | None,
-        data: dict[str, Any],
+        where: Where | None,
+        data: RowData,
         *,
         all_rows: bool = False,
         priority: int | None = None,
@@ -197,7 +230,7 @@ class _Methods(_Iteration, ABC):
     def delete(
         self,
         table: str,
-        where: dict[str, Any] | None = None,
+        where: Where | None = None,
         *,
         all_rows: bool = False,
         priority: int | None = None,
@@ -210,15 +243,15 @@ class _Methods(_Iteration, ABC):
     def select(
         self,
         table: str,
-        where: dict[str, Any] | None = None,
+        where: Where | None = None,
         *,
         columns: Sequence[str] | None = None,
-        order_by: Sequence[Any] | None = None,
+        order_by: Sequence[OrderItem] | None = None,
         limit: int | None = None,
         offset: int | None = None,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[list[dict[str, Any]]]:
+    ) -> Deferred[list[Row]]:
         """Fires with the matching rows as maps of column to value."""
         params = _params(
             table=table,
@@ -233,7 +266,7 @@ class _Methods(_Iteration, ABC):
     def count(
         self,
         table: str,
-        where: dict[str, Any] | None = None,
+        where: Where | None = None,
         *,
         priority: int | None = None,
         timeout: float | None = None,
@@ -245,11 +278,11 @@ class _Methods(_Iteration, ABC):
     def execute(
         self,
         sql: str,
-        params: Sequence[Any] | None = None,
+        params: Sequence[object] | None = None,
         *,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[dict[str, Any]]:
+    ) -> Deferred[ExecuteResult]:
         """
         Run one statement with C{?} placeholders; fires with
         C{{"columns", "rows", "rowcount", "lastrowid"}}.
@@ -257,63 +290,15 @@ class _Methods(_Iteration, ABC):
         wire = _params(sql=sql, params=_list(params))
         return self._call("execute", wire, priority=priority, timeout=timeout)
 
-    # --- cursors ---------------------------------------------------------------
-
-    def open_cursor(
-        self,
-        table: str | None = None,
-        where: dict[str, Any] | None = None,
-        *,
-        columns: Sequence[str] | None = None,
-        order_by: Sequence[Any] | None = None,
-        sql: str | None = None,
-        params: Sequence[Any] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[str]:
-        """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
-        wire = _params(
-            table=table,
-            where=where,
-            columns=_list(columns),
-            order_by=_list(order_by),
-            sql=sql,
-            params=_list(params),
-        )
-        return self._call("open_cursor", wire, priority=priority, timeout=timeout)
-
-    def fetch(
-        self,
-        cursor_id: str,
-        size: int | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[dict[str, Any]]:
-        """Fires with C{{"rows": [...], "done": bool}}."""
-        params = _params(cursor_id=cursor_id, size=size)
-        return self._call("fetch", params, priority=priority, timeout=timeout)
-
-    def close_cursor(
-        self,
-        cursor_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[bool]:
-        """Fires with C{True}."""
-        params = {"cursor_id": cursor_id}
-        return self._call("close_cursor", params, priority=priority, timeout=timeout)
-
     # --- transactions ----------------------------------------------------------
 
     def batch(
         self,
-        operations: Sequence[Any],
+        operations: Sequence[Operation],
         *,
         priority: int | None = None,
         timeout: float | None = None,
-    ) -> Deferred[list[Any]]:
+    ) -> Deferred[list[Value]]:
         """
         Run C{operations} (C{{"method": m, "params": p}} maps, or request
         objects) in one database transaction, in one round trip (the
@@ -322,7 +307,9 @@ class _Methods(_Iteration, ABC):
         id the earlier C{insert} at C{index} returned goes into that column
         of its rows (L{dbdriver.requests.binds}).
         """
-        params = {"operations": [_operation(op) for op in operations]}
+        params: dict[str, object] = {
+            "operations": [_operation(op) for op in operations]
+        }
         return self._call("transaction", params, priority=priority, timeout=timeout)
 
     def begin_transaction(
@@ -339,7 +326,7 @@ class _Methods(_Iteration, ABC):
         timeout: float | None = None,
     ) -> Deferred[bool]:
         """Fires with C{True} once committed."""
-        params = {"transaction_id": transaction_id}
+        params: dict[str, object] = {"transaction_id": transaction_id}
         return self._call(
             "commit_transaction", params, priority=priority, timeout=timeout
         )
@@ -352,16 +339,7 @@ class _Methods(_Iteration, ABC):
         timeout: float | None = None,
     ) -> Deferred[bool]:
         """Fires with C{True} once rolled back."""
-        params = {"transaction_id": transaction_id}
+        params: dict[str, object] = {"transaction_id": transaction_id}
         return self._call(
             "rollback_transaction", params, priority=priority, timeout=timeout
         )
-
-
-def _list(value: Sequence[Any] | None) -> list[Any] | None:
-    """Tuples and other sequences as lists, which the request checks expect."""
-    if value is None or isinstance(value, list):
-        return value
-    if isinstance(value, (str, bytes)):
-        return value  # type: ignore[return-value]
-    return list(value)

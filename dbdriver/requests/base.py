@@ -5,7 +5,7 @@ missing and ill-typed params are L{InvalidParams}) and back.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 
@@ -22,23 +22,38 @@ class BaseRequest:
     @cvar method: the protocol's method name.
     @cvar kind: C{"server"} (answered by the server itself), C{"data"} (runs
         on a database connection) or C{"control"} (transaction control).
-    @cvar writes: whether the method always writes (refused C{read_only}).
     @cvar reads: whether the method only reads (may run with other reads).
     @cvar single_statement: whether it writes with one SQL statement.
     @cvar alone: whether it runs alone, outside any write group (it may
         manage or forbid a transaction of its own).
+
+    L{writes} and L{raw_sql} are properties, which a class overrides with a
+    class attribute (a method that always writes) or with a property (when
+    it depends on the params).
     """
 
     method: ClassVar[str] = ""
     kind: ClassVar[str] = "data"
-    writes: ClassVar[bool] = False
     reads: ClassVar[bool] = False
     single_statement: ClassVar[bool] = False
     alone: ClassVar[bool] = False
-    raw_sql: ClassVar[bool] = False
+
+    @property
+    def writes(self) -> bool:
+        """
+        Whether the request writes (refused C{read_only}).
+        """
+        return False
+
+    @property
+    def raw_sql(self) -> bool:
+        """
+        Whether it runs SQL the client wrote (refused C{no_raw_sql}).
+        """
+        return False
 
     @classmethod
-    def from_params(cls, params: Any) -> BaseRequest:
+    def from_params(cls, params: object) -> BaseRequest:
         """
         Build from a wire C{params} map; unknown, missing or ill-typed
         params are L{InvalidParams}.
@@ -63,11 +78,11 @@ class BaseRequest:
                 raise
             raise InvalidParams(f"{cls.method}: missing params {missing}") from e
 
-    def to_params(self) -> dict[str, Any]:
+    def to_params(self) -> dict[str, object]:
         """
         The wire C{params} map (params equal to their default are left out).
         """
-        params = {}
+        params: dict[str, object] = {}
         for f in attrs.fields(type(self)):
             if not f.init:
                 continue
@@ -87,7 +102,7 @@ def _known_params(cls: type) -> frozenset[str]:
     return known
 
 
-def _wire(value: Any) -> Any:
+def _wire(value: object) -> object:
     if isinstance(value, BaseRequest):
         return {"method": value.method, "params": value.to_params()}
     if isinstance(value, list):

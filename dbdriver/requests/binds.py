@@ -9,10 +9,12 @@ round trip and one transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
+from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.rows import InsertManyRequest, InsertRequest
 
 __all__ = ["BINDABLE", "apply_binds", "check_binds"]
 
@@ -20,7 +22,9 @@ __all__ = ["BINDABLE", "apply_binds", "check_binds"]
 BINDABLE = frozenset({"insert", "insert_many"})
 
 
-def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] | None:
+def check_binds(
+    value: object, request: BaseRequest, earlier: Sequence[BaseRequest]
+) -> dict[str, int] | None:
     """
     The checked C{bind} map of C{request}: identifiers mapped to the index of
     an C{insert} (without C{returning}) among the C{earlier} operations; the
@@ -28,13 +32,13 @@ def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] 
     """
     if value is None:
         return None
-    if request.method not in BINDABLE:
+    if not isinstance(request, (InsertRequest, InsertManyRequest)):
         raise InvalidParams(
             f"bind works on insert and insert_many, not {request.method}"
         )
     if not isinstance(value, dict) or not value:
         raise InvalidParams("bind must be a non-empty map {column: operation index}")
-    rows = [request.data] if request.method == "insert" else request.rows
+    rows = [request.data] if isinstance(request, InsertRequest) else request.rows
     for column, source in value.items():
         check.identifier(column, "bind column")
         if type(source) is not int or not 0 <= source < len(earlier):
@@ -42,7 +46,8 @@ def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] 
                 f"bind.{column} must be the index of an earlier operation",
                 {"bind": column},
             )
-        if earlier[source].method != "insert" or earlier[source].returning:
+        origin = earlier[source]
+        if not isinstance(origin, InsertRequest) or origin.returning:
             raise InvalidParams(
                 f"bind.{column}: operation {source} is no insert that returns an id",
                 {"bind": column},
@@ -54,14 +59,16 @@ def check_binds(value: Any, request: Any, earlier: list[Any]) -> dict[str, int] 
     return value
 
 
-def apply_binds(request: Any, binds: dict[str, int], results: list[Any]) -> None:
+def apply_binds(
+    request: BaseRequest, binds: dict[str, int], results: Sequence[object]
+) -> None:
     """
     Write the ids of earlier results into the rows of C{request} (new row
     maps: the maps it was built from stay as they were); an insert that
     returned no id (a row ignored on conflict, a table without an integer
     key) is L{InvalidParams}.
     """
-    values = {}
+    values: dict[str, int] = {}
     for column, source in binds.items():
         value = results[source]
         if type(value) is not int:
@@ -71,7 +78,7 @@ def apply_binds(request: Any, binds: dict[str, int], results: list[Any]) -> None
                 {"bind": column},
             )
         values[column] = value
-    if request.method == "insert":
+    if isinstance(request, InsertRequest):
         request.data = {**request.data, **values}
-    else:
+    elif isinstance(request, InsertManyRequest):
         request.rows = [{**row, **values} for row in request.rows]

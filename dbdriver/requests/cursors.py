@@ -5,14 +5,14 @@ for one message, read in pages from one consistent snapshot.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.rows import OrderBy
+from dbdriver.requests.values import Value
 from dbdriver.requests.where import Node, parse_where
 
 __all__ = ["CloseCursorRequest", "FetchRequest", "OpenCursorRequest"]
@@ -31,11 +31,11 @@ class OpenCursorRequest(BaseRequest):
     method = "open_cursor"
     kind = "cursor"
     table: str | None = None
-    where: dict[str, Any] | None = None
+    where: dict[str, Value] | None = None
     columns: list[str] | None = None
-    order_by: list[Any] | None = None
+    order_by: OrderBy | None = None
     sql: str | None = None
-    params: list[Any] | None = None
+    params: list[Value] | None = None
     where_node: Node = attrs.field(init=False)
     order: list[tuple[str, bool]] = attrs.field(init=False)
 
@@ -56,7 +56,7 @@ class OpenCursorRequest(BaseRequest):
         self.order = rc.order_by(self.order_by)
 
     @property
-    def raw_sql(self) -> bool:  # type: ignore[override]
+    def raw_sql(self) -> bool:
         return self.sql is not None
 
 

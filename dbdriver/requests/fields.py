@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-def on_conflict(value: Any) -> None:
+def on_conflict(value: object) -> None:
     if value is None or value in ("ignore", "replace"):
         return
     if isinstance(value, dict) and set(value) <= {"target", "update"}:
@@ -37,12 +37,12 @@ def on_conflict(value: Any) -> None:
     )
 
 
-def returning(value: Any) -> None:
+def returning(value: object) -> None:
     if value is not None:
         check.identifiers(value, "returning")
 
 
-def write_where(where: Any, all_rows: bool, method: str) -> Node:
+def write_where(where: object, all_rows: bool, method: str) -> Node:
     node = parse_where(where)
     check.boolean(all_rows, "all_rows")
     if not where and not all_rows:
@@ -53,7 +53,7 @@ def write_where(where: Any, all_rows: bool, method: str) -> Node:
     return node
 
 
-def order_by(value: Any) -> list[tuple[str, bool]]:
+def order_by(value: object) -> list[tuple[str, bool]]:
     if value is None:
         return []
     order = []

@@ -9,12 +9,9 @@ The server and the drivers dispatch on these classes, never on raw maps.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from dbdriver.exceptions import InvalidParams, UnknownMethod
-from dbdriver.requests import fields as rc
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
 from dbdriver.requests.binds import check_binds
@@ -23,9 +20,18 @@ from dbdriver.requests.cursors import (
     FetchRequest,
     OpenCursorRequest,
 )
+from dbdriver.requests.rows import (
+    CountRequest,
+    DeleteRequest,
+    ExecuteRequest,
+    InsertManyRequest,
+    InsertRequest,
+    SelectRequest,
+    UpdateRequest,
+)
 from dbdriver.requests.schema import TableSchema
 from dbdriver.requests.sync import SyncSchemaRequest
-from dbdriver.requests.where import Node, parse_where
+from dbdriver.requests.values import Value
 
 __all__ = [
     "REQUEST_TYPES",
@@ -82,7 +88,7 @@ class StatsRequest(BaseRequest):
 class CreateTableRequest(BaseRequest):
     method = "create_table"
     writes = True
-    schema: Any
+    schema: dict[str, Value]
     if_not_exists: bool = False
     table_schema: TableSchema = attrs.field(init=False)
 
@@ -121,124 +127,6 @@ class GetTableInfoRequest(BaseRequest):
 class ListTablesRequest(BaseRequest):
     method = "list_tables"
     reads = True
-
-
-# --- rows ------------------------------------------------------------------
-
-
-@attrs.define(slots=True)
-class InsertRequest(BaseRequest):
-    method = "insert"
-    writes = True
-    single_statement = True
-    table: str
-    data: dict[str, Any]
-    on_conflict: Any = None
-    returning: list[str] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.row(self.data)
-        rc.on_conflict(self.on_conflict)
-        rc.returning(self.returning)
-
-
-@attrs.define(slots=True)
-class InsertManyRequest(BaseRequest):
-    method = "insert_many"
-    writes = True
-    table: str
-    rows: list[dict[str, Any]]
-    on_conflict: Any = None
-    returning: list[str] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.rows(self.rows)
-        rc.on_conflict(self.on_conflict)
-        rc.returning(self.returning)
-
-
-@attrs.define(slots=True)
-class UpdateRequest(BaseRequest):
-    method = "update"
-    writes = True
-    single_statement = True
-    table: str
-    data: dict[str, Any]
-    where: dict[str, Any] | None = None
-    all_rows: bool = False
-    where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.row(self.data)
-        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
-
-
-@attrs.define(slots=True)
-class DeleteRequest(BaseRequest):
-    method = "delete"
-    writes = True
-    single_statement = True
-    table: str
-    where: dict[str, Any] | None = None
-    all_rows: bool = False
-    where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
-
-
-@attrs.define(slots=True)
-class SelectRequest(BaseRequest):
-    method = "select"
-    reads = True
-    table: str
-    where: dict[str, Any] | None = None
-    columns: list[str] | None = None
-    order_by: list[Any] | None = None
-    limit: int | None = None
-    offset: int | None = None
-    where_node: Node = attrs.field(init=False)
-    order: list[tuple[str, bool]] = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = parse_where(self.where)
-        if self.columns is not None:
-            check.identifiers(self.columns, "columns")
-        self.order = rc.order_by(self.order_by)
-        if self.limit is not None:
-            check.count(self.limit, "limit")
-        if self.offset is not None:
-            check.count(self.offset, "offset")
-
-
-@attrs.define(slots=True)
-class CountRequest(BaseRequest):
-    method = "count"
-    reads = True
-    table: str
-    where: dict[str, Any] | None = None
-    where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = parse_where(self.where)
-
-
-@attrs.define(slots=True)
-class ExecuteRequest(BaseRequest):
-    method = "execute"
-    raw_sql = True
-    alone = True
-    sql: str
-    params: list[Any] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        rc.raw_statement(self.sql, self.params)
 
 
 # --- transactions ----------------------------------------------------------
@@ -285,7 +173,7 @@ _BATCHABLE: dict[str, type[BaseRequest]] = {
 
 
 def _operation(
-    value: Any, earlier: list[BaseRequest]
+    value: object, earlier: list[BaseRequest]
 ) -> tuple[BaseRequest, dict[str, int] | None]:
     if isinstance(value, BaseRequest):
         if value.method not in _BATCHABLE:
@@ -293,7 +181,8 @@ def _operation(
         return value, None
     if not isinstance(value, dict) or not set(value) <= {"method", "params", "bind"}:
         raise InvalidParams('each operation is {"method": m, "params": p, "bind"?: b}')
-    cls = _BATCHABLE.get(value.get("method"))  # type: ignore[arg-type]
+    method = value.get("method")
+    cls = _BATCHABLE.get(method) if type(method) is str else None
     if cls is None:
         raise InvalidParams(
             f"operation method must be one of {sorted(_BATCHABLE)}, "
@@ -306,7 +195,7 @@ def _operation(
 @attrs.define(slots=True)
 class TransactionRequest(BaseRequest):
     method = "transaction"
-    operations: list[Any]
+    operations: list[BaseRequest | dict[str, Value]]
     requests: list[BaseRequest] = attrs.field(init=False)
     #: each operation's C{bind} map (L{dbdriver.requests.binds}), or C{None}
     binds: list[dict[str, int] | None] = attrs.field(init=False)
@@ -325,11 +214,11 @@ class TransactionRequest(BaseRequest):
                 ) from None
 
     @property
-    def raw_sql(self) -> bool:  # type: ignore[override]
+    def raw_sql(self) -> bool:
         return any(r.raw_sql for r in self.requests)
 
     @property
-    def writes(self) -> bool:  # type: ignore[override]
+    def writes(self) -> bool:
         return any(r.writes for r in self.requests)
 
 
@@ -362,7 +251,7 @@ REQUEST_TYPES: dict[str, type[BaseRequest]] = {
 }
 
 
-def parse_request(method: Any, params: Any) -> BaseRequest:
+def parse_request(method: str, params: object) -> BaseRequest:
     """
     The request for a wire C{method} and C{params}.
     """

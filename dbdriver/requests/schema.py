@@ -7,12 +7,12 @@ otherwise reject with a less helpful message.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
 
 import attrs
 
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.values import boolean, identifier, identifiers
+from dbdriver.requests.values import Scalar, boolean, identifier, identifiers
 
 __all__ = ["PORTABLE_TYPES", "Column", "Index", "Reference", "TableSchema"]
 
@@ -44,7 +44,7 @@ class Column:
     not_null: bool = False
     unique: bool = False
     has_default: bool = False
-    default: Any = None
+    default: Scalar = None
     references: Reference | None = None
 
 
@@ -68,7 +68,7 @@ class TableSchema:
         return tuple(c.name for c in self.columns if c.primary_key)
 
     @classmethod
-    def parse(cls, value: Any) -> TableSchema:
+    def parse(cls, value: object) -> TableSchema:
         """
         Validate a table schema map; raise L{InvalidParams} naming the bad part.
         """
@@ -109,13 +109,13 @@ class TableSchema:
         )
 
 
-def _no_unknown(value: dict[str, Any], known: frozenset[str], what: str) -> None:
+def _no_unknown(value: Mapping[str, object], known: frozenset[str], what: str) -> None:
     unknown = sorted(str(k) for k in value if k not in known)
     if unknown:
         raise InvalidParams(f"{what}: unknown keys {unknown}")
 
 
-def _list(value: Any, what: str) -> list[Any]:
+def _list(value: object, what: str) -> list[object]:
     if not isinstance(value, list):
         raise InvalidParams(f"{what} must be an array")
     return value
@@ -128,13 +128,13 @@ def _known(table: str, names: list[str], columns: list[str]) -> list[str]:
     return columns
 
 
-def _column(table: str, value: Any) -> Column:
+def _column(table: str, value: object) -> Column:
     if not isinstance(value, dict):
         raise InvalidParams(f"table {table}: each column must be a map")
     _no_unknown(value, _COLUMN_KEYS, f"table {table} column")
     name = identifier(value.get("name"), "column name")
     kind = value.get("type")
-    if kind not in PORTABLE_TYPES:
+    if type(kind) is not str or kind not in PORTABLE_TYPES:
         raise InvalidParams(
             f"table {table} column {name}: type must be one of {sorted(PORTABLE_TYPES)}"
         )
@@ -165,7 +165,7 @@ def _column(table: str, value: Any) -> Column:
     )
 
 
-def _reference(column: str, value: Any) -> Reference:
+def _reference(column: str, value: object) -> Reference:
     if not isinstance(value, dict):
         raise InvalidParams(f"column {column}: references must be a map")
     _no_unknown(
@@ -174,7 +174,7 @@ def _reference(column: str, value: Any) -> Reference:
     actions = []
     for key in ("on_delete", "on_update"):
         action = value.get(key)
-        if action is not None and action not in _ACTIONS:
+        if action is not None and (type(action) is not str or action not in _ACTIONS):
             raise InvalidParams(
                 f"column {column}: {key} must be one of {sorted(_ACTIONS)}"
             )
@@ -186,7 +186,7 @@ def _reference(column: str, value: Any) -> Reference:
     )
 
 
-def _index(table: str, names: list[str], value: Any) -> Index:
+def _index(table: str, names: list[str], value: object) -> Index:
     if not isinstance(value, dict):
         raise InvalidParams(f"table {table}: each index must be a map")
     _no_unknown(value, frozenset({"name", "columns", "unique"}), "index")

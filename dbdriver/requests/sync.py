@@ -5,14 +5,13 @@ set of tables.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
 from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.values import Value
 
 __all__ = ["SyncSchemaRequest"]
 
@@ -21,7 +20,7 @@ __all__ = ["SyncSchemaRequest"]
 class SyncSchemaRequest(BaseRequest):
     method = "sync_schema"
     alone = True
-    schema_definition: dict[str, Any]
+    schema_definition: dict[str, Value]
     backup_dir: str | None = None
     dry_run: bool = False
     tables: list[TableSchema] = attrs.field(init=False)
@@ -40,5 +39,5 @@ class SyncSchemaRequest(BaseRequest):
         check.boolean(self.dry_run, "dry_run")
 
     @property
-    def writes(self) -> bool:  # type: ignore[override]
+    def writes(self) -> bool:
         return not self.dry_run

@@ -9,23 +9,49 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TypeAlias
 
 from dbdriver.exceptions import InvalidParams
+
+__all__ = [
+    "SCALAR_TYPES",
+    "Row",
+    "Scalar",
+    "Value",
+    "array",
+    "boolean",
+    "cell",
+    "count",
+    "identifier",
+    "identifiers",
+    "row",
+    "rows",
+    "scalar",
+    "text",
+]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 #: Names already found valid (the same few names arrive again and again).
 _VALID: set[str] = set()
 
+#: A value a column holds directly (a client may send a CBOR datetime for a
+#: C{timestamp}).
+Scalar: TypeAlias = bool | int | float | str | bytes | datetime.datetime | None
+#: Every value on the wire (PROTOCOL.md section 4, "Column types"): a scalar,
+#: or an array or map of values, as a C{json} column holds.
+Value: TypeAlias = Scalar | list["Value"] | dict[str, "Value"]
+#: One row: column name to value.
+Row: TypeAlias = dict[str, Value]
+
 SCALAR_TYPES = (type(None), bool, int, float, str, bytes, datetime.datetime)
 _SCALAR_TYPE_SET = frozenset(SCALAR_TYPES)
 
 
-def identifier(value: Any, what: str = "identifier") -> str:
+def identifier(value: object, what: str = "identifier") -> str:
     """
     A table, column or index name: C{[A-Za-z_][A-Za-z0-9_]{0,62}}.
     """
-    if value in _VALID and type(value) is str:
+    if type(value) is str and value in _VALID:
         return value
     if type(value) is not str or _IDENTIFIER.fullmatch(value) is None:
         raise InvalidParams(
@@ -37,7 +63,7 @@ def identifier(value: Any, what: str = "identifier") -> str:
     return value
 
 
-def identifiers(value: Any, what: str, *, allow_empty: bool = False) -> list[str]:
+def identifiers(value: object, what: str, *, allow_empty: bool = False) -> list[str]:
     if not isinstance(value, list) or (not value and not allow_empty):
         raise InvalidParams(f"{what} must be a non-empty array of names")
     names = [identifier(v, what) for v in value]
@@ -46,7 +72,7 @@ def identifiers(value: Any, what: str, *, allow_empty: bool = False) -> list[str
     return names
 
 
-def scalar(value: Any, what: str) -> Any:
+def scalar(value: object, what: str) -> Scalar:
     """
     A value a column can hold directly (maps and arrays only go to C{json}
     columns, see L{row}).
@@ -59,7 +85,7 @@ def scalar(value: Any, what: str) -> Any:
 _JSON_LEAVES = frozenset({type(None), bool, int, float, str})
 
 
-def _json_able(value: Any, what: str) -> Any:
+def _json_able(value: object, what: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             if type(key) is not str:
@@ -72,19 +98,19 @@ def _json_able(value: Any, what: str) -> Any:
                 _json_able(item, what)
     elif not isinstance(value, (type(None), bool, int, float, str)):
         raise InvalidParams(f"{what}: {type(value).__name__} cannot be stored as JSON")
-    return value
 
 
-def cell(value: Any, what: str) -> Any:
+def cell(value: object, what: str) -> Value:
     """
     A value of a row map: a scalar, or a map/array for a C{json} column.
     """
     if isinstance(value, (dict, list)):
-        return _json_able(value, what)
+        _json_able(value, what)
+        return value
     return scalar(value, what)
 
 
-def row(value: Any, what: str = "data") -> dict[str, Any]:
+def row(value: object, what: str = "data") -> Row:
     """
     A non-empty map of column name to value.
     """
@@ -103,19 +129,21 @@ def row(value: Any, what: str = "data") -> dict[str, Any]:
     return _cells(value, what)
 
 
-def _cells(value: dict[str, Any], what: str) -> dict[str, Any]:
+def _cells(value: Row, what: str) -> Row:
     for key, item in value.items():
         if type(item) not in _SCALAR_TYPE_SET:  # the usual case needs no call
             cell(item, f"{what}.{key}")
     return value
 
 
-def rows(value: Any, what: str = "rows") -> list[dict[str, Any]]:
+def rows(value: object, what: str = "rows") -> list[Row]:
     """
     An array of row maps that all name the same columns.
     """
+    if not isinstance(value, list):
+        raise InvalidParams(f"{what} must be an array")
     keys = None
-    for i, item in enumerate(array(value, what)):
+    for i, item in enumerate(value):
         try:
             if keys is not None and type(item) is dict and item.keys() == keys:
                 _cells(item, "row")  # names checked in the first row
@@ -129,28 +157,28 @@ def rows(value: Any, what: str = "rows") -> list[dict[str, Any]]:
             raise InvalidParams(
                 f"{what}[{i}] has other columns than {what}[0]", {"index": i}
             )
-    return value  # type: ignore[no-any-return]
+    return value
 
 
-def boolean(value: Any, what: str) -> bool:
+def boolean(value: object, what: str) -> bool:
     if type(value) is not bool:
         raise InvalidParams(f"{what} must be a boolean")
     return value
 
 
-def count(value: Any, what: str, *, minimum: int = 0) -> int:
+def count(value: object, what: str, *, minimum: int = 0) -> int:
     if type(value) is not int or value < minimum:
         raise InvalidParams(f"{what} must be an integer >= {minimum}")
     return value
 
 
-def text(value: Any, what: str) -> str:
+def text(value: object, what: str) -> str:
     if type(value) is not str or not value:
         raise InvalidParams(f"{what} must be non-empty text")
     return value
 
 
-def array(value: Any, what: str) -> list[Any]:
+def array(value: object, what: str) -> list[object]:
     if not isinstance(value, list):
         raise InvalidParams(f"{what} must be an array")
     return value

@@ -14,7 +14,7 @@ Nodes::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dbdriver.exceptions import InvalidParams
@@ -37,7 +37,7 @@ _COMPARISONS = {
 }
 
 
-def parse_where(where: Any) -> Node:
+def parse_where(where: object) -> Node:
     """
     Validate a where map and return its tree; C{None} matches every row.
     """
@@ -58,7 +58,7 @@ def _conjunction(parts: list[Node]) -> Node:
     return parts[0] if len(parts) == 1 else ("and", parts)
 
 
-def _parse_entry(key: Any, value: Any) -> Node:
+def _parse_entry(key: object, value: object) -> Node:
     if key == "$and" or key == "$or":
         if not isinstance(value, list):
             raise InvalidParams(f"{key} takes an array of where maps")
@@ -90,13 +90,13 @@ def _parse_entry(key: Any, value: Any) -> Node:
     return ("cmp", column, "=", scalar(value, f"where.{column}"))
 
 
-def _where_map(value: Any, key: str) -> dict[str, Any]:
+def _where_map(value: object, key: str) -> Mapping[str, object]:
     if not isinstance(value, dict):
         raise InvalidParams(f"{key} takes where maps")
     return value
 
 
-def _parse_op(column: str, op: Any, arg: Any) -> Node:
+def _parse_op(column: str, op: object, arg: object) -> Node:
     what = f"where.{column}.{op}"
     if op in ("=", "!=") and arg is None:
         return ("null", column, op == "=")
@@ -139,12 +139,15 @@ def where_columns(node: Node) -> list[str]:
 
 
 def render_where(
-    node: Node, quote: Callable[[str], str], param: str, adapt: Callable[[Any], Any]
-) -> tuple[str, list[Any]]:
+    node: Node,
+    quote: Callable[[str], str],
+    param: str,
+    adapt: Callable[[object], object],
+) -> tuple[str, list[object]]:
     """
     The SQL text (with C{param} placeholders) and the parameters of a tree.
     """
-    params: list[Any] = []
+    params: list[object] = []
     sql = _render(node, quote, param, adapt, params)
     return sql, params
 
@@ -153,8 +156,8 @@ def _render(
     node: Node,
     quote: Callable[[str], str],
     param: str,
-    adapt: Callable[[Any], Any],
-    params: list[Any],
+    adapt: Callable[[object], object],
+    params: list[object],
 ) -> str:
     kind = node[0]
     if kind == "cmp":

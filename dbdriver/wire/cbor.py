@@ -11,8 +11,8 @@ again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import cbor2
 
@@ -23,6 +23,9 @@ __all__ = ["Encoded", "array_header", "encode", "encode_rows", "plain", "respons
 
 #: Rows encoded at a time.
 CHUNK = 256
+
+#: A row as the database cursor gives it.
+_R = TypeVar("_R")
 
 
 class Encoded:
@@ -36,17 +39,17 @@ class Encoded:
         self.data = data
         self.rows = rows
 
-    def decode(self) -> Any:
+    def decode(self) -> object:
         return cbor2.loads(self.data)
 
 
-def _write_encoded(encoder: Any, value: Any) -> None:
+def _write_encoded(encoder: cbor2.CBOREncoder, value: object) -> None:
     if not isinstance(value, Encoded):
         raise cbor2.CBOREncodeTypeError(f"cannot encode {type(value).__name__}")
     encoder.write(value.data)
 
 
-def encode(message: Any) -> bytes:
+def encode(message: object) -> bytes:
     """
     One CBOR item; L{Encoded} values are inserted as they are.
     """
@@ -57,7 +60,7 @@ _RESPONSE_HEAD = b"\xa2" + cbor2.dumps("id")
 _RESULT_KEY = cbor2.dumps("result")
 
 
-def response(request_id: int, value: Any) -> bytes:
+def response(request_id: int, value: object) -> bytes:
     """
     The success response C{{"id": request_id, "result": value}}; a result
     already encoded (rows) is joined to the map's head as it is.
@@ -92,8 +95,8 @@ def _too_large(max_bytes: int, count: int) -> ResultTooLarge:
 
 
 def encode_rows(
-    fetch: Callable[[int], list[Any]],
-    to_map: Callable[[Iterable[Any]], list[Any]],
+    fetch: Callable[[int], Sequence[_R]],
+    to_map: Callable[[Sequence[_R]], Sequence[object]],
     *,
     max_bytes: int,
     max_rows: int,
@@ -136,7 +139,7 @@ def encode_rows(
     return Encoded(array_header(count) + b"".join(parts), count)
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> object:
     """
     C{value} with L{Encoded} parts decoded (for callers that want Python
     values, not a response).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from collections.abc import Mapping
 
 import attrs
 import cbor2
@@ -24,7 +24,7 @@ _TOP_LEVEL = frozenset(
 )
 
 
-def decode_payload(payload: bytes) -> Any:
+def decode_payload(payload: bytes) -> object:
     """
     Exactly one CBOR item, no trailing bytes, no duplicate map keys.
     """
@@ -64,7 +64,7 @@ class EnvelopeError(Exception):
         self.error = error
 
 
-def _request_id(message: dict[Any, Any]) -> int | None:
+def _request_id(message: Mapping[object, object]) -> int | None:
     value = message.get("id")
     if type(value) is int and value >= 0:
         return value

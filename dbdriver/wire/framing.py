@@ -7,10 +7,9 @@ frame instead of a silent disconnect.
 from __future__ import annotations
 
 import time
-from typing import Any
 
-from twisted.internet.interfaces import ITransport
-from twisted.protocols.basic import NetstringReceiver
+from twisted.internet.interfaces import IPushProducer, IReactorTime, ITransport
+from twisted.internet.protocol import Protocol
 
 from dbdriver.exceptions import BadFrame, DriverError, MessageTooLarge
 from dbdriver.wire.limits import DEFAULT_MAX_MESSAGE_SIZE
@@ -21,7 +20,7 @@ __all__ = ["FLUSH_EVERY", "NetstringFraming"]
 FLUSH_EVERY = 16
 
 
-class NetstringFraming(NetstringReceiver):
+class NetstringFraming(Protocol):
     """
     Netstring framing with a size limit that answers instead of just
     dropping the connection.
@@ -29,19 +28,39 @@ class NetstringFraming(NetstringReceiver):
     A frame longer than L{MAX_LENGTH} is refused as soon as its length
     prefix says so (L{frameError} with L{MessageTooLarge}); a malformed
     frame gives L{BadFrame}.  After either, nothing more is read.
+
+    Subclasses implement L{stringReceived}; they may override
+    L{connectionMade} without calling this class.
     """
 
     MAX_LENGTH = DEFAULT_MAX_MESSAGE_SIZE
     transport: ITransport  # set by makeConnection before any data arrives
 
-    def makeConnection(self, transport: Any) -> None:
+    def makeConnection(self, transport: ITransport) -> None:
+        """
+        Start the framing state, then what L{Protocol.makeConnection} does:
+        set C{transport} and call L{connectionMade}.
+        """
         self._buffer = bytearray()
         self._expected: int | None = None
         self._broken = False
         self._receiving = False
         self._unflushed = 0
         self._flush_at = 1
-        super().makeConnection(transport)
+        self.connected = 1
+        self.transport = transport
+        self.connectionMade()
+
+    def connectionMade(self) -> None:
+        """
+        The connection is up (nothing to do here).
+        """
+
+    def stringReceived(self, string: bytes) -> None:
+        """
+        One whole frame's payload arrived.
+        """
+        raise NotImplementedError
 
     def send_frame(self, payload: bytes) -> None:
         """
@@ -77,7 +96,7 @@ class NetstringFraming(NetstringReceiver):
     #: yields to the others (C{None}: no limit).
     TURN: float | None = None
     #: The reactor that schedules the later turns (default: the global one).
-    clock: Any = None
+    clock: IReactorTime | None = None
 
     def dataReceived(self, data: bytes) -> None:
         if self._broken:
@@ -98,13 +117,15 @@ class NetstringFraming(NetstringReceiver):
         """
         clock = self.clock
         if clock is None:
-            from twisted.internet import reactor as clock
+            from twisted.internet import reactor
+
+            clock = IReactorTime(reactor)
         clock.callLater(0, self._resume)
 
     def _resume(self) -> None:
         if self._broken or getattr(self.transport, "disconnected", False):
             return
-        self.transport.resumeProducing()  # type: ignore[attr-defined]
+        IPushProducer(self.transport).resumeProducing()
         self.dataReceived(b"")
 
     def _frames(self, data: bytes) -> None:
@@ -119,7 +140,7 @@ class NetstringFraming(NetstringReceiver):
                 if start < len(buffer):
                     # Let the other connections and the database threads'
                     # answers in before going on with this one.
-                    self.transport.pauseProducing()  # type: ignore[attr-defined]
+                    IPushProducer(self.transport).pauseProducing()
                     self._later()
                 break
             if self._expected is None:

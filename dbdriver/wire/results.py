@@ -8,13 +8,21 @@ of PROTOCOL.md section 3; the server builds them, the client reads them.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TypedDict
 
 import attrs
 
 from dbdriver.exceptions import BadRequest, DriverError, error_for_code
+from dbdriver.requests.values import Row, Value
 
-__all__ = ["BaseResult", "ErrorResult", "SuccessResult", "result_from_wire"]
+__all__ = [
+    "BaseResult",
+    "ErrorResult",
+    "ExecuteResult",
+    "Page",
+    "SuccessResult",
+    "result_from_wire",
+]
 
 
 @attrs.define(slots=True)
@@ -27,13 +35,13 @@ class BaseResult(ABC):
     request_id: int | None
 
     @abstractmethod
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         """
         The response map.
         """
 
     @abstractmethod
-    def unwrap(self) -> Any:
+    def unwrap(self) -> object:
         """
         The value, or raise the error.
         """
@@ -41,12 +49,12 @@ class BaseResult(ABC):
 
 @attrs.define(slots=True)
 class SuccessResult(BaseResult):
-    value: Any
+    value: object
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         return {"id": self.request_id, "result": self.value}
 
-    def unwrap(self) -> Any:
+    def unwrap(self) -> object:
         return self.value
 
 
@@ -54,14 +62,14 @@ class SuccessResult(BaseResult):
 class ErrorResult(BaseResult):
     error: DriverError
 
-    def to_wire(self) -> dict[str, Any]:
+    def to_wire(self) -> dict[str, object]:
         return {"id": self.request_id, "error": self.error.to_wire()}
 
-    def unwrap(self) -> Any:
+    def unwrap(self) -> object:
         raise self.error
 
 
-def result_from_wire(message: Any) -> BaseResult:
+def result_from_wire(message: object) -> BaseResult:
     """
     Read a response map; a map that is not a response is L{BadRequest}.
     """
@@ -79,3 +87,25 @@ def result_from_wire(message: Any) -> BaseResult:
             error["code"], str(error.get("message", "")), error.get("details")
         ),
     )
+
+
+class ExecuteResult(TypedDict):
+    """
+    The result of C{execute}: the column names, the rows as arrays in that
+    order, the rows affected and the id of the last inserted row.
+    """
+
+    columns: list[str]
+    rows: list[list[Value]]
+    rowcount: int
+    lastrowid: int | None
+
+
+class Page(TypedDict):
+    """
+    The result of C{fetch}: the next rows of a cursor, and whether they are
+    the last.
+    """
+
+    rows: list[Row]
+    done: bool

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
 from tests.support.backends import SERVERS, Database, create, selected, unavailable
 from tests.support.live import driver_on

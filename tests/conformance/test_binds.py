@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
 from tests.support.data import FILES, PROJECTS, error_of
 

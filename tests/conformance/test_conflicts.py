@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.support.data import error_of
 
 ITEMS: dict[str, Any] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.support.data import error_of
 
 ROWS = {

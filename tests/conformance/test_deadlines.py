@@ -11,7 +11,7 @@ import time
 import pytest_twisted
 from twisted.internet.defer import gatherResults
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.support.backends import SLOW_SQL
 from tests.support.data import PROJECTS, error_of
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.exceptions import ConstraintViolation
 
 SEED = int(os.environ.get("DBDRIVER_TEST_SEED", "20261127"))

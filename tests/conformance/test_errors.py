@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.conformance.conftest import driver_on
 from tests.support.backends import Database
 from tests.support.data import FILES, PROJECTS, error_of

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.exceptions import DriverError
 from dbdriver.testing import RunningDriver
 from tests.support.backends import SLOW_SQL, Database

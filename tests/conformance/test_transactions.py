@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
 from tests.support.backends import SLOW_SQL, Database
 from tests.support.data import PROJECTS, error_of

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.support.data import VALUE_COLUMNS, VALUES, error_of, full
 
 TEXT = "héllo ✓ 日本語 🎉 'quoted' \"double\" \\ back\nline\ttab %s ? $1"

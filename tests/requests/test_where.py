@@ -1,7 +1,8 @@
 """
 Where clauses and identifiers (PROTOCOL.md section 4) against the real
 server: every operator, the combinators, their empty forms, and identifier
-and value injection attempts, which must neither run nor harm the table.
+and value injection attempts, which must neither run nor harm the table;
+then L{dbdriver.requests.where}'s trees and their rendering on their own.
 """
 
 from __future__ import annotations
@@ -12,8 +13,15 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.where import (
+    FALSE,
+    TRUE,
+    parse_where,
+    render_where,
+    where_columns,
+)
 from tests.support.live import error_of, query, running_driver, unchecked
 
 W: dict[str, Any] = {
@@ -299,3 +307,64 @@ async def test_keywords_as_names(client: DriverClient, tmp_path: Path) -> None:
         "from",
     ]
     assert await client.drop_table("order") is True
+
+
+# --- the tree, without a server ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "node"),
+    [
+        (None, TRUE),
+        ({}, TRUE),
+        ({"n": 3}, ("cmp", "n", "=", 3)),
+        ({"n": None}, ("null", "n", True)),
+        ({"n": {"!=": None}}, ("null", "n", False)),
+        ({"n": {"!=": 3}}, ("cmp", "n", "<>", 3)),
+        ({"s": {"not like": "a%"}}, ("cmp", "s", "NOT LIKE", "a%")),
+        ({"n": {"in": [1, 2]}}, ("in", "n", [1, 2], False)),
+        ({"n": {"not in": [1]}}, ("in", "n", [1], True)),
+        ({"n": {"in": []}}, FALSE),
+        ({"n": {"between": [1, 2]}}, ("between", "n", 1, 2)),
+        ({"n": {"is null": False}}, ("null", "n", False)),
+        ({"n": 1, "s": "x"}, ("and", [("cmp", "n", "=", 1), ("cmp", "s", "=", "x")])),
+        ({"$or": [{"n": 1}]}, ("cmp", "n", "=", 1)),
+        ({"$or": [{"n": 1}, {}]}, TRUE),
+        ({"$not": {"n": 1}}, ("not", ("cmp", "n", "=", 1))),
+        ({"$not": {}}, FALSE),
+    ],
+)
+def test_parse_where(where: Any, node: Any) -> None:
+    assert parse_where(where) == node
+
+
+@pytest.mark.parametrize("where", [*BAD_WHERES, [], "n = 1"])
+def test_bad_where_clauses_without_a_server(where: Any) -> None:
+    with pytest.raises(InvalidParams):
+        parse_where(where)
+
+
+def test_render_where() -> None:
+    node = parse_where(
+        {
+            "$or": [{"a": {"in": [1, 2]}}, {"$not": {"b": {"between": [3, 4]}}}],
+            "c": {"<": 5, "is null": False},
+        }
+    )
+    sql, params = render_where(node, lambda name: f'"{name}"', "?", lambda v: v * 10)
+    assert sql == (
+        '(("a" IN (?, ?) OR NOT ("b" BETWEEN ? AND ?)) AND '
+        '("c" < ? AND "c" IS NOT NULL))'
+    )
+    assert params == [10, 20, 30, 40, 50]
+    assert where_columns(node) == ["a", "b", "c", "c"]
+
+
+def test_render_the_constants() -> None:
+    def same(v: object) -> object:
+        return v
+
+    assert render_where(TRUE, str, "%s", same) == ("1=1", [])
+    assert render_where(FALSE, str, "%s", same) == ("1=0", [])
+    assert render_where(("null", "a", True), str, "%s", same) == ("a IS NULL", [])
+    assert where_columns(TRUE) == []

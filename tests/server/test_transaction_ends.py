@@ -16,7 +16,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.task import deferLater
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.support.live import db_path, error_of, eventually, query, running_driver
 
 T = {

@@ -13,7 +13,7 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import gatherResults
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
 from tests.support.live import error_of, query, running_driver
 

@@ -15,7 +15,7 @@ import pytest
 import pytest_twisted
 from twisted.logger import globalLogPublisher
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.server.config import Config
 from dbdriver.server.runner import DriverService
 from dbdriver.testing import RunningDriver

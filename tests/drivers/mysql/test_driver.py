@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver, start_driver
 from tests.support.live import error_of
 from tests.support.mysql import MYSQL, MySQLDatabase, client, mysql_db, running

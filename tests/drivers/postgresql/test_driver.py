@@ -20,7 +20,7 @@ import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred, ensureDeferred, gatherResults
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.exceptions import DriverError
 from dbdriver.testing import RunningDriver
 from tests.support.backends import (

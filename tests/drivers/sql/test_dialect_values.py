@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from tests.support.live import error_of, query, running_driver
 
 VALUES: dict[str, Any] = {

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import pytest_twisted
 
-from dbdriver.client.protocol import DriverClient
+from dbdriver.client import DriverClient
 from dbdriver.exceptions import InvalidParams
 from tests.support.live import error_of, query, running_driver, unchecked
 

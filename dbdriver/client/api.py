@@ -1,0 +1,223 @@
+"""
+The driver's methods on a connection: L{DriverClient}, the L{Transaction}s
+it opens, and L{connect} / L{connect_endpoint}, which give a client.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from types import TracebackType
+from typing import Any
+
+from twisted.internet.defer import Deferred, fail
+from twisted.internet.endpoints import UNIXClientEndpoint
+from twisted.internet.interfaces import IProtocol, IReactorUNIX, IStreamClientEndpoint
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from dbdriver.client.methods import _Methods
+from dbdriver.client.params import Params
+from dbdriver.client.protocol import (
+    DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
+    DriverClientFactory,
+    DriverClientProtocol,
+)
+from dbdriver.exceptions import ConnectionLost, DriverError, UnknownTransaction
+
+__all__ = ["DriverClient", "Transaction", "connect", "connect_endpoint"]
+
+
+class DriverClient(_Methods):
+    """
+    The driver's methods on a connected L{DriverClientProtocol}.
+
+    @ivar protocol: the connection.
+    """
+
+    def __init__(self, protocol: DriverClientProtocol) -> None:
+        self.protocol = protocol
+
+    def _call(
+        self,
+        method: str,
+        params: Params = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Any]:
+        return self.protocol.call(method, params, priority=priority, timeout=timeout)
+
+    def transaction(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Transaction:
+        """
+        A transaction, begun by C{async with} (or L{Transaction.begin}), whose
+        requests default to C{priority} and C{timeout}.
+        """
+        return Transaction(self, priority=priority, timeout=timeout)
+
+    def close(self) -> Deferred[None]:
+        """Close the connection; fires once it is closed."""
+        return self.protocol.close()
+
+
+class Transaction(_Methods):
+    """
+    An open transaction: its methods run inside it, in order.
+
+    As an async context manager it begins on entry, commits when the block
+    succeeds and rolls back when it raises.  After L{commit} or
+    L{rollback}, calls fail locally with L{UnknownTransaction}.
+    """
+
+    log = Logger()
+
+    def __init__(
+        self,
+        client: DriverClient,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        self._client = client
+        self._priority = priority
+        self._timeout = timeout
+        self._id: str | None = None
+        self._state = "not begun"
+
+    @property
+    def transaction_id(self) -> str | None:
+        """The server's id of the transaction (C{None} before it began)."""
+        return self._id
+
+    def begin(self) -> Deferred[Transaction]:
+        """Begin the transaction; fires with this object."""
+        if self._state != "not begun":
+            return fail(RuntimeError(f"transaction already {self._state}"))
+        self._state = "beginning"
+        d = self._client.begin_transaction(
+            priority=self._priority, timeout=self._timeout
+        )
+        d.addErrback(self._then, "not begun (begin failed)")
+        return d.addCallback(self._began)
+
+    def _began(self, transaction_id: str) -> Transaction:
+        self._id, self._state = transaction_id, "open"
+        return self
+
+    def _then(self, failure: Failure, state: str) -> Failure:
+        """Pass C{failure} on, entering C{state}."""
+        self._state = state
+        return failure
+
+    def _call(
+        self,
+        method: str,
+        params: Params = None,
+        *,
+        priority: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[Any]:
+        if self._state != "open":
+            return fail(self._finished())
+        return self._client.protocol.call(
+            method,
+            params,
+            priority=self._priority if priority is None else priority,
+            timeout=self._timeout if timeout is None else timeout,
+            transaction_id=self._id,
+        )
+
+    def _finished(self) -> UnknownTransaction:
+        return UnknownTransaction(
+            f"transaction {self._id!r} is {self._state}", {"transaction_id": self._id}
+        )
+
+    def commit(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[bool]:
+        """Commit; fires with C{True}."""
+        return self._end("commit_transaction", "committed", priority, timeout)
+
+    def rollback(
+        self, *, priority: int | None = None, timeout: float | None = None
+    ) -> Deferred[bool]:
+        """Roll back; fires with C{True}."""
+        return self._end("rollback_transaction", "rolled back", priority, timeout)
+
+    def _end(
+        self, method: str, state: str, priority: int | None, timeout: float | None
+    ) -> Deferred[bool]:
+        if self._state != "open":
+            return fail(self._finished())
+        params: dict[str, object] = {"transaction_id": self._id}
+        d: Deferred[bool]
+        d = self._call(method, params, priority=priority, timeout=timeout)
+        self._state = state
+        return d.addErrback(self._then, f"ended ({method} failed)")
+
+    async def _abandon(self) -> None:
+        """Roll back if open; one the server no longer has is fine."""
+        if self._state == "open":
+            with suppress(UnknownTransaction, ConnectionLost):
+                await self.rollback()
+
+    async def __aenter__(self) -> Transaction:
+        return await self.begin()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc_type is not None:
+            await self._abandon()
+        elif self._state == "open":
+            try:
+                await self.commit()
+            except DriverError as e:
+                if not isinstance(e, (UnknownTransaction, ConnectionLost)):
+                    await self._rollback_after_failed_commit()
+                raise
+        return False
+
+    async def _rollback_after_failed_commit(self) -> None:
+        """The commit may not have run: roll back, and only log a failure."""
+        self._state = "open"
+        try:
+            await self._abandon()
+        except DriverError as e:
+            self.log.warn("rollback after a failed commit: {error!r}", error=e)
+
+
+def connect_endpoint(
+    endpoint: IStreamClientEndpoint,
+    *,
+    max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
+) -> Deferred[DriverClient]:
+    """
+    Connect to the driver through any client endpoint (e.g.
+    C{clientFromString(reactor, "tcp:host=db:port=7000")}).
+    """
+    d = endpoint.connect(DriverClientFactory(max_message_size))
+    return d.addCallback(_client)
+
+
+def _client(protocol: IProtocol) -> DriverClient:
+    """The client of a connection a L{DriverClientFactory} built."""
+    if not isinstance(protocol, DriverClientProtocol):
+        raise TypeError(f"not a driver connection: {protocol!r}")
+    return DriverClient(protocol)
+
+
+def connect(
+    reactor: IReactorUNIX,
+    path: str,
+    *,
+    max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
+    timeout: float = 30,
+) -> Deferred[DriverClient]:
+    """Connect to the driver's Unix socket at C{path} within C{timeout} seconds."""
+    endpoint = UNIXClientEndpoint(reactor, path, timeout=timeout)
+    return connect_endpoint(endpoint, max_message_size=max_message_size)

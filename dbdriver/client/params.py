@@ -1,0 +1,63 @@
+"""
+The params the client methods take, as types, and how they go on the wire:
+params left at their default are not sent, sequences become arrays and
+request objects become C{{"method": m, "params": p}} maps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from dbdriver.requests.base import BaseRequest
+
+__all__ = [
+    "ConflictClause",
+    "Operation",
+    "OrderItem",
+    "Params",
+    "RowData",
+    "Where",
+]
+
+#: A where map (PROTOCOL.md section 4, "Where clauses").
+Where = Mapping[str, object]
+#: One row to write: column name to value.
+RowData = Mapping[str, object]
+#: An C{order_by} entry: a column name or C{{"column": c, "desc": bool}}.
+OrderItem = str | Mapping[str, object]
+#: C{on_conflict}: C{"ignore"}, C{"replace"} or
+#: C{{"target": [column], "update": [column]}}.
+ConflictClause = str | Mapping[str, Sequence[str]] | None
+#: One operation of a C{transaction} batch: a request object or a
+#: C{{"method": m, "params": p, "bind"?: b}} map.
+Operation = BaseRequest | Mapping[str, object]
+#: The params of one request, as sent (C{None}: none).
+Params = dict[str, object] | None
+
+
+def _params(**params: object) -> dict[str, object]:
+    """
+    The params that are set: C{None} and C{False} (every optional param's
+    default) are left out.
+    """
+    return {k: v for k, v in params.items() if v is not None and v is not False}
+
+
+def _operation(op: Operation) -> object:
+    """
+    A batch operation on the wire: request objects become
+    C{{"method": m, "params": p}} maps, anything else is sent as given.
+    """
+    if isinstance(op, BaseRequest):
+        return {"method": op.method, "params": op.to_params()}
+    return op
+
+
+def _list(value: Sequence[object] | None) -> object:
+    """
+    Tuples and other sequences as lists, which the request checks expect
+    (text is no sequence of values here: it is sent as it is, and refused).
+    """
+    if value is None or isinstance(value, (list, str, bytes)):
+        return value
+    return list(value)

@@ -1,0 +1,139 @@
+"""
+L{dbdriver.requests.fields}: the checks several request types share
+(conflict clauses, returning lists, the where clause of a write, ordering,
+raw SQL statements).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import fields as rc
+from dbdriver.requests.where import TRUE
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        "ignore",
+        "replace",
+        {"target": ["a"]},
+        {"target": ["a"], "update": []},
+        {"target": ["a", "b"], "update": ["c"]},
+    ],
+)
+def test_good_conflict_clauses(value: Any) -> None:
+    rc.on_conflict(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "IGNORE",
+        "",
+        1,
+        [],
+        {},
+        {"update": ["a"]},
+        {"target": []},
+        {"target": ["a"], "update": ["bad name"]},
+        {"target": ["a", "a"]},
+        {"target": ["a"], "where": {}},
+        {"target": "a"},
+    ],
+)
+def test_bad_conflict_clauses(value: Any) -> None:
+    with pytest.raises(InvalidParams):
+        rc.on_conflict(value)
+
+
+def test_returning() -> None:
+    rc.returning(None)
+    rc.returning(["id", "name"])
+    for bad in ([], ["id", "id"], "id", [1], ["bad name"]):
+        with pytest.raises(InvalidParams, match="returning"):
+            rc.returning(bad)
+
+
+def test_a_write_needs_a_where_or_all_rows() -> None:
+    assert rc.write_where(None, True, "update") == TRUE
+    assert rc.write_where({"a": 1}, False, "delete") == ("cmp", "a", "=", 1)
+    for where in (None, {}):
+        with pytest.raises(InvalidParams) as info:
+            rc.write_where(where, False, "delete")
+        assert info.value.message == (
+            'delete without a where clause needs "all_rows": true'
+        )
+        assert info.value.details == {"all_rows": False}
+
+
+def test_all_rows_is_a_boolean() -> None:
+    with pytest.raises(InvalidParams, match="all_rows must be a boolean"):
+        rc.write_where({"a": 1}, 1, "update")  # type: ignore[arg-type]
+
+
+def test_order_by() -> None:
+    assert rc.order_by(None) == []
+    assert rc.order_by([]) == []
+    assert rc.order_by(["a", {"column": "b", "desc": True}, {"column": "c"}]) == [
+        ("a", False),
+        ("b", True),
+        ("c", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a",
+        [1],
+        ["bad name"],
+        [{"column": "a", "desc": 1}],
+        [{"column": "a", "asc": True}],
+        [{"desc": True}],
+        [["a"]],
+    ],
+)
+def test_bad_order_by(value: Any) -> None:
+    with pytest.raises(InvalidParams):
+        rc.order_by(value)
+
+
+def test_a_raw_statement() -> None:
+    rc.raw_statement("SELECT ?", [1])
+    rc.raw_statement("SELECT 1", None)
+    rc.raw_statement("INSERT INTO t VALUES (?)", [{"json": [1]}])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["COMMIT", "  begin", "-- note\nROLLBACK", "/* a */ SAVEPOINT x", ";END"],
+)
+def test_transaction_control_is_refused(sql: str) -> None:
+    with pytest.raises(InvalidParams, match="transaction control"):
+        rc.raw_statement(sql, None)
+
+
+@pytest.mark.parametrize(
+    ("sql", "params", "text"),
+    [
+        ("", None, "sql must be non-empty text"),
+        (1, None, "sql must be non-empty text"),
+        ("SELECT ?", (1,), "params must be an array"),
+        ("SELECT ?", [object()], "params\\[0\\]"),
+        ("SELECT ?, ?", [1, {1: 2}], "params\\[1\\]"),
+    ],
+)
+def test_bad_raw_statements(sql: Any, params: Any, text: str) -> None:
+    with pytest.raises(InvalidParams, match=text):
+        rc.raw_statement(sql, params)
+
+
+def test_the_leading_keyword() -> None:
+    assert rc.leading_keyword("  /* x */ -- y\n select 1") == "SELECT"
+    assert rc.leading_keyword("") == ""
+    assert rc.leading_keyword("(SELECT 1)") == ""

@@ -1,0 +1,154 @@
+"""
+L{dbdriver.requests.schema}: the table-schema format parsed into typed
+values, every part checked, with messages that name the bad part.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.schema import (
+    PORTABLE_TYPES,
+    Column,
+    Index,
+    Reference,
+    TableSchema,
+)
+
+_ID = {"name": "id", "type": "integer", "primary_key": True, "autoincrement": True}
+
+
+def _table(**extra: Any) -> dict[str, Any]:
+    return {
+        "name": "files",
+        "columns": [_ID, {"name": "path", "type": "text", "not_null": True}],
+        **extra,
+    }
+
+
+def test_a_whole_schema() -> None:
+    schema = TableSchema.parse(
+        _table(
+            unique=[["path"]],
+            indexes=[{"columns": ["path"]}, {"name": "by_id", "columns": ["id"]}],
+            drop_columns=True,
+        )
+    )
+    assert schema == TableSchema(
+        "files",
+        (
+            Column("id", "integer", primary_key=True, autoincrement=True),
+            Column("path", "text", not_null=True),
+        ),
+        (("path",),),
+        (Index("idx_files_path", ("path",)), Index("by_id", ("id",))),
+        True,
+    )
+    assert schema.primary_key == ("id",)
+
+
+def test_the_portable_types() -> None:
+    assert sorted(PORTABLE_TYPES) == [
+        "bigint", "blob", "boolean", "integer", "json", "real", "text", "timestamp",
+    ]  # fmt: skip
+    for kind in PORTABLE_TYPES:
+        schema = TableSchema.parse(
+            {"name": "t", "columns": [{"name": "c", "type": kind}]}
+        )
+        assert schema.columns[0].type == kind
+
+
+def test_defaults_and_references() -> None:
+    schema = TableSchema.parse(
+        {
+            "name": "t",
+            "columns": [
+                {"name": "a", "type": "integer", "default": 0},
+                {"name": "b", "type": "text", "default": None},
+                {"name": "c", "type": "boolean", "default": False},
+                {"name": "d", "type": "integer", "references": {
+                    "table": "u", "column": "id", "on_delete": "cascade"}},
+                {"name": "e", "type": "real"},
+            ],
+        }
+    )  # fmt: skip
+    a, b, c, d, e = schema.columns
+    assert (a.has_default, a.default) == (True, 0)
+    assert (b.has_default, b.default) == (True, None)
+    assert (c.has_default, c.default) == (True, False)
+    assert d.references == Reference("u", "id", "cascade", None)
+    assert (e.has_default, e.default, e.references) == (False, None, None)
+
+
+def _column(**column: Any) -> dict[str, Any]:
+    return {"name": "t", "columns": [{"name": "c", "type": "integer", **column}]}
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ([], "schema must be a map"),
+        ({"name": "t", "columns": [], "x": 1}, "schema: unknown keys \\['x'\\]"),
+        ({"name": "bad name", "columns": [_ID]}, "invalid table name"),
+        ({"name": "t"}, "table t: columns must be a non-empty array"),
+        ({"name": "t", "columns": []}, "table t: columns must be a non-empty array"),
+        ({"name": "t", "columns": ["id"]}, "each column must be a map"),
+        ({"name": "t", "columns": [_ID, _ID]}, "a column name appears twice"),
+        (_column(kind="integer"), "unknown keys \\['kind'\\]"),
+        (_column(type="int"), "type must be one of"),
+        (_column(type=["integer"]), "type must be one of"),
+        (_column(name=["c"]), "invalid column name"),
+        (_column(not_null=1), "column c: not_null must be a boolean"),
+        (_column(default=[1]), "column c: default must be a scalar"),
+        (_column(default=b"x"), "column c: default must be a scalar"),
+        (_column(default=True), "a boolean default needs a boolean column"),
+        (_column(default=float("inf")), "a default must be a finite number"),
+        (_column(default=2**63), "a default must fit in 64 bits"),
+        (_column(autoincrement=True), "autoincrement needs a single integer primary"),
+        (_column(references="u"), "column c: references must be a map"),
+        (_column(references={"table": "u"}), "invalid referenced column"),
+        (_column(references={"table": "u", "column": "id", "x": 1}), "unknown keys"),
+        (
+            _column(references={"table": "u", "column": "id", "on_update": "drop"}),
+            "column c: on_update must be one of",
+        ),
+        (
+            _column(references={"table": "u", "column": "id", "on_delete": ["x"]}),
+            "column c: on_delete must be one of",
+        ),
+        (_table(unique="path"), "table files: unique must be an array"),
+        (_table(unique=[["nope"]]), "table files: no column 'nope'"),
+        (_table(indexes={}), "table files: indexes must be an array"),
+        (_table(indexes=["path"]), "each index must be a map"),
+        (_table(indexes=[{"columns": ["nope"]}]), "no column 'nope'"),
+        (_table(indexes=[{"columns": ["path"], "x": 1}]), "index: unknown keys"),
+        (_table(indexes=[{"columns": ["id"], "name": "1x"}]), "invalid index name"),
+        (_table(indexes=[{"columns": ["id"], "unique": 1}]), "index unique"),
+        (
+            _table(indexes=[{"columns": ["id"]}, {"columns": ["id"]}]),
+            "an index name appears twice",
+        ),
+        (_table(drop_columns="yes"), "drop_columns must be a boolean"),
+    ],
+)
+def test_bad_schemas(value: Any, text: str) -> None:
+    with pytest.raises(InvalidParams, match=text):
+        TableSchema.parse(value)
+
+
+def test_autoincrement_needs_one_integer_key() -> None:
+    two_keys = {"name": "t", "columns": [_ID, {**_ID, "name": "id2"}]}
+    text_key = {"name": "t", "columns": [{**_ID, "type": "text"}]}
+    for value in (two_keys, text_key):
+        with pytest.raises(InvalidParams, match="autoincrement"):
+            TableSchema.parse(value)
+
+
+def test_schemas_are_frozen_values() -> None:
+    one, two = TableSchema.parse(_table()), TableSchema.parse(_table())
+    assert one == two and hash(one) == hash(two)
+    with pytest.raises(AttributeError):
+        one.name = "other"  # type: ignore[misc]
