@@ -18,14 +18,14 @@ from typing import Any
 
 import pymysql
 import pymysql.connections
-from twisted.enterprise import adbapi
 from twisted.logger import Logger
+
+from dbdriver.drivers.pool import Losses
 
 __all__ = [
     "LOST",
     "Connection",
-    "Health",
-    "Pool",
+    "MySQLLiveness",
     "connect",
     "errno_of",
     "kill_query",
@@ -122,17 +122,6 @@ def errno_of(error: BaseException) -> int | None:
     return None
 
 
-class Health:
-    """
-    Shared by every connection of a driver: C{generation} goes up whenever
-    a connection was found lost, so that the others check theirs (a server
-    restart loses them all) before their next transaction.
-    """
-
-    def __init__(self) -> None:
-        self.generation = 0
-
-
 class Connection(pymysql.connections.Connection):  # type: ignore[misc]
     """
     A PyMySQL connection that runs C{setup} statements after every
@@ -142,7 +131,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
     @ivar pinned: it holds an open transaction for many requests.
     @ivar transaction_lost: the server ended its transaction (deadlock,
         lost connection) since it began.
-    @ivar generation: the L{Health} generation it was last checked at.
     @ivar in_batch: it runs a C{transaction} request's operations.
     @ivar column_types: C{(connection, table, load)} to the portable column
         types of a table of its database (C{load}: it may ask the catalog on
@@ -154,17 +142,16 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         *args: Any,
         setup: tuple[str, ...] = (),
         column_types: Any = None,
-        health: Health | None = None,
+        losses: Losses | None = None,
         **kwargs: Any,
     ) -> None:
         self._setup = setup
-        self._health = health
+        self._losses = losses
         self._kill_lock = threading.Lock()
         self._kills: list[threading.Event] = []
         self.pinned = False
         self.in_batch = False
         self.transaction_lost = False
-        self.generation = 0
         self.column_types = column_types
         super().__init__(*args, **kwargs)
 
@@ -229,8 +216,8 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         if isinstance(error, pymysql.InterfaceError) or errno_of(error) in LOST:
             self.close_quietly()
             self.transaction_lost = True
-            if self._health is not None:
-                self._health.generation += 1
+            if self._losses is not None:
+                self._losses.lost(self)
 
     # -- health -----------------------------------------------------------------
 
@@ -257,7 +244,7 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         except (OSError, ValueError):
             return True
 
-    def revive(self, health: Health) -> None:
+    def revive(self) -> None:
         """
         Make sure the connection is alive, reconnecting if it is not; only
         between transactions.  Failures are left for the next statement to
@@ -272,7 +259,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
             with contextlib.suppress(Exception):
                 self.connect()
         if self.open:
-            self.generation = health.generation
             self.transaction_lost = False
 
 
@@ -283,48 +269,24 @@ def connect(*args: Any, **kwargs: Any) -> Connection:
     return Connection(*args, **kwargs)
 
 
-class _HopConnection(adbapi.Connection):
+class MySQLLiveness:
     """
-    The connection of one pool interaction: reopened at checkout when the
-    server hung up on it while idle, or checked when a loss was seen
-    anywhere since it was last checked; its final commit or
-    rollback is skipped when the connection died during the interaction
-    (every request in it was already answered with that error).
+    The L{LivenessPolicy} of L{Connection}s: a suspect one is pinged, and
+    reconnected in place if it does not answer.
     """
 
-    _connection: Connection
+    def usable(self, connection: Connection) -> bool:
+        return not connection.hung_up()
 
-    def reconnect(self) -> None:
-        super().reconnect()
-        connection = self._connection
-        health = self._pool.health
-        if connection.generation != health.generation or connection.hung_up():
-            connection.revive(health)
+    def lost(self, connection: Connection) -> bool:
+        return not connection.open
 
-    def commit(self) -> None:
-        if self._connection.open:
-            self._connection.commit()
+    def revive(self, connection: Connection) -> bool:
+        connection.revive()
+        return True
 
-    def rollback(self) -> None:
-        connection = self._connection
-        if not connection.open:
-            return
-        try:
-            connection.rollback()
-        except pymysql.Error:
-            connection.close_quietly()
-
-
-class Pool(adbapi.ConnectionPool):
-    """
-    A connection pool of L{Connection}s sharing one L{Health}.
-    """
-
-    connectionFactory = _HopConnection
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.health: Health = kwargs["health"]  # its connections get it too
-        super().__init__(__name__, **kwargs)
+    def discard(self, connection: Connection) -> None:
+        connection.close_quietly()
 
 
 def kill_query(params: dict[str, Any], thread_id: int, done: threading.Event) -> None:

@@ -19,14 +19,14 @@ from typing import Any
 import pymysql
 import pymysql.cursors
 from pymysql.constants import CLIENT
+from twisted.enterprise import adbapi
 
 from dbdriver import requests as rq
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import (
     LOST,
-    Health,
-    Pool,
+    MySQLLiveness,
     errno_of,
     kill_query,
     parse_uri,
@@ -34,6 +34,7 @@ from dbdriver.drivers.mysql.connection import (
 from dbdriver.drivers.mysql.dialect import MySQLDialect, convert_placeholders
 from dbdriver.drivers.mysql.operations import DUPLICATE, MySQLOperations
 from dbdriver.drivers.mysql.schema import MySQLSchema
+from dbdriver.drivers.pool import Losses, ReconnectingPool
 from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
 from dbdriver.exceptions import (
     Busy,
@@ -81,7 +82,8 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         except ValueError as e:  # reported by check(), as cannot-open
             self._params, self._uri_error = {"database": ""}, str(e)
         self.dialect = MySQLDialect()
-        self._health = Health()
+        self._liveness = MySQLLiveness()
+        self._losses = Losses()
         self._server: tuple[str, tuple[int, ...]] | None = None
         self._rollback_on_timeout = False
         self._uniques = {}
@@ -145,7 +147,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             statements.append("SET SESSION TRANSACTION READ ONLY")
         return tuple(statements)
 
-    def make_pools(self) -> tuple[Pool, Pool]:
+    def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         if self._server is None:
             self.check()
         arguments = {
@@ -159,12 +161,21 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             "setup": self._setup(),
             "cursorclass": catalog.DecodingCursor,
             "column_types": self._column_types,
-            "health": self._health,
+            "losses": self._losses,
             "cp_noisy": False,
             "cp_reactor": self.reactor,
         }
-        writes = Pool(cp_min=1, cp_max=self.write_concurrency, **arguments)
-        reads = Pool(cp_min=1, cp_max=self.pool_size, **arguments)
+        writes, reads = (
+            ReconnectingPool(
+                self._liveness,
+                self._losses,
+                "dbdriver.drivers.mysql.connection",
+                cp_min=1,
+                cp_max=size,
+                **arguments,
+            )
+            for size in (self.write_concurrency, self.pool_size)
+        )
         return writes, reads
 
     def prepare(self, cursor: Any) -> None:
@@ -194,9 +205,9 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         self._begin(cursor)
 
     def _begin(self, cursor: Any, statement: str = "START TRANSACTION") -> None:
+        if isinstance(self.pool, ReconnectingPool):  # (pinned ones wait idle)
+            self.pool.ensure(cursor)
         connection = cursor.connection
-        if connection.hung_up():  # (pinned connections are kept idle)
-            connection.revive(self._health)
         connection.transaction_lost = False
         try:
             cursor.execute(statement)
@@ -204,7 +215,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             if connection.open:
                 raise
             # Found dead before anything ran on it: safe to begin again.
-            connection.revive(self._health)
+            self._revive(connection)
             cursor.execute(statement)
 
     def transaction_alive(self, connection: Any) -> bool:
@@ -217,7 +228,12 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
                 return
             except pymysql.Error:
                 connection.close_quietly()
-        connection.revive(self._health)
+        self._revive(connection)
+
+    def _revive(self, connection: Any) -> None:
+        self._liveness.revive(connection)
+        if connection.open:
+            self._losses.checked(connection)
 
     def interrupt(self, connection: Any) -> None:
         if not connection.open or not connection.server_thread_id:

@@ -32,7 +32,8 @@ from twisted.logger import Logger
 from dbdriver import requests as rq
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.engine.pinned import PinnedConnection
-from dbdriver.drivers.postgresql.connection import DriverConnection, DriverPool, usable
+from dbdriver.drivers.pool import Losses, ReconnectingPool
+from dbdriver.drivers.postgresql.connection import DriverConnection, PostgreSQLLiveness
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
@@ -171,7 +172,9 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
     def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         # One pool for both: read hops and the write group share its
         # connections.
-        pool = DriverPool(
+        pool = ReconnectingPool(
+            PostgreSQLLiveness(),
+            Losses(),
             "dbdriver.drivers.postgresql.connection",
             self.conninfo,
             cp_min=self.pool_size,
@@ -214,14 +217,8 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
         one the server has closed meanwhile, or opened before the pool last
         lost a connection, is replaced before the transaction starts.
         """
-        raw = cursor.connection
-        epoch = self.pool.epoch if isinstance(self.pool, DriverPool) else 0
-        if not usable(raw) or 0 <= raw.dbd_epoch < epoch:
-            cursor.reconnect()
-            cursor.reopen()
-            raw = cursor.connection
-        if raw.dbd_epoch < 0:
-            raw.dbd_epoch = epoch
+        if isinstance(self.pool, ReconnectingPool):
+            self.pool.ensure(cursor)
 
     def release_pinned(self, pinned: PinnedConnection, healthy: bool) -> Deferred[None]:
         # A lost connection "rolls back" without complaint: never keep it.
