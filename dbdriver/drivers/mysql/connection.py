@@ -3,16 +3,16 @@ Connections to a MySQL or MariaDB server, for the MySQL backend.
 
 This module is the DB-API module that L{adbapi.ConnectionPool} loads (its
 C{connect} makes a L{Connection}): PyMySQL connections that set up their
-session each time they (re)connect, and that never let an interrupt meant
-for one statement hit a later one.  It also parses C{--database} URIs,
-and sends C{KILL QUERY} from a separate connection.
+session each time they (re)connect; L{MySQLLiveness}, the reconnecting
+pool's policy for them; and L{kill_query}, the cancel of a running
+statement (C{KILL QUERY} from a separate connection).  It also parses
+C{--database} URIs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import select
-import threading
 import urllib.parse
 from typing import Any
 
@@ -44,10 +44,6 @@ Error = pymysql.Error
 #: server gone away, lost during a query, lost at reading, connection
 #: killed, server shutting down, idle disconnect.
 LOST = frozenset({2006, 2013, 2055, 1927, 1053, 4031})
-
-#: How long a statement waits for a C{KILL QUERY} in flight on its
-#: connection (seconds): long enough for the killer to connect.
-KILL_WAIT = 5.0
 
 _QUERY_KEYS = {
     "unix_socket": str,
@@ -125,8 +121,8 @@ def errno_of(error: BaseException) -> int | None:
 class Connection(pymysql.connections.Connection):  # type: ignore[misc]
     """
     A PyMySQL connection that runs C{setup} statements after every
-    (re)connect, and holds statements back while a C{KILL QUERY} aimed at
-    the previous one is still on its way.
+    (re)connect, and closes itself (recording the loss in its L{Losses})
+    when an error says the server is gone.
 
     @ivar pinned: it holds an open transaction for many requests.
     @ivar transaction_lost: the server ended its transaction (deadlock,
@@ -147,8 +143,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
     ) -> None:
         self._setup = setup
         self._losses = losses
-        self._kill_lock = threading.Lock()
-        self._kills: list[threading.Event] = []
         self.pinned = False
         self.in_batch = False
         self.transaction_lost = False
@@ -164,28 +158,7 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         finally:
             cursor.close()
 
-    # -- interrupts -------------------------------------------------------------
-
-    def begin_kill(self) -> threading.Event:
-        """
-        Reactor side: a C{KILL QUERY} for the running statement is on its
-        way; statements started from now on wait until it is set.
-        """
-        done = threading.Event()
-        with self._kill_lock:
-            self._kills.append(done)
-        return done
-
-    def _settle_kills(self) -> None:
-        if not self._kills:
-            return
-        with self._kill_lock:
-            pending, self._kills = self._kills, []
-        for done in pending:
-            done.wait(KILL_WAIT)
-
     def query(self, sql: Any, unbuffered: bool = False) -> int:
-        self._settle_kills()
         try:
             return int(super().query(sql, unbuffered))
         except pymysql.Error as e:
@@ -193,7 +166,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
             raise
 
     def commit(self) -> None:
-        self._settle_kills()
         try:
             super().commit()
         except pymysql.Error as e:
@@ -201,7 +173,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
             raise
 
     def rollback(self) -> None:
-        self._settle_kills()
         try:
             super().rollback()
         except pymysql.Error as e:
@@ -289,22 +260,26 @@ class MySQLLiveness:
         connection.close_quietly()
 
 
-def kill_query(params: dict[str, Any], thread_id: int, done: threading.Event) -> None:
+def kill_query(params: dict[str, Any], connection: Connection) -> bool:
     """
-    Thread side: C{KILL QUERY thread_id} from a short-lived connection of
-    its own; C{done} is set when it is over, whatever happened.
+    Thread side: C{KILL QUERY} for what runs on C{connection}, from a
+    short-lived connection of its own (the L{Interrupter}'s cancel, with
+    C{params} bound); C{False} if it could not be sent.
     """
+    thread_id = connection.server_thread_id and connection.thread_id()
+    if not connection.open or not thread_id:
+        return False
     try:
-        connection = pymysql.connect(**{**params, "connect_timeout": 5})
+        killer = pymysql.connect(**{**params, "connect_timeout": 5})
         try:
-            connection.query(f"KILL QUERY {int(thread_id)}")
+            killer.query(f"KILL QUERY {int(thread_id)}")
         finally:
-            connection.close()
+            killer.close()
     except pymysql.Error as e:
         log.warn(
             "could not interrupt MySQL connection {thread_id}: {error}",
             thread_id=thread_id,
             error=e,
         )
-    finally:
-        done.set()
+        return False
+    return True

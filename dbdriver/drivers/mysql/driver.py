@@ -13,6 +13,7 @@ along with every other connection, before the next request.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -23,9 +24,11 @@ from twisted.enterprise import adbapi
 
 from dbdriver import requests as rq
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import (
     LOST,
+    Connection,
     MySQLLiveness,
     errno_of,
     kill_query,
@@ -83,6 +86,9 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             self._params, self._uri_error = {"database": ""}, str(e)
         self.dialect = MySQLDialect()
         self._liveness = MySQLLiveness()
+        self._interrupter: Interrupter[Connection] = Interrupter(
+            functools.partial(kill_query, self._params)
+        )
         self._losses = Losses()
         self._server: tuple[str, tuple[int, ...]] | None = None
         self._rollback_on_timeout = False
@@ -236,16 +242,12 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             self._losses.checked(connection)
 
     def interrupt(self, connection: Any) -> None:
-        if not connection.open or not connection.server_thread_id:
-            return
-        done = connection.begin_kill()
-        self.reactor.callInThread(
-            kill_query, self._params, connection.thread_id(), done
-        )
+        self._interrupter.interrupt(connection)
 
     def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
         try:
-            return super().perform(cursor, request)
+            with self._interrupter.running(cursor.connection):
+                return super().perform(cursor, request)
         except pymysql.Error as e:
             self._note(cursor.connection, e)
             raise

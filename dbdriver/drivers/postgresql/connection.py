@@ -4,16 +4,14 @@ PostgreSQL connections for L{adbapi.ConnectionPool}, through psycopg 3.
 This module is the "DB-API module" the pool is given (C{connect},
 C{apilevel}, ...): its L{connect} opens a L{DriverConnection} whose values
 come back as they do on the wire (timestamps as ISO 8601 text, numerics as
-int or float), whose C{rollback} is harmless on a lost connection, and
-which carries what a deadline needs to cancel exactly the request that
-runs on it.  L{PostgreSQLLiveness} tells the reconnecting pool when the
-server has closed one.
+int or float) and whose C{rollback} is harmless on a lost connection;
+L{cancel}, which the driver's L{Interrupter} sends; L{PostgreSQLLiveness},
+which tells the reconnecting pool when the server has closed one.
 """
 
 from __future__ import annotations
 
 import select
-import threading
 from typing import Any
 
 import psycopg
@@ -25,6 +23,7 @@ __all__ = [
     "DriverConnection",
     "PostgreSQLLiveness",
     "apilevel",
+    "cancel",
     "connect",
     "paramstyle",
     "threadsafety",
@@ -90,14 +89,7 @@ class DriverConnection(psycopg.Connection[Any]):
     """
     A psycopg connection as the driver uses it.
 
-    @ivar dbd_lock: held while a request's statement is cancelled, and while
-        the request ends (so a late cancel never reaches the next one).
-    @ivar dbd_running: set while a request runs on the connection (a fresh
-        event per request, set when it ends); C{None} between requests.
     """
-
-    dbd_lock: threading.Lock
-    dbd_running: threading.Event | None
 
     def rollback(self) -> None:
         """
@@ -116,9 +108,19 @@ def connect(conninfo: str, **kwargs: Any) -> DriverConnection:
     connection = DriverConnection.connect(
         conninfo, context=_ADAPTERS, prepare_threshold=None, **kwargs
     )
-    connection.dbd_lock = threading.Lock()
-    connection.dbd_running = None
     return connection
+
+
+def cancel(connection: DriverConnection) -> bool:
+    """
+    Thread side: send a cancel request for what runs on C{connection} (the
+    L{Interrupter}'s cancel); C{False} if it could not be sent.
+    """
+    try:
+        connection.cancel()
+    except psycopg.Error:
+        return False
+    return True
 
 
 class PostgreSQLLiveness:

@@ -17,7 +17,6 @@ replaces it before its next use, and a transaction pinned to it ends.
 from __future__ import annotations
 
 import re
-import threading
 import urllib.parse
 import uuid
 from typing import Any
@@ -32,8 +31,13 @@ from twisted.logger import Logger
 from dbdriver import requests as rq
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.engine.pinned import PinnedConnection
+from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.pool import Losses, ReconnectingPool
-from dbdriver.drivers.postgresql.connection import DriverConnection, PostgreSQLLiveness
+from dbdriver.drivers.postgresql.connection import (
+    DriverConnection,
+    PostgreSQLLiveness,
+    cancel,
+)
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
@@ -54,8 +58,6 @@ __all__ = ["PostgreSQLDriver"]
 
 _MINIMUM_VERSION = 100000  # identity columns, pg_sequence_last_value
 _CONNECT_TIMEOUT = 10
-#: How often, and how far apart, a cancel is sent until the request ends.
-_CANCEL_TRIES, _CANCEL_AGAIN = 40, 0.25
 _ALIVE = frozenset(
     {TransactionStatus.INTRANS, TransactionStatus.INERROR, TransactionStatus.ACTIVE}
 )
@@ -94,24 +96,6 @@ def _lost(error: psycopg.Error) -> bool:
     return isinstance(error, psycopg.OperationalError) and not state
 
 
-def _cancel(connection: DriverConnection, running: threading.Event) -> None:
-    """
-    Thread side: cancel what runs on C{connection} as long as it is the
-    request C{running} marks (the first cancel may land between two of its
-    statements, where the server ignores it).
-    """
-    for _ in range(_CANCEL_TRIES):
-        with connection.dbd_lock:
-            if connection.dbd_running is not running:
-                return
-            try:
-                connection.cancel()
-            except psycopg.Error:
-                return
-        if running.wait(_CANCEL_AGAIN):
-            return
-
-
 class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
     """
     The PostgreSQL backend.
@@ -139,6 +123,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
             self._connect_options["application_name"] = "dbdriver"
         self._identity = {}
         self._uniques = {}
+        self._interrupter: Interrupter[DriverConnection] = Interrupter(cancel)
 
     # -- connections ------------------------------------------------------------
 
@@ -239,36 +224,16 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
     def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
         """
         Run a request, marked on its connection as the one a deadline may
-        cancel (the outermost only: a C{transaction} runs its operations
-        through here too).
+        cancel.
         """
-        connection = cursor.connection
-        if connection.dbd_running is not None:
+        with self._interrupter.running(cursor.connection):
             return super().perform(cursor, request)
-        running = connection.dbd_running = threading.Event()
-        try:
-            return super().perform(cursor, request)
-        finally:
-            with connection.dbd_lock:
-                connection.dbd_running = None
-            running.set()
 
     def interrupt(self, connection: Any) -> None:
         """
-        Reactor side: cancel the request running on C{connection} from a
-        thread of its own (a cancel request is a connection to the server).
-        A deadline that passes between two requests' bookkeeping statements
-        is noticed when the request's statement ends.
+        Reactor side: cancel the request running on C{connection}.
         """
-        running = getattr(connection, "dbd_running", None)
-        if running is None:
-            return
-        threading.Thread(
-            target=_cancel,
-            args=(connection, running),
-            name="dbdriver-cancel",
-            daemon=True,
-        ).start()
+        self._interrupter.interrupt(connection)
 
     # -- errors -----------------------------------------------------------------
 
