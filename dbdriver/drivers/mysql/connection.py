@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import select
-import urllib.parse
 from typing import Any
 
 import pymysql
@@ -21,6 +20,7 @@ import pymysql.connections
 from twisted.logger import Logger
 
 from dbdriver.drivers.pool import Losses
+from dbdriver.drivers.sql.uri import parse_database
 
 __all__ = [
     "LOST",
@@ -64,38 +64,30 @@ def parse_uri(database: str) -> dict[str, Any]:
 
     @raise ValueError: the URI is malformed or names no database.
     """
-    parts = urllib.parse.urlsplit(database)
-    if parts.scheme not in ("mysql", "mariadb"):
+    if not database.startswith(("mysql://", "mariadb://")):
         raise ValueError("a MySQL database URI starts with mysql:// or mariadb://")
-    name = urllib.parse.unquote(parts.path.lstrip("/"))
-    if not name or "/" in name:
+    uri = parse_database(database)
+    if not uri.database or "/" in uri.database:
         raise ValueError(
             "the URI must name one database: mysql://user:password@host:port/database"
         )
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError("the URI's port is not a number") from None
     params: dict[str, Any] = {
-        "host": parts.hostname or "localhost",
-        "port": port or 3306,
-        "database": name,
+        "host": uri.host or "localhost",
+        "port": uri.port or 3306,
+        "database": uri.database,
         "connect_timeout": 10,
     }
-    if parts.username is not None:
-        params["user"] = urllib.parse.unquote(parts.username)
-    if parts.password is not None:
-        params["password"] = urllib.parse.unquote(parts.password)
-    for key, values in urllib.parse.parse_qs(
-        parts.query, keep_blank_values=True
-    ).items():
+    if uri.user is not None:
+        params["user"] = uri.user
+    if uri.password is not None:
+        params["password"] = uri.password
+    for key, value in dict(uri.query).items():
         kind = _QUERY_KEYS.get(key)
         if kind is None:
             raise ValueError(
                 f"unknown URI parameter {key!r}; "
                 f"known: {', '.join(sorted(_QUERY_KEYS))}"
             )
-        value = values[-1]
         if kind is bool:
             params[key] = value.lower() in ("1", "true", "yes", "on")
         elif kind is float:

@@ -17,7 +17,6 @@ replaces it before its next use, and a transaction pinned to it ends.
 from __future__ import annotations
 
 import re
-import urllib.parse
 import uuid
 from typing import Any
 
@@ -42,6 +41,7 @@ from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
 from dbdriver.drivers.schema.sync import load_applied_schema
+from dbdriver.drivers.sql.uri import hide_password
 from dbdriver.exceptions import (
     Busy,
     ConstraintViolation,
@@ -69,20 +69,6 @@ _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 def _quoted_name(message: str) -> str | None:
     match = _QUOTED.search(message)
     return match.group(1).replace('""', '"') if match else None
-
-
-def _without_password(message: str, uri: str) -> str:
-    """
-    C{message} (which may quote the URI) with the URI's password masked.
-    """
-    try:
-        password = urllib.parse.urlsplit(uri).password
-    except ValueError:
-        password = None
-    if password:
-        for form in {password, urllib.parse.unquote(password)}:
-            message = message.replace(form, "***")
-    return message
 
 
 def _lost(error: psycopg.Error) -> bool:
@@ -115,7 +101,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
             given = conninfo_to_dict(self.conninfo)
         except psycopg.Error as e:
             given = {}
-            self.bad_uri = _without_password(str(e), self.conninfo)
+            self.bad_uri = hide_password(str(e), self.conninfo)
         self._connect_options: dict[str, Any] = {}
         if "connect_timeout" not in given:
             self._connect_options["connect_timeout"] = _CONNECT_TIMEOUT
