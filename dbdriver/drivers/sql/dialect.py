@@ -19,7 +19,11 @@ from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.schema import Column, TableSchema
 from dbdriver.requests.where import Node, render_where
 
-__all__ = ["Dialect", "to_json"]
+__all__ = ["REQUEST_SAVEPOINT", "Dialect", "to_json"]
+
+#: The savepoint each request of a write group or of a transaction runs
+#: under, so that it can fail alone.
+REQUEST_SAVEPOINT = "dbdriver_request"
 
 
 #: One encoder for every value: C{json.dumps} with options builds a new one
