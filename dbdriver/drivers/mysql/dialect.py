@@ -284,38 +284,25 @@ class MySQLDialect(Dialect):
 
     # -- DML ----------------------------------------------------------------------
 
-    def insert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        on_conflict: Any,
-        returning: Sequence[str] | None,
-        *,
-        keep_id: str | None = None,
-    ) -> str:
-        """
-        C{"ignore"} and an upsert without C{update} are plain inserts here:
-        the driver skips the rows that hit a duplicate key (C{INSERT IGNORE}
-        would also turn other errors into warnings).  C{keep_id}: an upsert
-        sets C{LAST_INSERT_ID} to that key of the row it updates.
-        """
-        verb = "REPLACE" if on_conflict == "replace" else "INSERT"
-        sql = (
-            f"{verb} INTO {self.quote(table)} ({self.names(columns)}) "
-            f"VALUES ({', '.join([self.param] * len(columns))})"
-        )
-        if isinstance(on_conflict, dict) and on_conflict.get("update"):
-            sets = [
-                f"{self.quote(c)} = VALUES({self.quote(c)})"
-                for c in on_conflict["update"]
-            ]
-            if keep_id:
-                key = self.quote(keep_id)
-                sets.insert(0, f"{key} = LAST_INSERT_ID({key})")
-            sql += " ON DUPLICATE KEY UPDATE " + ", ".join(sets)
-        if returning and self.returning:
-            sql += f" RETURNING {self.names(returning)}"
-        return sql
+    def insert_verb(self, on_conflict: Any) -> str:
+        # "ignore" and an upsert without "update" are plain inserts: the
+        # driver skips the rows that hit a duplicate key (INSERT IGNORE would
+        # also turn other errors into warnings).
+        return "REPLACE" if on_conflict == "replace" else "INSERT"
+
+    def conflict_sql(self, on_conflict: Any, keep_id: str | None) -> str:
+        if not (isinstance(on_conflict, dict) and on_conflict.get("update")):
+            return ""
+        sets = [
+            f"{self.quote(c)} = VALUES({self.quote(c)})" for c in on_conflict["update"]
+        ]
+        if keep_id:  # the upsert sets LAST_INSERT_ID to the updated row's key
+            key = self.quote(keep_id)
+            sets.insert(0, f"{key} = LAST_INSERT_ID({key})")
+        return " ON DUPLICATE KEY UPDATE " + ", ".join(sets)
+
+    def returning_sql(self, returning: Sequence[str]) -> str:
+        return super().returning_sql(returning) if self.returning else ""
 
     def limit(self, limit: int | None, offset: int | None) -> str:
         if limit is None and not offset:

@@ -175,35 +175,18 @@ class PostgreSQLDialect(Dialect):
         )
         return statements
 
-    def insert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        on_conflict: Any,
-        returning: Sequence[str] | None,
-    ) -> str:
-        """
-        C{INSERT}, with C{ON CONFLICT DO NOTHING} for C{"ignore"} and
-        C{ON CONFLICT (target) DO UPDATE} for an upsert.  The driver runs
-        C{"replace"} as a delete of the conflicting rows before a plain
-        insert, which is what this renders for it.
-        """
-        if columns:
-            sql = (
-                f"INSERT INTO {self.quote(table)} ({self.names(columns)}) "
-                f"VALUES ({', '.join([self.param] * len(columns))})"
-            )
-        else:
-            sql = f"INSERT INTO {self.quote(table)} DEFAULT VALUES"
+    def insert_verb(self, on_conflict: Any) -> str:
+        # "replace" runs as a delete of the conflicting rows before a plain
+        # insert, which is what this renders for it.
+        return "INSERT"
+
+    def values_sql(self, columns: Sequence[str], rows: int) -> str:
+        return super().values_sql(columns, rows) if columns else "DEFAULT VALUES"
+
+    def conflict_sql(self, on_conflict: Any, keep_id: str | None) -> str:
         if on_conflict == "ignore":
-            sql += " ON CONFLICT DO NOTHING"
-        elif isinstance(on_conflict, dict):
-            sql += " " + self.upsert(
-                on_conflict["target"], on_conflict.get("update", [])
-            )
-        if returning:
-            sql += f" RETURNING {self.names(returning)}"
-        return sql
+            return " ON CONFLICT DO NOTHING"
+        return super().conflict_sql(on_conflict, keep_id)
 
     def limit(self, limit: int | None, offset: int | None) -> str:
         sql = "" if limit is None else f" LIMIT {int(limit)}"
