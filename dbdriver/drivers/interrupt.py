@@ -61,9 +61,7 @@ class Interrupter(Generic[C]):
         name: str = "dbdriver-cancel",
     ) -> None:
         self.cancel = cancel
-        self._tries = tries
-        self._again = again
-        self._name = name
+        self._tries, self._again, self._name = tries, again, name
         self._marks: weakref.WeakKeyDictionary[C, _Mark] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import select
+from collections.abc import Iterator
 from typing import Any
 
 import pymysql
@@ -151,22 +152,24 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
             cursor.close()
 
     def query(self, sql: Any, unbuffered: bool = False) -> int:
-        try:
+        with self._watching():
             return int(super().query(sql, unbuffered))
-        except pymysql.Error as e:
-            self._check(e)
-            raise
 
     def commit(self) -> None:
-        try:
+        with self._watching():
             super().commit()
-        except pymysql.Error as e:
-            self._check(e)
-            raise
 
     def rollback(self) -> None:
-        try:
+        with self._watching():
             super().rollback()
+
+    @contextlib.contextmanager
+    def _watching(self) -> Iterator[None]:
+        """
+        Around a round trip: L{_check} the error it raises, if any.
+        """
+        try:
+            yield
         except pymysql.Error as e:
             self._check(e)
             raise
