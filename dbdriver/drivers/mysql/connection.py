@@ -126,6 +126,8 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         this connection), or C{None}; for the decoding cursors.
     """
 
+    pinned = in_batch = transaction_lost = False
+
     def __init__(
         self,
         *args: Any,
@@ -136,9 +138,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
     ) -> None:
         self._setup = setup
         self._losses = losses
-        self.pinned = False
-        self.in_batch = False
-        self.transaction_lost = False
         self.column_types = column_types
         super().__init__(*args, **kwargs)
 
