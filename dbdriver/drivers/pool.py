@@ -25,8 +25,14 @@ from twisted.enterprise import adbapi
 
 __all__ = ["LivenessPolicy", "Losses", "ReconnectingConnection", "ReconnectingPool"]
 
+
+class _Transactional(Protocol):
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
 #: A backend's DB-API connection class.
-C = TypeVar("C")
+C = TypeVar("C", bound=_Transactional)
 C_contra = TypeVar("C_contra", contravariant=True)
 
 
@@ -153,21 +159,21 @@ class ReconnectingPool(adbapi.ConnectionPool, Generic[C]):
         return True
 
 
-class ReconnectingConnection(adbapi.Connection):
+class ReconnectingConnection(adbapi.Connection, Generic[C]):
     """
     The connection of one interaction of a L{ReconnectingPool}: revived or
     replaced at checkout when suspect; its final commit or rollback skipped
     when it was lost during the interaction.
     """
 
-    _pool: ReconnectingPool[Any]
+    _pool: ReconnectingPool[C]
 
     @property
-    def raw(self) -> Any:
+    def raw(self) -> C:
         """
         The DB-API connection.
         """
-        connection = self._connection
+        connection: C | None = self._connection
         assert connection is not None
         return connection
 

@@ -284,13 +284,13 @@ class MySQLDialect(Dialect):
 
     # -- DML ----------------------------------------------------------------------
 
-    def insert_verb(self, on_conflict: Any) -> str:
+    def insert_verb(self, on_conflict: object) -> str:
         # "ignore" and an upsert without "update" are plain inserts: the
         # driver skips the rows that hit a duplicate key (INSERT IGNORE would
         # also turn other errors into warnings).
         return "REPLACE" if on_conflict == "replace" else "INSERT"
 
-    def conflict_sql(self, on_conflict: Any, keep_id: str | None) -> str:
+    def conflict_sql(self, on_conflict: object, keep_id: str | None) -> str:
         if not (isinstance(on_conflict, dict) and on_conflict.get("update")):
             return ""
         sets = [

@@ -236,7 +236,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
                 connection.close_quietly()
         self._revive(connection)
 
-    def _revive(self, connection: Any) -> None:
+    def _revive(self, connection: Connection) -> None:
         self._liveness.revive(connection)
         if connection.open:
             self._losses.checked(connection)

@@ -175,7 +175,7 @@ class PostgreSQLDialect(Dialect):
         )
         return statements
 
-    def insert_verb(self, on_conflict: Any) -> str:
+    def insert_verb(self, on_conflict: object) -> str:
         # "replace" runs as a delete of the conflicting rows before a plain
         # insert, which is what this renders for it.
         return "INSERT"
@@ -183,7 +183,7 @@ class PostgreSQLDialect(Dialect):
     def values_sql(self, columns: Sequence[str], rows: int) -> str:
         return super().values_sql(columns, rows) if columns else "DEFAULT VALUES"
 
-    def conflict_sql(self, on_conflict: Any, keep_id: str | None) -> str:
+    def conflict_sql(self, on_conflict: object, keep_id: str | None) -> str:
         if on_conflict == "ignore":
             return " ON CONFLICT DO NOTHING"
         return super().conflict_sql(on_conflict, keep_id)

@@ -210,7 +210,7 @@ class Dialect:
         )
         return sql + self.returning_sql(returning) if returning else sql
 
-    def insert_verb(self, on_conflict: Any) -> str:
+    def insert_verb(self, on_conflict: object) -> str:
         """
         SQLite's: C{INSERT OR IGNORE} and C{INSERT OR REPLACE}.
         """
@@ -222,7 +222,7 @@ class Dialect:
         one = f"({', '.join([self.param] * len(columns))})"
         return f"({self.names(columns)}) VALUES {', '.join([one] * rows)}"
 
-    def conflict_sql(self, on_conflict: Any, keep_id: str | None) -> str:
+    def conflict_sql(self, on_conflict: object, keep_id: str | None) -> str:
         """
         What follows the values for C{on_conflict} (an upsert's clause).
         """
