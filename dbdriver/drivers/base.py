@@ -12,8 +12,6 @@ queries, its error mapping and how to interrupt a statement.
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -31,30 +29,11 @@ from dbdriver.drivers.engine.transactions import PinnedTransactions
 from dbdriver.drivers.interfaces import DriverSettings
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.operations import TableOperations
+from dbdriver.drivers.sql.uri import mask_password
 from dbdriver.drivers.table_api import TableAPI
 from dbdriver.exceptions import DriverError, InternalError, InvalidParams, ShuttingDown
 
 __all__ = ["BaseDatabaseDriver"]
-
-
-def mask_password(database: str) -> str:
-    """
-    A C{--database} value as logs and messages may show it: the password of
-    a server URI (C{user:password@}, or a C{password=} query parameter)
-    replaced by C{***}.
-    """
-    if "://" not in database:
-        return database
-    parts = urllib.parse.urlsplit(database)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    netloc = parts.netloc
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.split(':', 1)[0]}:***@{host}"
-    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-    if (netloc, query) == (parts.netloc, parts.query):
-        return database
-    masked = f"{parts.scheme}://{netloc}{parts.path}"
-    return masked + (f"?{query}" if query else "")
 
 
 def _outcome(job: Job) -> Any:

@@ -5,11 +5,11 @@ returning lists, where clauses of writes, ordering, raw SQL statements.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
+from dbdriver.requests.sqltext import leading_keyword
 from dbdriver.requests.where import Node, parse_where
 
 __all__ = [
@@ -72,19 +72,9 @@ def order_by(value: object) -> list[tuple[str, bool]]:
     return order
 
 
-_COMMENTS = re.compile(r"[\s;]*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)[\s;]*)*", re.S)
 TRANSACTION_CONTROL = frozenset(
     {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START"}
 )
-
-
-def leading_keyword(sql: str) -> str:
-    """
-    The first keyword of a statement, after whitespace and comments.
-    """
-    rest = sql[_COMMENTS.match(sql).end() :]  # type: ignore[union-attr]
-    match = re.match(r"[A-Za-z]+", rest)
-    return match.group(0).upper() if match else ""
 
 
 def raw_statement(sql: Any, params: Any) -> None:

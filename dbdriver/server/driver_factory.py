@@ -8,6 +8,7 @@ import importlib
 from typing import Any
 
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.sql.uri import UnknownScheme, backend_of
 from dbdriver.server.config import Config
 
 __all__ = ["UnsupportedDatabase", "backend_name", "make_driver"]
@@ -23,13 +24,6 @@ _DRIVERS = {
     "mysql": ("dbdriver.drivers.mysql.driver", "MySQLDriver", "PyMySQL"),
 }
 
-_SCHEMES = {
-    "postgresql://": "postgresql",
-    "postgres://": "postgresql",
-    "mysql://": "mysql",
-    "mariadb://": "mysql",
-}
-
 
 class UnsupportedDatabase(ValueError):
     """
@@ -41,15 +35,10 @@ def backend_name(database: str) -> str:
     """
     C{"sqlite"}, C{"postgresql"} or C{"mysql"} for a C{--database} value.
     """
-    for prefix, name in _SCHEMES.items():
-        if database.startswith(prefix):
-            return name
-    if "://" in database and not database.startswith("sqlite:"):
-        raise UnsupportedDatabase(
-            f"unknown database URI scheme in {database.split('://')[0]!r}: "
-            "use a SQLite path, sqlite:PATH, postgresql://... or mysql://..."
-        )
-    return "sqlite"
+    try:
+        return backend_of(database)
+    except UnknownScheme as e:
+        raise UnsupportedDatabase(str(e)) from None
 
 
 def make_driver(config: Config, reactor: Any) -> BaseDatabaseDriver:

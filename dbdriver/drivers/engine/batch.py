@@ -20,12 +20,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.drivers.engine.jobs import Batch, Job
+from dbdriver.drivers.sql.dialect import REQUEST_SAVEPOINT as _SAVEPOINT
 from dbdriver.exceptions import InternalError, RequestTimeout, ShuttingDown
 
 __all__ = ["READ", "WRITE", "BatchExecution"]
 
 READ, WRITE = "read", "write"
-_SAVEPOINT = "dbdriver_request"
 
 
 class BatchExecution:

@@ -16,11 +16,11 @@ from twisted.python.failure import Failure
 
 from dbdriver.drivers.engine.jobs import Batch, Job
 from dbdriver.drivers.engine.pinned import PinnedConnection
+from dbdriver.drivers.sql.dialect import REQUEST_SAVEPOINT as _SAVEPOINT
 from dbdriver.exceptions import Busy, DriverError, ShuttingDown, UnknownTransaction
 
 __all__ = ["PinnedTransactions"]
 
-_SAVEPOINT = "dbdriver_request"
 #: Pinned connections kept idle for the next transaction or cursor.
 IDLE_PINNED = 8
 

@@ -3,29 +3,30 @@ Connections to a MySQL or MariaDB server, for the MySQL backend.
 
 This module is the DB-API module that L{adbapi.ConnectionPool} loads (its
 C{connect} makes a L{Connection}): PyMySQL connections that set up their
-session each time they (re)connect, and that never let an interrupt meant
-for one statement hit a later one.  It also parses C{--database} URIs,
-and sends C{KILL QUERY} from a separate connection.
+session each time they (re)connect; L{MySQLLiveness}, the reconnecting
+pool's policy for them; and L{kill_query}, the cancel of a running
+statement (C{KILL QUERY} from a separate connection).  It also parses
+C{--database} URIs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import select
-import threading
-import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 import pymysql
 import pymysql.connections
-from twisted.enterprise import adbapi
 from twisted.logger import Logger
+
+from dbdriver.drivers.pool import Losses
+from dbdriver.drivers.sql.uri import parse_database
 
 __all__ = [
     "LOST",
     "Connection",
-    "Health",
-    "Pool",
+    "MySQLLiveness",
     "connect",
     "errno_of",
     "kill_query",
@@ -44,10 +45,6 @@ Error = pymysql.Error
 #: server gone away, lost during a query, lost at reading, connection
 #: killed, server shutting down, idle disconnect.
 LOST = frozenset({2006, 2013, 2055, 1927, 1053, 4031})
-
-#: How long a statement waits for a C{KILL QUERY} in flight on its
-#: connection (seconds): long enough for the killer to connect.
-KILL_WAIT = 5.0
 
 _QUERY_KEYS = {
     "unix_socket": str,
@@ -68,38 +65,30 @@ def parse_uri(database: str) -> dict[str, Any]:
 
     @raise ValueError: the URI is malformed or names no database.
     """
-    parts = urllib.parse.urlsplit(database)
-    if parts.scheme not in ("mysql", "mariadb"):
+    if not database.startswith(("mysql://", "mariadb://")):
         raise ValueError("a MySQL database URI starts with mysql:// or mariadb://")
-    name = urllib.parse.unquote(parts.path.lstrip("/"))
-    if not name or "/" in name:
+    uri = parse_database(database)
+    if not uri.database or "/" in uri.database:
         raise ValueError(
             "the URI must name one database: mysql://user:password@host:port/database"
         )
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError("the URI's port is not a number") from None
     params: dict[str, Any] = {
-        "host": parts.hostname or "localhost",
-        "port": port or 3306,
-        "database": name,
+        "host": uri.host or "localhost",
+        "port": uri.port or 3306,
+        "database": uri.database,
         "connect_timeout": 10,
     }
-    if parts.username is not None:
-        params["user"] = urllib.parse.unquote(parts.username)
-    if parts.password is not None:
-        params["password"] = urllib.parse.unquote(parts.password)
-    for key, values in urllib.parse.parse_qs(
-        parts.query, keep_blank_values=True
-    ).items():
+    if uri.user is not None:
+        params["user"] = uri.user
+    if uri.password is not None:
+        params["password"] = uri.password
+    for key, value in dict(uri.query).items():
         kind = _QUERY_KEYS.get(key)
         if kind is None:
             raise ValueError(
                 f"unknown URI parameter {key!r}; "
                 f"known: {', '.join(sorted(_QUERY_KEYS))}"
             )
-        value = values[-1]
         if kind is bool:
             params[key] = value.lower() in ("1", "true", "yes", "on")
         elif kind is float:
@@ -122,49 +111,33 @@ def errno_of(error: BaseException) -> int | None:
     return None
 
 
-class Health:
-    """
-    Shared by every connection of a driver: C{generation} goes up whenever
-    a connection was found lost, so that the others check theirs (a server
-    restart loses them all) before their next transaction.
-    """
-
-    def __init__(self) -> None:
-        self.generation = 0
-
-
 class Connection(pymysql.connections.Connection):  # type: ignore[misc]
     """
     A PyMySQL connection that runs C{setup} statements after every
-    (re)connect, and holds statements back while a C{KILL QUERY} aimed at
-    the previous one is still on its way.
+    (re)connect, and closes itself (recording the loss in its L{Losses})
+    when an error says the server is gone.
 
     @ivar pinned: it holds an open transaction for many requests.
     @ivar transaction_lost: the server ended its transaction (deadlock,
         lost connection) since it began.
-    @ivar generation: the L{Health} generation it was last checked at.
     @ivar in_batch: it runs a C{transaction} request's operations.
     @ivar column_types: C{(connection, table, load)} to the portable column
         types of a table of its database (C{load}: it may ask the catalog on
         this connection), or C{None}; for the decoding cursors.
     """
 
+    pinned = in_batch = transaction_lost = False
+
     def __init__(
         self,
         *args: Any,
         setup: tuple[str, ...] = (),
         column_types: Any = None,
-        health: Health | None = None,
+        losses: Losses | None = None,
         **kwargs: Any,
     ) -> None:
         self._setup = setup
-        self._health = health
-        self._kill_lock = threading.Lock()
-        self._kills: list[threading.Event] = []
-        self.pinned = False
-        self.in_batch = False
-        self.transaction_lost = False
-        self.generation = 0
+        self._losses = losses
         self.column_types = column_types
         super().__init__(*args, **kwargs)
 
@@ -177,46 +150,25 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         finally:
             cursor.close()
 
-    # -- interrupts -------------------------------------------------------------
-
-    def begin_kill(self) -> threading.Event:
-        """
-        Reactor side: a C{KILL QUERY} for the running statement is on its
-        way; statements started from now on wait until it is set.
-        """
-        done = threading.Event()
-        with self._kill_lock:
-            self._kills.append(done)
-        return done
-
-    def _settle_kills(self) -> None:
-        if not self._kills:
-            return
-        with self._kill_lock:
-            pending, self._kills = self._kills, []
-        for done in pending:
-            done.wait(KILL_WAIT)
-
     def query(self, sql: Any, unbuffered: bool = False) -> int:
-        self._settle_kills()
-        try:
+        with self._watching():
             return int(super().query(sql, unbuffered))
-        except pymysql.Error as e:
-            self._check(e)
-            raise
 
     def commit(self) -> None:
-        self._settle_kills()
-        try:
+        with self._watching():
             super().commit()
-        except pymysql.Error as e:
-            self._check(e)
-            raise
 
     def rollback(self) -> None:
-        self._settle_kills()
-        try:
+        with self._watching():
             super().rollback()
+
+    @contextlib.contextmanager
+    def _watching(self) -> Iterator[None]:
+        """
+        Around a round trip: L{_check} the error it raises, if any.
+        """
+        try:
+            yield
         except pymysql.Error as e:
             self._check(e)
             raise
@@ -229,8 +181,8 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         if isinstance(error, pymysql.InterfaceError) or errno_of(error) in LOST:
             self.close_quietly()
             self.transaction_lost = True
-            if self._health is not None:
-                self._health.generation += 1
+            if self._losses is not None:
+                self._losses.lost(self)
 
     # -- health -----------------------------------------------------------------
 
@@ -257,7 +209,7 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
         except (OSError, ValueError):
             return True
 
-    def revive(self, health: Health) -> None:
+    def revive(self) -> None:
         """
         Make sure the connection is alive, reconnecting if it is not; only
         between transactions.  Failures are left for the next statement to
@@ -272,7 +224,6 @@ class Connection(pymysql.connections.Connection):  # type: ignore[misc]
             with contextlib.suppress(Exception):
                 self.connect()
         if self.open:
-            self.generation = health.generation
             self.transaction_lost = False
 
 
@@ -283,66 +234,46 @@ def connect(*args: Any, **kwargs: Any) -> Connection:
     return Connection(*args, **kwargs)
 
 
-class _HopConnection(adbapi.Connection):
+class MySQLLiveness:
     """
-    The connection of one pool interaction: reopened at checkout when the
-    server hung up on it while idle, or checked when a loss was seen
-    anywhere since it was last checked; its final commit or
-    rollback is skipped when the connection died during the interaction
-    (every request in it was already answered with that error).
+    The L{LivenessPolicy} of L{Connection}s: a suspect one is pinged, and
+    reconnected in place if it does not answer.
     """
 
-    _connection: Connection
+    def usable(self, connection: Connection) -> bool:
+        return not connection.hung_up()
 
-    def reconnect(self) -> None:
-        super().reconnect()
-        connection = self._connection
-        health = self._pool.health
-        if connection.generation != health.generation or connection.hung_up():
-            connection.revive(health)
+    def lost(self, connection: Connection) -> bool:
+        return not connection.open
 
-    def commit(self) -> None:
-        if self._connection.open:
-            self._connection.commit()
+    def revive(self, connection: Connection) -> bool:
+        connection.revive()
+        return True
 
-    def rollback(self) -> None:
-        connection = self._connection
-        if not connection.open:
-            return
-        try:
-            connection.rollback()
-        except pymysql.Error:
-            connection.close_quietly()
+    def discard(self, connection: Connection) -> None:
+        connection.close_quietly()
 
 
-class Pool(adbapi.ConnectionPool):
+def kill_query(params: dict[str, Any], connection: Connection) -> bool:
     """
-    A connection pool of L{Connection}s sharing one L{Health}.
+    Thread side: C{KILL QUERY} for what runs on C{connection}, from a
+    short-lived connection of its own (the L{Interrupter}'s cancel, with
+    C{params} bound); C{False} if it could not be sent.
     """
-
-    connectionFactory = _HopConnection
-
-    def __init__(self, **kwargs: Any) -> None:
-        self.health: Health = kwargs["health"]  # its connections get it too
-        super().__init__(__name__, **kwargs)
-
-
-def kill_query(params: dict[str, Any], thread_id: int, done: threading.Event) -> None:
-    """
-    Thread side: C{KILL QUERY thread_id} from a short-lived connection of
-    its own; C{done} is set when it is over, whatever happened.
-    """
+    thread_id = connection.server_thread_id and connection.thread_id()
+    if not connection.open or not thread_id:
+        return False
     try:
-        connection = pymysql.connect(**{**params, "connect_timeout": 5})
+        killer = pymysql.connect(**{**params, "connect_timeout": 5})
         try:
-            connection.query(f"KILL QUERY {int(thread_id)}")
+            killer.query(f"KILL QUERY {int(thread_id)}")
         finally:
-            connection.close()
+            killer.close()
     except pymysql.Error as e:
         log.warn(
             "could not interrupt MySQL connection {thread_id}: {error}",
             thread_id=thread_id,
             error=e,
         )
-    finally:
-        done.set()
+        return False
+    return True

@@ -17,17 +17,19 @@ from __future__ import annotations
 import datetime
 import functools
 import math
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from dbdriver.drivers.sql.dialect import Dialect, to_json
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import sqltext
 from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.sqltext import Lexicon, format_placeholders
 from dbdriver.requests.where import Node
 
 __all__ = [
     "INTEGER_COMMENT",
+    "LEXICON",
     "MySQLDialect",
     "convert_placeholders",
     "leading_words",
@@ -42,22 +44,17 @@ _NO_LIMIT = 18446744073709551615
 _KEY_BYTES = 3072
 _TEXT_PREFIX, _BLOB_PREFIX = 191, 255
 
-# Literals, quoted identifiers and comments, as the server reads them with
-# sql_mode ANSI_QUOTES and NO_BACKSLASH_ESCAPES (doubled quotes only).  An
-# executable comment (/*! ... */, /*M! ... */) is code, not a comment.
-_TOKENS = re.compile(
-    r"'(?:[^']|'')*'?"
-    r'|"(?:[^"]|"")*"?'
-    r"|`(?:[^`]|``)*`?"
-    r"|\#[^\n]*"
-    r"|--(?=\s|$)[^\n]*"
-    r"|/\*(?!!|M!)[\s\S]*?(?:\*/|\Z)"
-    r"|\?|%"
+#: How the server reads SQL text with sql_mode C{ANSI_QUOTES} and
+#: C{NO_BACKSLASH_ESCAPES} (doubled quotes only): C{#} comments, C{--} ones
+#: only before white space, and executable comments (C{/*! ... */},
+#: C{/*M! ... */}), which are code.
+LEXICON = Lexicon(
+    identifier_quotes='"`',
+    hash_comments=True,
+    dash_space=True,
+    executable_comments=True,
+    keyword="[A-Za-z_]+",
 )
-_SKIP = re.compile(
-    r"(?:\s+|;|\#[^\n]*|--(?=\s|$)[^\n]*|/\*(?!!|M!)[\s\S]*?(?:\*/|\Z)|/\*M?!\d*)*"
-)
-_WORD = re.compile(r"[A-Za-z_]+")
 
 
 @functools.lru_cache(maxsize=512)
@@ -67,26 +64,14 @@ def convert_placeholders(sql: str) -> tuple[str, int]:
     are; a literal C{%} becomes C{%%} (PyMySQL interpolates with C{%}).
     Literals, quoted identifiers and comments keep their C{?}.
     """
-    if "?" not in sql and "%" not in sql:
-        return sql, 0
-    count = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal count
-        token = match.group(0)
-        if token == "?":
-            count += 1
-            return "%s"
-        return token.replace("%", "%%")
-
-    return _TOKENS.sub(replace, sql), count
+    return format_placeholders(sql, LEXICON)
 
 
 def strip_literals(sql: str) -> str:
     """
     The SQL with its string literals and comments blanked out.
     """
-    return _TOKENS.sub(lambda m: "" if m.group(0)[0] in "'#-/" else m.group(0), sql)
+    return sqltext.strip_literals(sql, LEXICON)
 
 
 def leading_words(sql: str, count: int = 2) -> list[str]:
@@ -94,16 +79,7 @@ def leading_words(sql: str, count: int = 2) -> list[str]:
     The first C{count} keywords of a statement, upper case, after
     whitespace and comments (the code of executable comments counts).
     """
-    words: list[str] = []
-    position = 0
-    while len(words) < count:
-        position = _SKIP.match(sql, position).end()  # type: ignore[union-attr]
-        match = _WORD.match(sql, position)
-        if match is None:
-            break
-        words.append(match.group(0).upper())
-        position = match.end()
-    return words
+    return sqltext.leading_words(sql, LEXICON, count)
 
 
 def to_utc(value: datetime.datetime) -> datetime.datetime:
@@ -308,38 +284,25 @@ class MySQLDialect(Dialect):
 
     # -- DML ----------------------------------------------------------------------
 
-    def insert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        on_conflict: Any,
-        returning: Sequence[str] | None,
-        *,
-        keep_id: str | None = None,
-    ) -> str:
-        """
-        C{"ignore"} and an upsert without C{update} are plain inserts here:
-        the driver skips the rows that hit a duplicate key (C{INSERT IGNORE}
-        would also turn other errors into warnings).  C{keep_id}: an upsert
-        sets C{LAST_INSERT_ID} to that key of the row it updates.
-        """
-        verb = "REPLACE" if on_conflict == "replace" else "INSERT"
-        sql = (
-            f"{verb} INTO {self.quote(table)} ({self.names(columns)}) "
-            f"VALUES ({', '.join([self.param] * len(columns))})"
-        )
-        if isinstance(on_conflict, dict) and on_conflict.get("update"):
-            sets = [
-                f"{self.quote(c)} = VALUES({self.quote(c)})"
-                for c in on_conflict["update"]
-            ]
-            if keep_id:
-                key = self.quote(keep_id)
-                sets.insert(0, f"{key} = LAST_INSERT_ID({key})")
-            sql += " ON DUPLICATE KEY UPDATE " + ", ".join(sets)
-        if returning and self.returning:
-            sql += f" RETURNING {self.names(returning)}"
-        return sql
+    def insert_verb(self, on_conflict: object) -> str:
+        # "ignore" and an upsert without "update" are plain inserts: the
+        # driver skips the rows that hit a duplicate key (INSERT IGNORE would
+        # also turn other errors into warnings).
+        return "REPLACE" if on_conflict == "replace" else "INSERT"
+
+    def conflict_sql(self, on_conflict: object, keep_id: str | None) -> str:
+        if not (isinstance(on_conflict, dict) and on_conflict.get("update")):
+            return ""
+        sets = [
+            f"{self.quote(c)} = VALUES({self.quote(c)})" for c in on_conflict["update"]
+        ]
+        if keep_id:  # the upsert sets LAST_INSERT_ID to the updated row's key
+            key = self.quote(keep_id)
+            sets.insert(0, f"{key} = LAST_INSERT_ID({key})")
+        return " ON DUPLICATE KEY UPDATE " + ", ".join(sets)
+
+    def returning_sql(self, returning: Sequence[str]) -> str:
+        return super().returning_sql(returning) if self.returning else ""
 
     def limit(self, limit: int | None, offset: int | None) -> str:
         if limit is None and not offset:

@@ -13,20 +13,23 @@ along with every other connection, before the next request.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import pymysql
 import pymysql.cursors
 from pymysql.constants import CLIENT
+from twisted.enterprise import adbapi
 
 from dbdriver import requests as rq
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import (
     LOST,
-    Health,
-    Pool,
+    Connection,
+    MySQLLiveness,
     errno_of,
     kill_query,
     parse_uri,
@@ -34,6 +37,7 @@ from dbdriver.drivers.mysql.connection import (
 from dbdriver.drivers.mysql.dialect import MySQLDialect, convert_placeholders
 from dbdriver.drivers.mysql.operations import DUPLICATE, MySQLOperations
 from dbdriver.drivers.mysql.schema import MySQLSchema
+from dbdriver.drivers.pool import Losses, ReconnectingPool
 from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
 from dbdriver.exceptions import (
     Busy,
@@ -81,7 +85,11 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         except ValueError as e:  # reported by check(), as cannot-open
             self._params, self._uri_error = {"database": ""}, str(e)
         self.dialect = MySQLDialect()
-        self._health = Health()
+        self._liveness = MySQLLiveness()
+        self._interrupter: Interrupter[Connection] = Interrupter(
+            functools.partial(kill_query, self._params)
+        )
+        self._losses = Losses()
         self._server: tuple[str, tuple[int, ...]] | None = None
         self._rollback_on_timeout = False
         self._uniques = {}
@@ -145,7 +153,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             statements.append("SET SESSION TRANSACTION READ ONLY")
         return tuple(statements)
 
-    def make_pools(self) -> tuple[Pool, Pool]:
+    def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         if self._server is None:
             self.check()
         arguments = {
@@ -159,12 +167,21 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             "setup": self._setup(),
             "cursorclass": catalog.DecodingCursor,
             "column_types": self._column_types,
-            "health": self._health,
+            "losses": self._losses,
             "cp_noisy": False,
             "cp_reactor": self.reactor,
         }
-        writes = Pool(cp_min=1, cp_max=self.write_concurrency, **arguments)
-        reads = Pool(cp_min=1, cp_max=self.pool_size, **arguments)
+        writes, reads = (
+            ReconnectingPool(
+                self._liveness,
+                self._losses,
+                "dbdriver.drivers.mysql.connection",
+                cp_min=1,
+                cp_max=size,
+                **arguments,
+            )
+            for size in (self.write_concurrency, self.pool_size)
+        )
         return writes, reads
 
     def prepare(self, cursor: Any) -> None:
@@ -194,9 +211,9 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         self._begin(cursor)
 
     def _begin(self, cursor: Any, statement: str = "START TRANSACTION") -> None:
+        if isinstance(self.pool, ReconnectingPool):  # (pinned ones wait idle)
+            self.pool.ensure(cursor)
         connection = cursor.connection
-        if connection.hung_up():  # (pinned connections are kept idle)
-            connection.revive(self._health)
         connection.transaction_lost = False
         try:
             cursor.execute(statement)
@@ -204,7 +221,7 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             if connection.open:
                 raise
             # Found dead before anything ran on it: safe to begin again.
-            connection.revive(self._health)
+            self._revive(connection)
             cursor.execute(statement)
 
     def transaction_alive(self, connection: Any) -> bool:
@@ -217,19 +234,20 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
                 return
             except pymysql.Error:
                 connection.close_quietly()
-        connection.revive(self._health)
+        self._revive(connection)
+
+    def _revive(self, connection: Connection) -> None:
+        self._liveness.revive(connection)
+        if connection.open:
+            self._losses.checked(connection)
 
     def interrupt(self, connection: Any) -> None:
-        if not connection.open or not connection.server_thread_id:
-            return
-        done = connection.begin_kill()
-        self.reactor.callInThread(
-            kill_query, self._params, connection.thread_id(), done
-        )
+        self._interrupter.interrupt(connection)
 
     def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
         try:
-            return super().perform(cursor, request)
+            with self._interrupter.running(cursor.connection):
+                return super().perform(cursor, request)
         except pymysql.Error as e:
             self._note(cursor.connection, e)
             raise

@@ -34,20 +34,6 @@ __all__ = ["MySQLSchema"]
 _IMPLICIT = re.compile(r"(.+?)(?:_\d+)?")
 
 
-class _Either:
-    """
-    An C{AUTO_INCREMENT} key's answer to "autoincrement?": InnoDB never
-    reuses ids (its counter persists), so the key is what a definition
-    asks for either way.
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, bool)
-
-    def __ne__(self, other: object) -> bool:
-        return not isinstance(other, bool)
-
-
 class MySQLSchema(SchemaBackend):
     """
     MySQL 8 and MariaDB 10.5+: DDL commits implicitly; C{ALTER TABLE} can
@@ -110,7 +96,8 @@ class MySQLSchema(SchemaBackend):
                 indexes.append(sp.LiveIndex(index, cols, unique, False, sql))
         # A key column reads as nullable only if it is AUTO_INCREMENT.
         serial = any(c["primary_key"] and not c["not_null"] for c in columns)
-        auto: Any = _Either() if serial else False
+        # InnoDB never reuses AUTO_INCREMENT ids: the key is the same either way.
+        auto = None if serial else False
         shape = (frozenset(uniques), tuple(indexes), foreign_keys)
         return sp.LiveTable(name, tuple(columns), primary, auto, *shape)
 

@@ -4,32 +4,29 @@ PostgreSQL connections for L{adbapi.ConnectionPool}, through psycopg 3.
 This module is the "DB-API module" the pool is given (C{connect},
 C{apilevel}, ...): its L{connect} opens a L{DriverConnection} whose values
 come back as they do on the wire (timestamps as ISO 8601 text, numerics as
-int or float), whose C{rollback} is harmless on a lost connection, and
-which carries what a deadline needs to cancel exactly the request that
-runs on it.  L{DriverPool} replaces a connection the server has closed
-before the next interaction uses it.
+int or float) and whose C{rollback} is harmless on a lost connection;
+L{cancel}, which the driver's L{Interrupter} sends; L{PostgreSQLLiveness},
+which tells the reconnecting pool when the server has closed one.
 """
 
 from __future__ import annotations
 
 import select
-import threading
-from typing import Any, cast
+from typing import Any
 
 import psycopg
 from psycopg.adapt import AdaptersMap, Loader
 from psycopg.types.datetime import TimestampLoader, TimestamptzLoader
 from psycopg.types.string import TextLoader
-from twisted.enterprise import adbapi
 
 __all__ = [
     "DriverConnection",
-    "DriverPool",
+    "PostgreSQLLiveness",
     "apilevel",
+    "cancel",
     "connect",
     "paramstyle",
     "threadsafety",
-    "usable",
 ]
 
 apilevel = "2.0"
@@ -92,17 +89,7 @@ class DriverConnection(psycopg.Connection[Any]):
     """
     A psycopg connection as the driver uses it.
 
-    @ivar dbd_lock: held while a request's statement is cancelled, and while
-        the request ends (so a late cancel never reaches the next one).
-    @ivar dbd_running: set while a request runs on the connection (a fresh
-        event per request, set when it ends); C{None} between requests.
-    @ivar dbd_epoch: the pool's epoch when the connection opened (-1 until
-        a pool takes it).
     """
-
-    dbd_lock: threading.Lock
-    dbd_running: threading.Event | None
-    dbd_epoch: int
 
     def rollback(self) -> None:
         """
@@ -121,82 +108,50 @@ def connect(conninfo: str, **kwargs: Any) -> DriverConnection:
     connection = DriverConnection.connect(
         conninfo, context=_ADAPTERS, prepare_threshold=None, **kwargs
     )
-    connection.dbd_lock = threading.Lock()
-    connection.dbd_running = None
-    connection.dbd_epoch = -1
     return connection
 
 
-def usable(connection: DriverConnection) -> bool:
+def cancel(connection: DriverConnection) -> bool:
     """
-    Whether an idle connection is still open: a server that ended the
-    session (restart, C{pg_terminate_backend}) has sent its goodbye and
-    closed the socket, which this reads without a round trip.
+    Thread side: send a cancel request for what runs on C{connection} (the
+    L{Interrupter}'s cancel); C{False} if it could not be sent.
     """
-    if connection.closed:
-        return False
     try:
-        for _ in range(8):
-            readable, _w, _x = select.select([connection.fileno()], [], [], 0)
-            if not readable:
-                break
-            connection.pgconn.consume_input()
-    except (OSError, ValueError, psycopg.Error):
+        connection.cancel()
+    except psycopg.Error:
         return False
-    return not connection.closed
+    return True
 
 
-class _PooledConnection(adbapi.Connection):
+class PostgreSQLLiveness:
     """
-    adbapi's per-interaction connection.  Before the interaction, a closed
-    connection is replaced, and so is every connection older than the last
-    loss the pool saw (a server restart ends them all, and one that looks
-    open may not have heard yet); at its end, one lost during it commits
-    nothing (every request of the interaction has its outcome already) and
-    counts as a loss.
+    The L{LivenessPolicy} of PostgreSQL connections: a connection the server
+    ended is replaced, never reconnected in place.
     """
 
-    def __init__(self, pool: DriverPool) -> None:
-        cached = pool.connections.get(pool.threadID())
-        if cached is not None and (cached.dbd_epoch < pool.epoch or not usable(cached)):
-            pool.disconnect(cached)
-        super().__init__(pool)
-        raw = self.raw
-        if raw.dbd_epoch < 0:
-            raw.dbd_epoch = pool.epoch
-
-    @property
-    def raw(self) -> DriverConnection:
+    def usable(self, connection: DriverConnection) -> bool:
         """
-        The psycopg connection.
+        Whether an idle connection is still open: a server that ended the
+        session (restart, C{pg_terminate_backend}) has sent its goodbye and
+        closed the socket, which this reads without a round trip.
         """
-        connection = self._connection
-        assert connection is not None
-        return cast(DriverConnection, connection)
-
-    def _lost(self) -> bool:
-        raw = self.raw
-        if not raw.closed:
+        if connection.closed:
             return False
-        self._pool.epoch = max(self._pool.epoch, raw.dbd_epoch + 1)
-        return True
+        try:
+            for _ in range(8):
+                readable, _w, _x = select.select([connection.fileno()], [], [], 0)
+                if not readable:
+                    break
+                connection.pgconn.consume_input()
+        except (OSError, ValueError, psycopg.Error):
+            return False
+        return not connection.closed
 
-    def commit(self) -> None:
-        if not self._lost():
-            self.raw.commit()
+    def lost(self, connection: DriverConnection) -> bool:
+        return connection.closed
 
-    def rollback(self) -> None:
-        if not self._lost():
-            self.raw.rollback()
+    def revive(self, connection: DriverConnection) -> bool:
+        return False
 
-
-class DriverPool(adbapi.ConnectionPool):  # type: ignore[misc]
-    """
-    The pool of PostgreSQL connections.
-
-    @ivar epoch: connections opened before it are replaced before their
-        next use (it moves on when a connection is found lost).
-    """
-
-    connectionFactory = _PooledConnection
-    epoch = 0
+    def discard(self, connection: DriverConnection) -> None:
+        connection.close()

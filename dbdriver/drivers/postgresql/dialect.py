@@ -13,11 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from dbdriver.drivers.sql.dialect import Dialect
-from dbdriver.exceptions import InvalidParams, SQLError
+from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.sqltext import Lexicon, format_placeholders
 
 __all__ = [
     "INTEGER_COMMENT",
+    "LEXICON",
     "PORTABLE",
     "PostgreSQLDialect",
     "convert_placeholders",
@@ -82,43 +84,9 @@ def portable_default(expression: str | None) -> str | None:
 
 # -- placeholders ----------------------------------------------------------------
 
-_TOKEN = re.compile(
-    r"""
-      (?P<estring>[eE]'(?:\\.|''|[^'\\])*(?:'|\Z))
-    | (?P<string>'(?:''|[^'])*(?:'|\Z))
-    | (?P<quoted>"(?:""|[^"])*(?:"|\Z))
-    | (?P<line>--[^\n]*)
-    | (?P<block>/\*)
-    | (?P<dollar>\$(?:[^\W\d][\w]*)?\$)
-    | (?P<word>[^\W\d][\w$]*)
-    | (?P<param>\?)
-    | (?P<percent>%)
-    | (?P<semicolon>;)
-    """,
-    re.X | re.S,
-)
-_COMMENTS_OR_END = frozenset({"line", "block", "semicolon"})
-
-
-def _block_end(sql: str, start: int) -> int:
-    """
-    Where the (nestable) block comment opened at C{start} ends.
-    """
-    depth = 0
-    i = start
-    while i < len(sql):
-        pair = sql[i : i + 2]
-        if pair == "/*":
-            depth += 1
-            i += 2
-        elif pair == "*/":
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
-    return len(sql)
+#: How PostgreSQL reads SQL text: C{E'...'} strings, dollar quotes, nested
+#: comments.
+LEXICON = Lexicon(escape_strings=True, dollar_quotes=True, nested_comments=True)
 
 
 def convert_placeholders(sql: str) -> str:
@@ -132,41 +100,7 @@ def convert_placeholders(sql: str) -> str:
         C{execute} refuses it; a second statement could end the driver's
         transaction).
     """
-    out: list[str] = []
-    position = 0
-    ended = False  # a top-level ";" was seen
-    for match in _TOKEN.finditer(sql):
-        start = match.start()
-        if start < position:
-            continue  # inside a block comment or dollar quote already copied
-        kind = match.lastgroup or ""
-        between = sql[position:start]
-        if ended and (between.strip() or kind not in _COMMENTS_OR_END):
-            _more_than_one()
-        out.append(between)
-        end = match.end()
-        if kind == "block":
-            end = _block_end(sql, start)
-        elif kind == "dollar":
-            close = sql.find(match.group(), end)
-            end = len(sql) if close < 0 else close + len(match.group())
-        text = sql[start:end]
-        if kind == "param":
-            text = "%s"
-        elif kind != "word":
-            text = text.replace("%", "%%")
-        ended = ended or kind == "semicolon"
-        out.append(text)
-        position = end
-    rest = sql[position:]
-    if ended and rest.strip():
-        _more_than_one()
-    out.append(rest)
-    return "".join(out)
-
-
-def _more_than_one() -> None:
-    raise SQLError("execute takes one statement at a time")
+    return format_placeholders(sql, LEXICON, one_statement=True)[0]
 
 
 # -- the dialect -----------------------------------------------------------------
@@ -241,35 +175,18 @@ class PostgreSQLDialect(Dialect):
         )
         return statements
 
-    def insert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        on_conflict: Any,
-        returning: Sequence[str] | None,
-    ) -> str:
-        """
-        C{INSERT}, with C{ON CONFLICT DO NOTHING} for C{"ignore"} and
-        C{ON CONFLICT (target) DO UPDATE} for an upsert.  The driver runs
-        C{"replace"} as a delete of the conflicting rows before a plain
-        insert, which is what this renders for it.
-        """
-        if columns:
-            sql = (
-                f"INSERT INTO {self.quote(table)} ({self.names(columns)}) "
-                f"VALUES ({', '.join([self.param] * len(columns))})"
-            )
-        else:
-            sql = f"INSERT INTO {self.quote(table)} DEFAULT VALUES"
+    def insert_verb(self, on_conflict: object) -> str:
+        # "replace" runs as a delete of the conflicting rows before a plain
+        # insert, which is what this renders for it.
+        return "INSERT"
+
+    def values_sql(self, columns: Sequence[str], rows: int) -> str:
+        return super().values_sql(columns, rows) if columns else "DEFAULT VALUES"
+
+    def conflict_sql(self, on_conflict: object, keep_id: str | None) -> str:
         if on_conflict == "ignore":
-            sql += " ON CONFLICT DO NOTHING"
-        elif isinstance(on_conflict, dict):
-            sql += " " + self.upsert(
-                on_conflict["target"], on_conflict.get("update", [])
-            )
-        if returning:
-            sql += f" RETURNING {self.names(returning)}"
-        return sql
+            return " ON CONFLICT DO NOTHING"
+        return super().conflict_sql(on_conflict, keep_id)
 
     def limit(self, limit: int | None, offset: int | None) -> str:
         sql = "" if limit is None else f" LIMIT {int(limit)}"

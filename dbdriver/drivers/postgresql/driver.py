@@ -17,8 +17,6 @@ replaces it before its next use, and a transaction pinned to it ends.
 from __future__ import annotations
 
 import re
-import threading
-import urllib.parse
 import uuid
 from typing import Any
 
@@ -32,11 +30,18 @@ from twisted.logger import Logger
 from dbdriver import requests as rq
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.engine.pinned import PinnedConnection
-from dbdriver.drivers.postgresql.connection import DriverConnection, DriverPool, usable
+from dbdriver.drivers.interrupt import Interrupter
+from dbdriver.drivers.pool import Losses, ReconnectingPool
+from dbdriver.drivers.postgresql.connection import (
+    DriverConnection,
+    PostgreSQLLiveness,
+    cancel,
+)
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
 from dbdriver.drivers.schema.sync import load_applied_schema
+from dbdriver.drivers.sql.uri import hide_password
 from dbdriver.exceptions import (
     Busy,
     ConstraintViolation,
@@ -53,8 +58,6 @@ __all__ = ["PostgreSQLDriver"]
 
 _MINIMUM_VERSION = 100000  # identity columns, pg_sequence_last_value
 _CONNECT_TIMEOUT = 10
-#: How often, and how far apart, a cancel is sent until the request ends.
-_CANCEL_TRIES, _CANCEL_AGAIN = 40, 0.25
 _ALIVE = frozenset(
     {TransactionStatus.INTRANS, TransactionStatus.INERROR, TransactionStatus.ACTIVE}
 )
@@ -68,20 +71,6 @@ def _quoted_name(message: str) -> str | None:
     return match.group(1).replace('""', '"') if match else None
 
 
-def _without_password(message: str, uri: str) -> str:
-    """
-    C{message} (which may quote the URI) with the URI's password masked.
-    """
-    try:
-        password = urllib.parse.urlsplit(uri).password
-    except ValueError:
-        password = None
-    if password:
-        for form in {password, urllib.parse.unquote(password)}:
-            message = message.replace(form, "***")
-    return message
-
-
 def _lost(error: psycopg.Error) -> bool:
     """
     Whether an error means the session is gone (no SQLSTATE: libpq's own
@@ -91,24 +80,6 @@ def _lost(error: psycopg.Error) -> bool:
     if state.startswith("08") or state in _SERVER_GONE:
         return True
     return isinstance(error, psycopg.OperationalError) and not state
-
-
-def _cancel(connection: DriverConnection, running: threading.Event) -> None:
-    """
-    Thread side: cancel what runs on C{connection} as long as it is the
-    request C{running} marks (the first cancel may land between two of its
-    statements, where the server ignores it).
-    """
-    for _ in range(_CANCEL_TRIES):
-        with connection.dbd_lock:
-            if connection.dbd_running is not running:
-                return
-            try:
-                connection.cancel()
-            except psycopg.Error:
-                return
-        if running.wait(_CANCEL_AGAIN):
-            return
 
 
 class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
@@ -130,7 +101,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
             given = conninfo_to_dict(self.conninfo)
         except psycopg.Error as e:
             given = {}
-            self.bad_uri = _without_password(str(e), self.conninfo)
+            self.bad_uri = hide_password(str(e), self.conninfo)
         self._connect_options: dict[str, Any] = {}
         if "connect_timeout" not in given:
             self._connect_options["connect_timeout"] = _CONNECT_TIMEOUT
@@ -138,6 +109,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
             self._connect_options["application_name"] = "dbdriver"
         self._identity = {}
         self._uniques = {}
+        self._interrupter: Interrupter[DriverConnection] = Interrupter(cancel)
 
     # -- connections ------------------------------------------------------------
 
@@ -171,7 +143,9 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
     def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         # One pool for both: read hops and the write group share its
         # connections.
-        pool = DriverPool(
+        pool = ReconnectingPool(
+            PostgreSQLLiveness(),
+            Losses(),
             "dbdriver.drivers.postgresql.connection",
             self.conninfo,
             cp_min=self.pool_size,
@@ -214,14 +188,8 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
         one the server has closed meanwhile, or opened before the pool last
         lost a connection, is replaced before the transaction starts.
         """
-        raw = cursor.connection
-        epoch = self.pool.epoch if isinstance(self.pool, DriverPool) else 0
-        if not usable(raw) or 0 <= raw.dbd_epoch < epoch:
-            cursor.reconnect()
-            cursor.reopen()
-            raw = cursor.connection
-        if raw.dbd_epoch < 0:
-            raw.dbd_epoch = epoch
+        if isinstance(self.pool, ReconnectingPool):
+            self.pool.ensure(cursor)
 
     def release_pinned(self, pinned: PinnedConnection, healthy: bool) -> Deferred[None]:
         # A lost connection "rolls back" without complaint: never keep it.
@@ -242,36 +210,16 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
     def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
         """
         Run a request, marked on its connection as the one a deadline may
-        cancel (the outermost only: a C{transaction} runs its operations
-        through here too).
+        cancel.
         """
-        connection = cursor.connection
-        if connection.dbd_running is not None:
+        with self._interrupter.running(cursor.connection):
             return super().perform(cursor, request)
-        running = connection.dbd_running = threading.Event()
-        try:
-            return super().perform(cursor, request)
-        finally:
-            with connection.dbd_lock:
-                connection.dbd_running = None
-            running.set()
 
     def interrupt(self, connection: Any) -> None:
         """
-        Reactor side: cancel the request running on C{connection} from a
-        thread of its own (a cancel request is a connection to the server).
-        A deadline that passes between two requests' bookkeeping statements
-        is noticed when the request's statement ends.
+        Reactor side: cancel the request running on C{connection}.
         """
-        running = getattr(connection, "dbd_running", None)
-        if running is None:
-            return
-        threading.Thread(
-            target=_cancel,
-            args=(connection, running),
-            name="dbdriver-cancel",
-            daemon=True,
-        ).start()
+        self._interrupter.interrupt(connection)
 
     # -- errors -----------------------------------------------------------------
 

@@ -68,22 +68,6 @@ FROM (SELECT max({column}) AS m FROM {table}) q WHERE m IS NOT NULL
 """
 
 
-class _Either:
-    """
-    A live table's C{autoincrement} on PostgreSQL: an identity key never
-    hands out an id twice, with or without it, so either way is equal.
-    """
-
-    def __eq__(self, other: object) -> bool:
-        return True
-
-    def __ne__(self, other: object) -> bool:
-        return False
-
-    def __hash__(self) -> int:
-        return 0
-
-
 def _identity(column: Column, schema: TableSchema) -> bool:
     """Whether the dialect makes C{column} an identity key."""
     return schema.primary_key == (column.name,) and column.type == "integer"
@@ -178,7 +162,7 @@ class PostgreSQLSchema(SchemaBackend):
             name,
             tuple(columns),
             key,
-            _Either(),  # type: ignore[arg-type]
+            None,  # an identity key hands out each id once, either way
             frozenset(uniques),
             indexes,
             frozenset(foreign_keys),

@@ -5,10 +5,8 @@ L{TableSchema}s), and the steps from one to the other.
 
 Nothing here touches a connection: a backend reads each table into a
 L{LiveTable}, says through its L{Rules} what its DDL can do, and
-L{make_plan} compares.  The comparison sees what the backend's catalog
-reports for a table the dialect created from the same definition as equal
-to that definition (no difference where there is none): a sync is
-idempotent.
+L{make_plan} compares.  A table created from a definition reads back equal
+to it (no difference where there is none): a sync is idempotent.
 """
 
 from __future__ import annotations
@@ -83,13 +81,14 @@ class LiveTable:
 
     @ivar columns: C{get_table_info}'s rows, in column order.
     @ivar primary_key: the key's columns, in key order.
+    @ivar autoincrement: C{None} where the key never reuses ids either way.
     @ivar uniques: the column tuples of its unique constraints.
     """
 
     name: str
     columns: tuple[dict[str, Any], ...]
     primary_key: tuple[str, ...] = ()
-    autoincrement: bool = False
+    autoincrement: bool | None = False
     uniques: frozenset[tuple[str, ...]] = frozenset()
     indexes: tuple[LiveIndex, ...] = ()
     foreign_keys: frozenset[ForeignKey] = frozenset()
@@ -277,8 +276,9 @@ def _diff_table(plan: Plan, schema: TableSchema, live: LiveTable, rules: Rules) 
             f"primary key ({', '.join(live.primary_key)}) -> "
             f"({', '.join(schema.primary_key)})"
         )
-    if any(c.autoincrement for c in schema.columns) != live.autoincrement:
-        reasons.append("autoincrement " + ("on" if not live.autoincrement else "off"))
+    wants = any(c.autoincrement for c in schema.columns)
+    if live.autoincrement is not None and wants != live.autoincrement:
+        reasons.append("autoincrement " + ("on" if wants else "off"))
     missing = [c for n, c in wanted.items() if n not in have]
     addable = [c for c in missing if _addable(c, schema, rules)]
     covered = set(wanted)

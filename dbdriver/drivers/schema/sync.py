@@ -62,7 +62,7 @@ _APPLIED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictio
 
 
 def _backend(operations: SchemaHost) -> SchemaBackend:
-    kind = operations.schema_backend
+    kind = getattr(operations, "schema_backend", None)  # a host may name none
     if kind is None:
         raise UnknownMethod(
             f"sync_schema is not implemented for the {operations.dialect.name} backend"

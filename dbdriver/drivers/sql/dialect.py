@@ -19,7 +19,11 @@ from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.schema import Column, TableSchema
 from dbdriver.requests.where import Node, render_where
 
-__all__ = ["Dialect", "to_json"]
+__all__ = ["REQUEST_SAVEPOINT", "Dialect", "to_json"]
+
+#: The savepoint each request of a write group or of a transaction runs
+#: under, so that it can fail alone.
+REQUEST_SAVEPOINT = "dbdriver_request"
 
 
 #: One encoder for every value: C{json.dumps} with options builds a new one
@@ -177,8 +181,14 @@ class Dialect:
         columns: Sequence[str],
         on_conflict: Any,
         returning: Sequence[str] | None,
+        *,
+        keep_id: str | None = None,
     ) -> str:
-        return self.insert_rows(table, columns, on_conflict, returning, 1)
+        """
+        An insert of one row.  C{keep_id}: the key column whose value an
+        upsert reports as the inserted id (MySQL's C{LAST_INSERT_ID}).
+        """
+        return self.insert_rows(table, columns, on_conflict, returning, 1, keep_id)
 
     def insert_rows(
         self,
@@ -187,27 +197,41 @@ class Dialect:
         on_conflict: Any,
         returning: Sequence[str] | None,
         rows: int,
+        keep_id: str | None = None,
     ) -> str:
         """
-        An insert of C{rows} rows in one statement (multi-row C{VALUES}).
+        An insert of C{rows} rows in one statement (multi-row C{VALUES}),
+        from the dialect's L{insert_verb}, L{values_sql}, L{conflict_sql}
+        and L{returning_sql}.
         """
-        verb = "INSERT"
-        if on_conflict == "ignore":
-            verb = "INSERT OR IGNORE"
-        elif on_conflict == "replace":
-            verb = "INSERT OR REPLACE"
-        one = f"({', '.join([self.param] * len(columns))})"
         sql = (
-            f"{verb} INTO {self.quote(table)} ({self.names(columns)}) "
-            f"VALUES {', '.join([one] * rows)}"
+            f"{self.insert_verb(on_conflict)} INTO {self.quote(table)} "
+            f"{self.values_sql(columns, rows)}{self.conflict_sql(on_conflict, keep_id)}"
         )
-        if isinstance(on_conflict, dict):
-            sql += " " + self.upsert(
-                on_conflict["target"], on_conflict.get("update", [])
-            )
-        if returning:
-            sql += f" RETURNING {self.names(returning)}"
-        return sql
+        return sql + self.returning_sql(returning) if returning else sql
+
+    def insert_verb(self, on_conflict: object) -> str:
+        """
+        SQLite's: C{INSERT OR IGNORE} and C{INSERT OR REPLACE}.
+        """
+        if on_conflict == "ignore":
+            return "INSERT OR IGNORE"
+        return "INSERT OR REPLACE" if on_conflict == "replace" else "INSERT"
+
+    def values_sql(self, columns: Sequence[str], rows: int) -> str:
+        one = f"({', '.join([self.param] * len(columns))})"
+        return f"({self.names(columns)}) VALUES {', '.join([one] * rows)}"
+
+    def conflict_sql(self, on_conflict: object, keep_id: str | None) -> str:
+        """
+        What follows the values for C{on_conflict} (an upsert's clause).
+        """
+        if not isinstance(on_conflict, dict):
+            return ""
+        return " " + self.upsert(on_conflict["target"], on_conflict.get("update", []))
+
+    def returning_sql(self, returning: Sequence[str]) -> str:
+        return f" RETURNING {self.names(returning)}"
 
     def upsert(self, target: Sequence[str], update: Sequence[str]) -> str:
         if not update:

@@ -24,6 +24,7 @@ from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.engine.jobs import Job
 from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.uri import parse_database
 from dbdriver.drivers.sqlite.inline import InlineReader
 from dbdriver.drivers.sqlite.schema import SQLiteSchema
 from dbdriver.exceptions import (
@@ -86,11 +87,7 @@ def sqlite_target(database: str) -> str:
     """
     The file a C{--database} value names (C{sqlite:PATH} or a plain path).
     """
-    if database.startswith("sqlite:"):
-        database = database[len("sqlite:") :]
-        if database.startswith("//"):
-            database = database[2:]
-    return database
+    return parse_database(database).database
 
 
 class SQLiteDriver(BaseDatabaseDriver):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import threading
-import time
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ import pytest
 pytest.importorskip("pymysql")
 
 from dbdriver.drivers.mysql import catalog as catalog
-from dbdriver.drivers.mysql.connection import Connection, parse_uri
+from dbdriver.drivers.mysql.connection import parse_uri
 from dbdriver.drivers.mysql.dialect import (
     MySQLDialect,
     convert_placeholders,
@@ -245,18 +243,3 @@ def test_decoders() -> None:
     assert rows == [(True, {"a": 1}, None)]
     assert catalog.type_decoder("decimal(10,2)") is False
     assert catalog.type_decoder("text") is None
-
-
-def test_statements_wait_for_a_kill_in_flight() -> None:
-    connection = Connection.__new__(Connection)
-    connection._kill_lock = threading.Lock()
-    connection._kills = []
-    done = connection.begin_kill()
-    threading.Timer(0.2, done.set).start()
-    started = time.monotonic()
-    connection._settle_kills()
-    assert time.monotonic() - started >= 0.15
-    assert connection._kills == []
-    started = time.monotonic()
-    connection._settle_kills()  # nothing pending: no wait
-    assert time.monotonic() - started < 0.1

@@ -12,7 +12,6 @@ from psycopg import errors
 from twisted.enterprise import adbapi
 from twisted.internet import reactor
 
-from dbdriver.drivers.base import mask_password
 from dbdriver.drivers.postgresql.dialect import (
     INTEGER_COMMENT,
     PostgreSQLDialect,
@@ -21,6 +20,7 @@ from dbdriver.drivers.postgresql.dialect import (
     portable_type,
 )
 from dbdriver.drivers.postgresql.driver import PostgreSQLDriver
+from dbdriver.drivers.sql.uri import mask_password
 from dbdriver.exceptions import InvalidParams, SQLError
 from dbdriver.requests.schema import TableSchema
 from dbdriver.server.config import Config
