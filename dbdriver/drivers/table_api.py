@@ -6,6 +6,7 @@ request type and runs it on the pool, returning a L{Deferred}.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -16,13 +17,24 @@ from dbdriver import requests as rq
 __all__ = ["TableAPI"]
 
 
-class TableAPI:
+class TableAPI(ABC):
     """
     C{create_table}, C{insert}, C{select}, ... as L{Deferred}s, all through
     L{run} (so they are validated exactly as requests from the wire).
     """
 
-    run: Callable[..., Deferred[Any]]  # BaseDatabaseDriver.run
+    @abstractmethod
+    def run(
+        self,
+        request: rq.BaseRequest,
+        *,
+        deadline: float | None = None,
+        finish: Callable[[object], object] | None = None,
+        transaction_id: str | None = None,
+    ) -> Deferred[Any]:
+        """
+        Run one request (L{BaseDatabaseDriver.run}).
+        """
 
     def create_table(
         self, schema: dict[str, Any], if_not_exists: bool = False

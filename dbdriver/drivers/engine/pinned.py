@@ -18,8 +18,9 @@ from typing import Any
 
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorFromThreads
 from twisted.python.failure import Failure
+
+from dbdriver.drivers.interfaces import ThreadCalls
 
 __all__ = ["PinnedConnection"]
 
@@ -32,7 +33,7 @@ class PinnedConnection:
     """
 
     def __init__(
-        self, pool: adbapi.ConnectionPool, reactor: IReactorFromThreads, name: str
+        self, pool: adbapi.ConnectionPool, reactor: ThreadCalls, name: str
     ) -> None:
         self._pool = pool
         self._reactor = reactor

@@ -14,27 +14,32 @@ along with every other connection, before the next request.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import cast
 
 import pymysql
-import pymysql.cursors
 from pymysql.constants import CLIENT
 
-from dbdriver import requests as rq
+from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.interfaces import (
+    DBConnection,
+    DBCursor,
+    DriverReactor,
+    DriverSettings,
+)
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import (
     LOST,
+    Connection,
     Health,
     Pool,
     errno_of,
     kill_query,
     parse_uri,
 )
-from dbdriver.drivers.mysql.dialect import MySQLDialect, convert_placeholders
+from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.mysql.operations import DUPLICATE, MySQLOperations
-from dbdriver.drivers.mysql.schema import MySQLSchema
-from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
+from dbdriver.drivers.schema.sync import load_applied_schema
 from dbdriver.exceptions import (
     Busy,
     ConstraintViolation,
@@ -45,9 +50,8 @@ from dbdriver.exceptions import (
     ReadOnly,
     SQLError,
 )
-from dbdriver.requests.where import Node
 
-__all__ = ["MySQLDriver"]
+__all__ = ["MySQLBackend", "MySQLDriver"]
 
 SQL_MODE = ",".join(
     [
@@ -65,32 +69,26 @@ _TABLE = re.compile(r"Table '(?:[^'.]*\.)?([^']*)'")
 _COLUMN = re.compile(r"Unknown column '(?:[^']*\.)?([^'.]*)'")
 
 
-class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
+class MySQLBackend(Backend):
     """
-    The backend of C{--database=mysql://...} (or C{mariadb://...}).
+    A MySQL or MariaDB server: a pool that writes and one that reads, each
+    connection reopened (with every other) after one is lost.
+
+    @ivar operations: the table operations on this database.
     """
 
-    backend = "mysql"
-    schema_backend = MySQLSchema
-
-    def __init__(self, config: Any, reactor: Any) -> None:
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
         super().__init__(config, reactor)
         self._uri_error: str | None = None
         try:
             self._params = parse_uri(config.database)
         except ValueError as e:  # reported by check(), as cannot-open
             self._params, self._uri_error = {"database": ""}, str(e)
-        self.dialect = MySQLDialect()
         self._health = Health()
         self._server: tuple[str, tuple[int, ...]] | None = None
-        self._rollback_on_timeout = False
-        self._uniques = {}
+        self.operations = MySQLOperations(MySQLDialect(), config, self.translate_error)
 
     # -- setup ------------------------------------------------------------------
-
-    @property
-    def mariadb(self) -> bool:
-        return self._server is None or self._server[0] == "mariadb"
 
     def check(self) -> None:
         """
@@ -128,10 +126,13 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             )
         self._server = (flavour, numbers)
         mariadb = flavour == "mariadb"
-        self.dialect = MySQLDialect(
-            returning=mariadb,
-            long_unique=mariadb,
-            collation="utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin",
+        self.operations.mariadb = mariadb
+        self.operations.use_dialect(
+            MySQLDialect(
+                returning=mariadb,
+                long_unique=mariadb,
+                collation="utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin",
+            )
         )
 
     def _setup(self) -> tuple[str, ...]:
@@ -151,14 +152,14 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         arguments = {
             **self._params,
             "charset": "utf8mb4",
-            "collation": self.sql.collation,
+            "collation": self.operations.sql.collation,
             "autocommit": False,
             "sql_mode": SQL_MODE,
             "client_flag": CLIENT.FOUND_ROWS,  # UPDATE counts matched rows
             "binary_prefix": True,  # bytes as binary (PyMySQL 1.1; 1.2 always)
             "setup": self._setup(),
             "cursorclass": catalog.DecodingCursor,
-            "column_types": self._column_types,
+            "column_types": self.operations.column_types,
             "health": self._health,
             "cp_noisy": False,
             "cp_reactor": self.reactor,
@@ -167,34 +168,29 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         reads = Pool(cp_min=1, cp_max=self.pool_size, **arguments)
         return writes, reads
 
-    def prepare(self, cursor: Any) -> None:
+    def prepare(self, cursor: DBCursor) -> None:
         cursor.execute("SELECT @@innodb_rollback_on_timeout")
-        self._rollback_on_timeout = bool(cursor.fetchall()[0][0])
-        load_applied_schema(self, cursor)
-
-    @property
-    def statement_atomic(self) -> bool:  # type: ignore[override]
-        # InnoDB undoes a failed statement alone; an insert that reads its
-        # row back (no RETURNING) is two statements.
-        return self.sql.returning
-
-    def runs_alone(self, request: rq.BaseRequest) -> bool:
-        # DDL commits implicitly: it cannot share a group's transaction.
-        return request.alone or isinstance(
-            request, (rq.CreateTableRequest, rq.DropTableRequest)
-        )
+        self.operations.rollback_on_timeout = bool(cursor.fetchall()[0][0])
+        load_applied_schema(self.operations, cursor)
 
     # -- transactions and connections -------------------------------------------
 
-    def begin_group(self, cursor: Any) -> None:
+    def begin_group(self, cursor: DBCursor) -> None:
         self._begin(cursor)
 
-    def begin_pinned(self, cursor: Any) -> None:
-        cursor.connection.pinned = True
+    def begin_pinned(self, cursor: DBCursor) -> None:
+        connection: Connection = cursor.connection
+        connection.pinned = True
         self._begin(cursor)
 
-    def _begin(self, cursor: Any, statement: str = "START TRANSACTION") -> None:
-        connection = cursor.connection
+    def begin_snapshot(self, cursor: DBCursor) -> None:
+        # One statement reads one snapshot, however long it streams.
+        connection: Connection = cursor.connection
+        connection.pinned = False
+        self._begin(cursor, "START TRANSACTION READ ONLY")
+
+    def _begin(self, cursor: DBCursor, statement: str = "START TRANSACTION") -> None:
+        connection: Connection = cursor.connection
         if connection.hung_up():  # (pinned connections are kept idle)
             connection.revive(self._health)
         connection.transaction_lost = False
@@ -207,47 +203,41 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             connection.revive(self._health)
             cursor.execute(statement)
 
-    def transaction_alive(self, connection: Any) -> bool:
-        return bool(connection.open) and not connection.transaction_lost
+    def transaction_alive(self, connection: DBConnection) -> bool:
+        raw = cast(Connection, connection)
+        return bool(raw.open) and not raw.transaction_lost
 
-    def recover(self, connection: Any) -> None:
-        if connection.open:
+    def recover(self, connection: DBConnection) -> None:
+        raw = cast(Connection, connection)
+        if raw.open:
             try:
-                connection.rollback()
+                raw.rollback()
                 return
             except pymysql.Error:
-                connection.close_quietly()
-        connection.revive(self._health)
+                raw.close_quietly()
+        raw.revive(self._health)
 
-    def interrupt(self, connection: Any) -> None:
-        if not connection.open or not connection.server_thread_id:
+    def interrupt(self, connection: DBConnection) -> None:
+        raw = cast(Connection, connection)
+        if not raw.open or not raw.server_thread_id:
             return
-        done = connection.begin_kill()
-        self.reactor.callInThread(
-            kill_query, self._params, connection.thread_id(), done
-        )
+        done = raw.begin_kill()
+        self.reactor.callInThread(kill_query, self._params, raw.thread_id(), done)
 
-    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
-        try:
-            return super().perform(cursor, request)
-        except pymysql.Error as e:
-            self._note(cursor.connection, e)
-            raise
+    def stream_cursor(self, connection: DBConnection) -> DBCursor:
+        # Inside a transaction other statements share the connection: the
+        # cursor reads all its rows at once there.
+        raw = cast(Connection, connection)
+        if raw.pinned:
+            return raw.cursor(catalog.DecodingCursor)
+        return raw.cursor(catalog.DecodingStreamCursor)
 
-    def _note(self, connection: Any, error: pymysql.Error) -> None:
+    # -- errors -----------------------------------------------------------------
+
+    def translate_error(self, error: BaseException) -> DriverError | None:
         """
-        After a failed statement: remember whether the server ended the
-        transaction (a lost connection marks itself).
+        The protocol error for a PyMySQL exception, or C{None}.
         """
-        code = errno_of(error)
-        if (
-            not connection.open
-            or code == 1213
-            or (code == 1205 and self._rollback_on_timeout)
-        ):
-            connection.transaction_lost = True
-
-    def translate_backend(self, error: BaseException) -> DriverError | None:
         code = errno_of(error)
         # PyMySQL interpolates params with %: a count that does not match
         if isinstance(error, (TypeError, pymysql.ProgrammingError)) and (
@@ -288,49 +278,13 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             return SQLError(f"the statement was interrupted: {message}", details)
         return SQLError(message, details)
 
-    # -- catalog ------------------------------------------------------------------
 
-    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
-        self._uniques.pop(table, None)  # read again with the table's info
-        return catalog.table_columns(cursor, table, self.mariadb)
+class MySQLDriver(BaseDatabaseDriver):
+    """
+    The driver of C{--database=mysql://...} (or C{mariadb://...}): the
+    engine composed with a L{MySQLBackend}.
+    """
 
-    def table_names(self, cursor: Any) -> list[str]:
-        return [n for n in catalog.table_names(cursor) if n != BOOKKEEPING]
-
-    def convert_placeholders(self, sql: str) -> str:
-        return convert_placeholders(sql)[0]
-
-    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
-        return self.sql.bind_where(node, types)
-
-    # -- results ------------------------------------------------------------------
-
-    def _column_types(
-        self, connection: Any, table: str, load: bool
-    ) -> dict[str, str] | None:
-        """
-        Thread side, for the decoding cursors: the portable column types of
-        a table, from the cache, or (C{load}) the catalog.
-        """
-        info = self._tables.get(table)
-        if info is None and load:
-            aside = connection.cursor(pymysql.cursors.Cursor)
-            try:
-                info = self.table_info(aside, table)
-            except DriverError:
-                return None
-            finally:
-                aside.close()
-        return None if info is None else info.types
-
-    def stream_cursor(self, connection: Any) -> Any:
-        # Inside a transaction other statements share the connection: the
-        # cursor reads all its rows at once there.
-        if connection.pinned:
-            return connection.cursor(catalog.DecodingCursor)
-        return connection.cursor(catalog.DecodingStreamCursor)
-
-    def begin_snapshot(self, cursor: Any) -> None:
-        # One statement reads one snapshot, however long it streams.
-        cursor.connection.pinned = False
-        self._begin(cursor, "START TRANSACTION READ ONLY")
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
+        backend = MySQLBackend(config, reactor)
+        super().__init__(config, reactor, backend, backend.operations)
