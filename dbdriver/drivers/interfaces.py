@@ -104,7 +104,7 @@ class DBConnection(Protocol):
     A DB-API connection (or adbapi's wrapper of one).
     """
 
-    def cursor(self) -> Any:
+    def cursor(self) -> DBCursor:
         """A new cursor."""
 
     def commit(self) -> None:
@@ -121,7 +121,10 @@ class DBCursor(Protocol):
 
     @property
     def connection(self) -> Any:
-        """The DB-API connection the cursor runs on."""
+        """
+        The DB-API connection the cursor runs on (a backend names its own
+        connection class where it reads it).
+        """
 
     @property
     def description(self) -> Sequence[Sequence[Any]] | None:

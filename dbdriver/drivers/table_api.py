@@ -37,7 +37,7 @@ class TableAPI(ABC):
         """
 
     def create_table(
-        self, schema: dict[str, Any], if_not_exists: bool = False
+        self, schema: dict[str, object], if_not_exists: bool = False
     ) -> Deferred[bool]:
         return self.run(
             rq.CreateTableRequest(schema=schema, if_not_exists=if_not_exists)
@@ -47,15 +47,15 @@ class TableAPI(ABC):
         return self.run(rq.DropTableRequest(table=table_name, if_exists=if_exists))
 
     def insert(
-        self, table_name: str, data: dict[str, Any], **options: Any
-    ) -> Deferred[Any]:
+        self, table_name: str, data: dict[str, object], **options: Any
+    ) -> Deferred[object]:
         return self.run(rq.InsertRequest(table=table_name, data=data, **options))
 
     def update(
         self,
         table_name: str,
-        where: dict[str, Any] | None,
-        data: dict[str, Any],
+        where: dict[str, object] | None,
+        data: dict[str, object],
         all_rows: bool = False,
     ) -> Deferred[int]:
         return self.run(
@@ -65,7 +65,7 @@ class TableAPI(ABC):
         )
 
     def delete(
-        self, table_name: str, where: dict[str, Any] | None, all_rows: bool = False
+        self, table_name: str, where: dict[str, object] | None, all_rows: bool = False
     ) -> Deferred[int]:
         return self.run(
             rq.DeleteRequest(table=table_name, where=where, all_rows=all_rows)
@@ -74,12 +74,12 @@ class TableAPI(ABC):
     def select(
         self,
         table_name: str,
-        where: dict[str, Any] | None = None,
+        where: dict[str, object] | None = None,
         columns: list[str] | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        order_by: list[Any] | None = None,
-    ) -> Deferred[list[dict[str, Any]]]:
+        order_by: list[object] | None = None,
+    ) -> Deferred[list[dict[str, object]]]:
         return self.run(
             rq.SelectRequest(
                 table=table_name,
@@ -92,9 +92,9 @@ class TableAPI(ABC):
         )
 
     def execute(
-        self, sql: str, params: tuple[Any, ...] | list[Any] = ()
-    ) -> Deferred[Any]:
+        self, sql: str, params: tuple[object, ...] | list[object] = ()
+    ) -> Deferred[object]:
         return self.run(rq.ExecuteRequest(sql=sql, params=list(params)))
 
-    def get_table_info(self, table_name: str) -> Deferred[list[dict[str, Any]]]:
+    def get_table_info(self, table_name: str) -> Deferred[list[dict[str, object]]]:
         return self.run(rq.GetTableInfoRequest(table=table_name))

@@ -149,7 +149,7 @@ class Cursors:
         batch = Batch([job])
         self.engine.watch(batch)
         d = state.pinned.call(self._fetch_in_thread, batch, state, size)
-        d.addBoth(self.engine.settle_batch, batch)
+        settled = d.addBoth(self.engine.settle_batch, batch)
 
         def outcome(jobs: list[Job]) -> object:
             error = job.error
@@ -159,7 +159,7 @@ class Cursors:
                 return self.close_cursor(cursor_id).addBoth(lambda _: Failure(error))
             return Failure(error)
 
-        return d.addCallback(outcome)
+        return settled.addCallback(outcome)
 
     def close_cursor(self, cursor_id: str) -> Deferred[bool]:
         try:

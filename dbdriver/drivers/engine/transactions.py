@@ -197,8 +197,8 @@ class Transactions:
         batch = Batch([job])
         self.engine.watch(batch)
         d = pinned.call(self._savepointed, batch)
-        d.addBoth(self.engine.settle_batch, batch)
-        return d.addCallback(self._after, transaction_id, pinned)
+        settled = d.addBoth(self.engine.settle_batch, batch)
+        return settled.addCallback(self._after, transaction_id, pinned)
 
     def _after(
         self, jobs: list[Job], transaction_id: str, pinned: PinnedConnection

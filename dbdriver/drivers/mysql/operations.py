@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
 
 import pymysql
 
@@ -55,7 +54,7 @@ class MySQLOperations(MySQLStatements):
         row: Row,
         on_conflict: object,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         if on_conflict == "replace":
             return self._replace_row(cursor, info, types, row, returning)
         key = info.integer_key
@@ -92,7 +91,7 @@ class MySQLOperations(MySQLStatements):
         types: dict[str, str],
         row: Row,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         """
         C{"replace"}, as SQLite does it: delete the rows the new one conflicts
         with on any unique key (the primary key included), then insert it
@@ -129,7 +128,7 @@ class MySQLOperations(MySQLStatements):
         """
         quote, adapt = self.sql.quote, self.sql.adapt
         conditions: list[str] = []
-        params: list[Any] = []
+        params: list[object] = []
         for key in self._unique_keys(cursor, info.name):
             if not all(row.get(c) is not None for c, _ in key):
                 continue  # NULLs never conflict
@@ -148,7 +147,7 @@ class MySQLOperations(MySQLStatements):
             cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
 
     def _insert_or_skip(
-        self, cursor: DBCursor, sql: str, params: Sequence[Any], skips: bool
+        self, cursor: DBCursor, sql: str, params: Sequence[object], skips: bool
     ) -> bool:
         """
         Run an insert; C{False} if C{skips} and it hit a duplicate key (the
@@ -169,7 +168,7 @@ class MySQLOperations(MySQLStatements):
         row: Row,
         on_conflict: object,
         wanted: list[str],
-    ) -> list[Any]:
+    ) -> list[Sequence[object]]:
         """
         The written row's C{wanted} columns, where the server has no
         C{RETURNING}: by its integer key (C{LAST_INSERT_ID}), else by its
@@ -202,7 +201,7 @@ class MySQLOperations(MySQLStatements):
         )
         return list(cursor.fetchall())
 
-    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> Any:
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)
         types = self._insert_types(cursor, request, request.rows[0])

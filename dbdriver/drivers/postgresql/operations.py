@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor, DriverSettings
@@ -155,7 +154,7 @@ class PostgreSQLOperations(TableOperations):
         """
         quote, adapt = self.dialect.quote, self.dialect.adapt
         conditions: list[str] = []
-        params: list[Any] = []
+        params: list[object] = []
         for key in self._unique_keys(cursor, info.name):
             if all(row.get(c) is not None for c in key):  # NULLs never conflict
                 conditions.append(" AND ".join(f"{quote(c)} = %s" for c in key))
@@ -165,7 +164,7 @@ class PostgreSQLOperations(TableOperations):
             cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
 
     def _advance_identity(
-        self, cursor: DBCursor, table: str, column: str, key: Any
+        self, cursor: DBCursor, table: str, column: str, key: object
     ) -> None:
         if isinstance(key, int) and not isinstance(key, bool):
             cursor.execute(_ADVANCE_SQL, [key, self.dialect.quote(table), column, key])
@@ -178,7 +177,7 @@ class PostgreSQLOperations(TableOperations):
         row: Row,
         on_conflict: object,
         returning: list[str] | None,
-    ) -> tuple[Any, int]:
+    ) -> tuple[object, int]:
         """
         Insert one row: its result (see L{insert_row}) and how many rows the
         insert wrote.
@@ -203,10 +202,10 @@ class PostgreSQLOperations(TableOperations):
         row: Row,
         on_conflict: object,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         return self._write_row(cursor, info, types, row, on_conflict, returning)[0]
 
-    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> Any:
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)  # row by row
         types = self._insert_types(cursor, request, request.rows[0])
@@ -235,7 +234,9 @@ class PostgreSQLOperations(TableOperations):
                 self._advance_identity(cursor, info.name, identity, max(keys))
         return written
 
-    def _execute(self, cursor: DBCursor, request: rq.ExecuteRequest) -> dict[str, Any]:
+    def _execute(
+        self, cursor: DBCursor, request: rq.ExecuteRequest
+    ) -> dict[str, object]:
         keyword = rc.leading_keyword(request.sql)
         if keyword == "ABORT" or (
             keyword == "PREPARE" and _PREPARE_TRANSACTION.match(request.sql)

@@ -10,7 +10,7 @@ object is the L{SchemaHost} its C{sync_schema} runs for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -152,12 +152,12 @@ class TableOperations(TableCatalog):
 
     def _row_params(
         self, types: dict[str, str], columns: Sequence[str], row: Row
-    ) -> list[Any]:
+    ) -> list[object]:
         return list(self._rows_params(types, columns, (row,))[0])
 
     def _rows_params(
-        self, types: dict[str, str], columns: Sequence[str], rows: Any
-    ) -> list[Sequence[Any]]:
+        self, types: dict[str, str], columns: Sequence[str], rows: Sequence[Row]
+    ) -> list[Sequence[object]]:
         """
         The bound parameters of rows (L{rows_params}).
         """
@@ -210,7 +210,7 @@ class TableOperations(TableCatalog):
         row: Row,
         on_conflict: object,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         """
         Insert one row; its integer key, or its C{returning} columns, or
         C{None} (no integer key, or the row was ignored).
@@ -233,14 +233,14 @@ class TableOperations(TableCatalog):
             return dict(zip(returning, found[0], strict=True))
         return found[0][0]
 
-    def _insert(self, cursor: DBCursor, request: rq.InsertRequest) -> Any:
+    def _insert(self, cursor: DBCursor, request: rq.InsertRequest) -> object:
         types = self._insert_types(cursor, request, request.data)
         info = self.table_info(cursor, request.table)
         return self.insert_row(
             cursor, info, types, request.data, request.on_conflict, request.returning
         )
 
-    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> Any:
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows:
             return [] if request.returning else 0
         types = self._insert_types(cursor, request, request.rows[0])
@@ -285,16 +285,21 @@ class TableOperations(TableCatalog):
         return int(cursor.rowcount)
 
     def select_sql(
-        self, cursor: DBCursor, request: Any, limit: int | None = None
-    ) -> tuple[str, list[Any]]:
+        self,
+        cursor: DBCursor,
+        request: rq.SelectRequest | rq.OpenCursorRequest,
+        limit: int | None = None,
+    ) -> tuple[str, list[object]]:
         """
         The statement of a table query (C{select}, or a table cursor),
         after checking every column it names exists.
         """
+        table = request.table
+        assert table is not None  # (a table cursor's)
         named = [*(request.columns or ()), *(c for c, _ in request.order)]
-        types = self._named_types(cursor, request.table, request.where_node, named)
+        types = self._named_types(cursor, table, request.where_node, named)
         return self.dialect.select(
-            request.table,
+            table,
             request.columns,
             self.bind_where(request.where_node, types),
             request.order,
@@ -302,7 +307,9 @@ class TableOperations(TableCatalog):
             getattr(request, "offset", None),
         )
 
-    def row_maps(self, names: list[str], rows: Any) -> list[dict[str, Any]]:
+    def row_maps(
+        self, names: list[str], rows: Iterable[Sequence[object]]
+    ) -> list[dict[str, object]]:
         """
         Rows as maps of column to wire value (a row has one value per name:
         the names come from the cursor's own description).
@@ -323,7 +330,7 @@ class TableOperations(TableCatalog):
             max_rows=self.max_rows,
         )
 
-    def _fetch(self, cursor: DBCursor) -> list[Any]:
+    def _fetch(self, cursor: DBCursor) -> list[Sequence[object]]:
         """
         Every row of the cursor, or L{ResultTooLarge} past C{--max-rows}.
         """
@@ -345,12 +352,14 @@ class TableOperations(TableCatalog):
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
 
-    def _execute(self, cursor: DBCursor, request: rq.ExecuteRequest) -> dict[str, Any]:
+    def _execute(
+        self, cursor: DBCursor, request: rq.ExecuteRequest
+    ) -> dict[str, object]:
         cursor.execute(*self.raw_statement(request.sql, request.params))
         if cursor.description is None:
             self.forget_tables()
             columns: list[str] = []
-            rows: list[list[Any]] = []
+            rows: list[list[object]] = []
         else:
             columns = [d[0] for d in cursor.description]
             rows = [list(r) for r in self._fetch(cursor)]
@@ -375,8 +384,8 @@ class TableOperations(TableCatalog):
 
     def _transaction(
         self, cursor: DBCursor, request: rq.TransactionRequest
-    ) -> list[Any]:
-        results: list[Any] = []
+    ) -> list[object]:
+        results: list[object] = []
         for index, operation in enumerate(request.requests):
             try:
                 binds = request.binds[index]
