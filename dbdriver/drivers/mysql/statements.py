@@ -60,6 +60,7 @@ class MySQLStatements(TableOperations):
 
     backend = "mysql"
     schema_backend = MySQLSchema
+    statement_atomic = True  # InnoDB undoes a failed statement alone
 
     def __init__(
         self, dialect: MySQLDialect, settings: DriverSettings, translation: Translation
@@ -80,11 +81,9 @@ class MySQLStatements(TableOperations):
 
     # -- how requests run ---------------------------------------------------------
 
-    @property
-    def statement_atomic(self) -> bool:
-        # InnoDB undoes a failed statement alone; an insert that reads its
-        # row back (no RETURNING) is two statements.
-        return self.sql.returning
+    def needs_savepoint(self, request: rq.BaseRequest) -> bool:
+        # An insert that reads its row back (no RETURNING) is two statements.
+        return not self.sql.returning or super().needs_savepoint(request)
 
     def runs_alone(self, request: rq.BaseRequest) -> bool:
         # DDL commits implicitly: it cannot share a group's transaction.

@@ -50,11 +50,15 @@ class TableOperations(TableCatalog):
     @cvar backend: the backend's name (C{server_info}'s C{backend}).
     @cvar schema_backend: the backend's part of C{sync_schema} (C{None}:
         not supported).
+    @cvar statement_atomic: whether a failed statement undoes only itself,
+        leaving the transaction usable (then single statements need no
+        savepoint).
     @ivar dialect: the backend's SQL.
     """
 
     backend: ClassVar[str] = ""
     schema_backend: ClassVar[type[SchemaBackend] | None] = None
+    statement_atomic: ClassVar[bool] = False
 
     def __init__(
         self, dialect: Dialect, settings: DriverSettings, translation: Translation
@@ -102,14 +106,6 @@ class TableOperations(TableCatalog):
         return InternalError(f"{type(error).__name__}: {error}")
 
     # -- how requests run -------------------------------------------------------
-
-    @property
-    def statement_atomic(self) -> bool:
-        """
-        Whether a failed statement undoes only itself, leaving the
-        transaction usable (then single statements need no savepoint).
-        """
-        return False
 
     def needs_savepoint(self, request: rq.BaseRequest) -> bool:
         """

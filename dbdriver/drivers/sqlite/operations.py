@@ -60,6 +60,7 @@ class SQLiteOperations(TableOperations):
 
     backend = "sqlite"
     schema_backend = SQLiteSchema
+    statement_atomic = True
 
     def __init__(
         self,
@@ -80,10 +81,6 @@ class SQLiteOperations(TableOperations):
         The URI C{sqlite3.connect(uri, uri=True)} opens the database with.
         """
         return self._uri
-
-    @property
-    def statement_atomic(self) -> bool:
-        return True
 
     def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
         cursor.execute(
