@@ -127,9 +127,12 @@ class BaseDatabaseDriver(TableAPI):
         self.batches = BatchRunner(engine)
         self.transactions = Transactions(engine, idle, config.max_transactions)
         self.cursors = Cursors(
-            engine, idle, self.transactions, config.max_transactions,
+            engine,
+            idle,
+            self.transactions,
+            config.max_transactions,
             config.max_message_size,
-        )  # fmt: skip
+        )
         # What the dispatcher calls for each request: one lookup away.
         self.run_batch = self.batches.run_batch
         self.settle_job = engine.settle_job
