@@ -84,8 +84,7 @@ class Backend(ABC):
         return None
 
     def stream_cursor(self, connection: DBConnection) -> DBCursor:
-        cursor: DBCursor = connection.cursor()
-        return cursor
+        return connection.cursor()
 
     def transaction_alive(self, connection: DBConnection) -> bool:
         return True
