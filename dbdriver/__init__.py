@@ -34,6 +34,8 @@ from dbdriver.exceptions import (
     ResultTooLarge,
     ShuttingDown,
     SQLError,
+    Unauthenticated,
+    Unavailable,
     UnknownMethod,
     UnknownTransaction,
 )
@@ -61,6 +63,8 @@ __all__ = [
     "SQLError",
     "ShuttingDown",
     "Transaction",
+    "Unauthenticated",
+    "Unavailable",
     "UnknownMethod",
     "UnknownTransaction",
     "__version__",

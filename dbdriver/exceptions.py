@@ -29,6 +29,8 @@ __all__ = [
     "ResultTooLarge",
     "SQLError",
     "ShuttingDown",
+    "Unauthenticated",
+    "Unavailable",
     "UnknownMethod",
     "UnknownTransaction",
     "error_for_code",
@@ -133,6 +135,23 @@ class InternalError(DriverError):
     code = "internal"
 
 
+class Unavailable(DriverError):
+    """
+    The database cannot be reached; C{details.applied} says whether the
+    request ran (C{False}: safe to retry; C{"unknown"}).
+    """
+
+    code = "unavailable"
+
+
+class Unauthenticated(DriverError):
+    """
+    The connection has not passed the server's access check.
+    """
+
+    code = "unauthenticated"
+
+
 class ConnectionLost(DriverError):
     """
     Client side only: the connection to the server closed before the answer
@@ -163,6 +182,8 @@ _BY_CODE: dict[str, type[DriverError]] = {
         ResultTooLarge,
         ShuttingDown,
         InternalError,
+        Unavailable,
+        Unauthenticated,
         ConnectionLost,
     )
 }

@@ -39,6 +39,8 @@ CLASSES = {
     "result_too_large": exc.ResultTooLarge,
     "shutting_down": exc.ShuttingDown,
     "internal": exc.InternalError,
+    "unavailable": exc.Unavailable,
+    "unauthenticated": exc.Unauthenticated,
 }
 
 

@@ -31,6 +31,8 @@ def test_package_exports() -> None:
             "SQLError",
             "ShuttingDown",
             "Transaction",
+            "Unauthenticated",
+            "Unavailable",
             "UnknownMethod",
             "UnknownTransaction",
             "__version__",
@@ -62,6 +64,8 @@ def test_every_protocol_error_code_has_its_class() -> None:
         "result_too_large",
         "shutting_down",
         "internal",
+        "unavailable",
+        "unauthenticated",
     )
     for code in exceptions.PROTOCOL_CODES:
         error = exceptions.error_for_code(code, "m", {"k": 1})

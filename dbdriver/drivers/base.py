@@ -1,76 +1,123 @@
 """
-The driver interface: a database behind L{adbapi.ConnectionPool}s, asked
-for table-level operations and transactions, answering with L{Deferred}s.
+The driver: a database behind L{adbapi.ConnectionPool}s, asked for
+table-level operations and transactions, answering with L{Deferred}s.
 
-L{BaseDatabaseDriver} does everything that is the same on every backend:
-batched reads and group-committed writes on the pools (L{BatchExecution}),
-transactions on pinned connections (L{PinnedTransactions}), deadlines that
-interrupt running statements, and the translation of exceptions into
-protocol errors.  A backend supplies the pools, its L{Dialect}, its catalog
-queries, its error mapping and how to interrupt a statement.
+L{BaseDatabaseDriver} composes the backend-neutral engine
+(C{dbdriver.drivers.engine}: the pools and their running batches, read hops
+and group-committed writes, transactions on pinned connections, cursors)
+with one backend: a L{DatabaseBackend} (its pools, transaction hooks and
+interrupt) and its L{TableOperations} (its SQL, catalog, error translation
+and schema backend).  Each backend's module names its driver class, which
+builds the two and hands them here.
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Protocol
 
-from twisted.enterprise import adbapi
-from twisted.internet.defer import Deferred, fail, gatherResults
+from twisted.internet.defer import Deferred, fail, gatherResults, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver import requests as rq
-from dbdriver.drivers.engine.batch import READ, WRITE, BatchExecution
+from dbdriver.drivers.engine.batch import READ, WRITE, BatchRunner
 from dbdriver.drivers.engine.cursors import Cursors
+from dbdriver.drivers.engine.engine import Engine
 from dbdriver.drivers.engine.jobs import Job
-from dbdriver.drivers.engine.transactions import PinnedTransactions
-from dbdriver.drivers.interfaces import DriverSettings
-from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.engine.transactions import IdlePinned, Transactions
+from dbdriver.drivers.interfaces import DatabaseBackend, DriverReactor, DriverSettings
+from dbdriver.drivers.schema.sync import applied_schema
 from dbdriver.drivers.sql.operations import TableOperations
 from dbdriver.drivers.sql.uri import mask_password
 from dbdriver.drivers.table_api import TableAPI
-from dbdriver.exceptions import DriverError, InternalError, InvalidParams, ShuttingDown
+from dbdriver.exceptions import ShuttingDown
 
-__all__ = ["BaseDatabaseDriver"]
+__all__ = ["BaseDatabaseDriver", "InlineReads"]
 
 
-def _outcome(job: Job) -> Any:
+class InlineReads(Protocol):
+    """
+    Reads on the reactor thread within a small budget (SQLite's
+    L{dbdriver.drivers.sqlite.inline.InlineReader}).
+    """
+
+    def run(self, job: Job) -> bool:
+        """
+        Run C{job} here if it fits; C{False} if it needs a database thread
+        (nothing was changed).
+        """
+
+    def close(self) -> None:
+        """Close what the reads use."""
+
+
+def _not_inline(job: Job) -> bool:
+    return False
+
+
+def _outcome(job: Job) -> object:
     if job.error is not None:
         return Failure(job.error)
     return job.result
 
 
-class BaseDatabaseDriver(
-    BatchExecution, PinnedTransactions, Cursors, TableOperations, TableAPI
-):
-    """
-    A backend of the driver process.
+def _first_outcome(jobs: list[Job]) -> object:
+    return _outcome(jobs[0])
 
-    @cvar backend: the name C{server_info} reports.
-    @cvar inline_reads: whether cheap reads may run on the reactor thread
-        (an embedded database with a bounded statement budget).
-    @ivar pool: the pool that writes (and, unless C{read_pool} differs,
-        reads), once L{connect}ed.
+
+class BaseDatabaseDriver(TableAPI):
+    """
+    A database the server (or an embedding process) runs requests on.
+
+    @ivar backend: the name C{server_info} reports.
+    @ivar inline_reads: whether cheap reads may run on the reactor thread.
+    @ivar dbms: the backend: pools, transaction hooks, interrupt.
+    @ivar operations: the backend's table operations (the host of its
+        C{sync_schema}).
+    @ivar engine: the pools and the batches running on them.
+    @ivar run_batch: C{run_batch(jobs, kind)}: run jobs in one thread hop
+        (L{BatchRunner.run_batch}); fires with them, never fails.
+    @ivar run_inline: C{run_inline(job)}: try a read on the reactor thread
+        (L{InlineReads.run}); C{False} if it needs a thread.
+    @ivar settle_job: C{settle_job(job)}: turn a job's exception into the
+        protocol error it answers (L{Engine.settle_job}).
     """
 
     log = Logger()
-    backend: ClassVar[str] = ""
-    inline_reads: ClassVar[bool] = False
-    dialect: Dialect = Dialect()
 
-    def __init__(self, config: DriverSettings, reactor: Any) -> None:
-        TableOperations.__init__(self)
+    def __init__(
+        self,
+        config: DriverSettings,
+        reactor: DriverReactor,
+        backend: DatabaseBackend,
+        operations: TableOperations,
+        inline: InlineReads | None = None,
+    ) -> None:
         self.config = config
         self.reactor = reactor
-        self.max_rows = config.max_rows
-        self.max_message_size = config.max_message_size
-        self.pool: adbapi.ConnectionPool | None = None
-        self.read_pool: adbapi.ConnectionPool | None = None
-        self._init_batches()
-        self._init_transactions()
-        self._init_cursors()
+        self.dbms = backend
+        self.operations = operations
+        self.inline = inline
+        self.backend = operations.backend
+        self.inline_reads = inline is not None
+        self.engine = engine = Engine(backend, operations, reactor)
+        idle = IdlePinned(engine)
+        self.batches = BatchRunner(engine)
+        self.transactions = Transactions(engine, idle, config.max_transactions)
+        self.cursors = Cursors(
+            engine,
+            idle,
+            self.transactions,
+            config.max_transactions,
+            config.max_message_size,
+        )
+        # What the dispatcher calls for each request: one lookup away.
+        self.run_batch = self.batches.run_batch
+        self.settle_job = engine.settle_job
+        self.run_inline: Callable[[Job], bool] = (
+            _not_inline if inline is None else inline.run
+        )
 
     @property
     def database_label(self) -> str:
@@ -79,78 +126,48 @@ class BaseDatabaseDriver(
         """
         return mask_password(self.config.database)
 
-    # -- backend hooks --------------------------------------------------------
-
     @property
     def pool_size(self) -> int:
         """
         Threads (and connections) that run reads.
         """
-        return self.config.pool_size or 4
+        return self.dbms.pool_size
 
     @property
     def write_concurrency(self) -> int:
         """
         Write groups that may run at once.
         """
-        return 1
+        return self.dbms.write_concurrency
 
-    @abstractmethod
-    def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
-        """
-        The pools for writes and for reads (may be the same pool).
-        """
+    @property
+    def open_transactions(self) -> int:
+        return len(self.transactions)
 
-    def prepare(self, cursor: Any) -> None:
-        """
-        Runs once on the pool after connecting: check and set up the database.
-        """
+    @property
+    def open_cursors(self) -> int:
+        return len(self.cursors)
 
-    def begin_group(self, cursor: Any) -> None:
+    def applied_schema(self) -> dict[str, object] | None:
         """
-        Start the transaction of a write group (backends whose connections
-        autocommit start one explicitly).
+        The latest definition C{sync_schema} applied (C{server_info}'s
+        C{schema}), or C{None}.
         """
-
-    def begin_pinned(self, cursor: Any) -> None:
-        """
-        Start the transaction of a pinned connection.
-        """
-
-    @abstractmethod
-    def interrupt(self, connection: Any) -> None:
-        """
-        Interrupt the statement running on a DB-API connection (called from
-        the reactor thread, which it must not block).
-        """
-
-    def translate_backend(self, error: BaseException) -> DriverError | None:
-        """
-        The protocol error for a database exception, or C{None}.
-        """
-        return None
-
-    def transaction_alive(self, connection: Any) -> bool:
-        """
-        Whether the transaction open on a connection is still open.
-        """
-        return True
-
-    def run_inline(self, job: Job) -> bool:
-        """
-        Try a read on the reactor thread within a small budget; C{False}
-        when it needs a database thread after all (nothing was changed).
-        """
-        return False
+        return applied_schema(self.operations)
 
     # -- lifecycle ------------------------------------------------------------
+
+    def check(self) -> None:
+        """
+        Before serving: the database can be opened (raises if not).
+        """
+        self.dbms.check()
 
     def connect(self) -> Deferred[None]:
         """
         Open the pools and prepare the database; fires when it can serve.
         """
-        self.pool, self.read_pool = self.make_pools()
-        return self.pool.runInteraction(self.prepare).addErrback(self._fail_open)
+        return self.engine.open().addErrback(self._fail_open)
 
     def _fail_open(self, failure: Failure) -> Failure:
         self.disconnect()
@@ -158,28 +175,31 @@ class BaseDatabaseDriver(
 
     @property
     def connected(self) -> bool:
-        return self.pool is not None
+        return self.engine.pool is not None
 
     def disconnect(self) -> Deferred[None]:
         """
         Roll back open transactions and close every connection.
         """
-        pools = {id(p): p for p in (self.pool, self.read_pool) if p is not None}
-        self.pool = self.read_pool = None
+        pools = self.engine.detach()
 
-        def close(_: Any) -> None:
-            for pool in pools.values():
+        def close(_: object) -> None:
+            for pool in pools:
                 pool.close()
-            self.close_inline()
+            if self.inline is not None:
+                self.inline.close()
 
-        closing = self.close_all_cursors() + self.close_transactions()
-        d = gatherResults(closing, consumeErrors=True)
-        return d.addCallback(close)
+        closing: list[Deferred[None]] = [
+            *self.cursors.close_all(),
+            *self.transactions.close_all(),
+        ]
+        return gatherResults(closing, consumeErrors=True).addCallback(close)
 
-    def close_inline(self) -> None:
+    def abort_running(self) -> int:
         """
-        Close what L{run_inline} uses.
+        Interrupt every running batch (shutdown); how many were running.
         """
+        return self.engine.abort_running()
 
     # -- requests -------------------------------------------------------------
 
@@ -188,9 +208,9 @@ class BaseDatabaseDriver(
         request: rq.BaseRequest,
         *,
         deadline: float | None = None,
-        finish: Callable[[Any], Any] | None = None,
+        finish: Callable[[object], object] | None = None,
         transaction_id: str | None = None,
-    ) -> Deferred[Any]:
+    ) -> Deferred[object]:
         """
         Run one data request, on the pools or inside an open transaction.
 
@@ -199,28 +219,47 @@ class BaseDatabaseDriver(
         @param finish: applied to the result on the database thread, inside
             the transaction (the server encodes responses there).
         """
-        if self.pool is None:
+        if self.engine.pool is None:
             return fail(ShuttingDown("the database is closed"))
         job = Job(request, deadline, finish)
         if transaction_id is not None:
-            return self.run_pinned(job, transaction_id).addCallback(_outcome)
+            return self.transactions.run(job, transaction_id).addCallback(_outcome)
         if request.reads and self.run_inline(job):
             self.settle_job(job)
-            d: Deferred[Any] = Deferred()
-            d.callback(job)
-            return d.addCallback(_outcome)
+            return succeed(job).addCallback(_outcome)
         kind = READ if request.reads else WRITE
-        return self.run_batch([job], kind).addCallback(lambda jobs: _outcome(jobs[0]))
+        return self.run_batch([job], kind).addCallback(_first_outcome)
 
-    def translate(self, error: BaseException) -> DriverError:
+    def begin_transaction(self) -> Deferred[str]:
         """
-        The protocol error for any exception a request raised.
+        Pin a connection to a new transaction; its id.
         """
-        if isinstance(error, DriverError):
-            return error
-        if isinstance(error, OverflowError):
-            return InvalidParams(f"value out of range: {error}")
-        translated = self.translate_backend(error)
-        if translated is not None:
-            return translated
-        return InternalError(f"{type(error).__name__}: {error}")
+        return self.transactions.begin()
+
+    def commit_transaction(self, transaction_id: str) -> Deferred[bool]:
+        return self.transactions.commit(transaction_id)
+
+    def rollback_transaction(self, transaction_id: str) -> Deferred[bool]:
+        return self.transactions.rollback(transaction_id)
+
+    def open_cursor(
+        self, request: rq.OpenCursorRequest, transaction_id: str | None = None
+    ) -> Deferred[str]:
+        """
+        Run a cursor's query (inside a transaction, or on its own); its id.
+        """
+        return self.cursors.open_cursor(request, transaction_id)
+
+    def fetch(
+        self,
+        cursor_id: str,
+        size: int,
+        finish: Callable[[object], object] | None = None,
+    ) -> Deferred[object]:
+        """
+        A cursor's next page, C{{"rows": [...], "done": bool}}.
+        """
+        return self.cursors.fetch(cursor_id, size, finish)
+
+    def close_cursor(self, cursor_id: str) -> Deferred[bool]:
+        return self.cursors.close_cursor(cursor_id)

@@ -1,15 +1,27 @@
 """
 The contracts the drivers are written against, in a module that imports
-nothing else of C{dbdriver}: the settings a driver reads, and the DB-API
-cursor and connection it runs statements on.
+nothing else of C{dbdriver}: the settings a driver reads, the reactor it
+schedules on, the DB-API cursor and connection it runs statements on, and
+L{DatabaseBackend}, what one database supplies to the backend-neutral
+engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-__all__ = ["DBConnection", "DBCursor", "DriverSettings"]
+from twisted.enterprise import adbapi
+from twisted.internet.interfaces import IDelayedCall
+
+__all__ = [
+    "DBConnection",
+    "DBCursor",
+    "DatabaseBackend",
+    "DriverReactor",
+    "DriverSettings",
+    "ThreadCalls",
+]
 
 
 class DriverSettings(Protocol):
@@ -51,12 +63,48 @@ class DriverSettings(Protocol):
         """SQLite's C{synchronous}: C{"normal"} or C{"full"}."""
 
 
+class ThreadCalls(Protocol):
+    """
+    What a database thread needs of the reactor: handing a call back to it
+    (L{twisted.internet.interfaces.IReactorFromThreads}).
+    """
+
+    def callFromThread(
+        self, callable: Callable[..., object], *args: object, **kwargs: object
+    ) -> None:
+        """Run C{callable} on the reactor thread."""
+
+
+class DriverReactor(ThreadCalls, Protocol):
+    """
+    The reactor as a driver uses it: L{IReactorTime}'s clock and timers,
+    L{IReactorThreads}' thread pool and the calls back from threads.
+    """
+
+    def seconds(self) -> float:
+        """The current time, in seconds."""
+
+    def callLater(
+        self,
+        delay: float,
+        callable: Callable[..., object],
+        *args: object,
+        **kwargs: object,
+    ) -> IDelayedCall:
+        """Run C{callable} on the reactor thread in C{delay} seconds."""
+
+    def callInThread(
+        self, callable: Callable[..., object], *args: object, **kwargs: object
+    ) -> None:
+        """Run C{callable} on a thread of the reactor's thread pool."""
+
+
 class DBConnection(Protocol):
     """
     A DB-API connection (or adbapi's wrapper of one).
     """
 
-    def cursor(self) -> Any:
+    def cursor(self) -> DBCursor:
         """A new cursor."""
 
     def commit(self) -> None:
@@ -73,7 +121,10 @@ class DBCursor(Protocol):
 
     @property
     def connection(self) -> Any:
-        """The DB-API connection the cursor runs on."""
+        """
+        The DB-API connection the cursor runs on (a backend names its own
+        connection class where it reads it).
+        """
 
     @property
     def description(self) -> Sequence[Sequence[Any]] | None:
@@ -83,24 +134,93 @@ class DBCursor(Protocol):
     def rowcount(self) -> int:
         """Rows the last statement wrote (or read), -1 if unknown."""
 
-    @property
-    def lastrowid(self) -> Any:
-        """The id the last insert generated, where the backend tells."""
-
-    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any:
+    def execute(self, sql: str, params: Sequence[object] = ..., /) -> object:
         """Run one statement."""
 
-    def executemany(self, sql: str, params: Sequence[Sequence[Any]], /) -> Any:
+    def executemany(self, sql: str, params: Sequence[Sequence[object]], /) -> object:
         """Run one statement for each parameter row."""
 
     def fetchone(self) -> Any:
         """The next row, or C{None}."""
 
-    def fetchmany(self, size: int = ..., /) -> Sequence[Any]:
+    def fetchmany(self, size: int = ..., /) -> list[Any]:
         """Up to C{size} more rows."""
 
-    def fetchall(self) -> Sequence[Any]:
+    def fetchall(self) -> list[Any]:
         """Every remaining row."""
 
     def close(self) -> None:
         """Release the cursor."""
+
+
+class DatabaseBackend(Protocol):
+    """
+    What one database supplies to the engine (C{dbdriver.drivers.engine}):
+    its pools and how to set them up, the transaction hooks of write
+    groups, pinned connections and cursors, how to interrupt a statement
+    and how to recover a connection after a failure.  (Its SQL, catalog
+    queries, error translation and schema backend come with its table
+    operations, handed to the driver alongside it.)
+
+    Thread-side hooks take adbapi's cursor (a L{DBCursor}) or the DB-API
+    connection under it; a backend may rely on its own connection class.
+    """
+
+    @property
+    def pool_size(self) -> int:
+        """Threads (and connections) that run reads."""
+
+    @property
+    def write_concurrency(self) -> int:
+        """Write groups that may run at once."""
+
+    def check(self) -> None:
+        """
+        Before serving, on the reactor thread: the database can be opened
+        (raises, with a message for the operator, if not).
+        """
+
+    def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
+        """The pools for writes and for reads (may be the same pool)."""
+
+    def prepare(self, cursor: DBCursor) -> None:
+        """Once on the pool after connecting: check and set up the database."""
+
+    def begin_group(self, cursor: DBCursor) -> None:
+        """
+        Start the transaction of a write group (backends whose connections
+        autocommit start one explicitly).
+        """
+
+    def begin_pinned(self, cursor: DBCursor) -> None:
+        """Start the transaction of a pinned connection."""
+
+    def begin_snapshot(self, cursor: DBCursor) -> None:
+        """Start the read transaction of a cursor with its own connection."""
+
+    def stream_cursor(self, connection: DBConnection) -> DBCursor:
+        """
+        A DB-API cursor that reads rows as they are fetched (not all at
+        execute time).
+        """
+
+    def interrupt(self, connection: DBConnection) -> None:
+        """
+        Interrupt the statement running on a DB-API connection (called from
+        the reactor thread, which it must not block).
+        """
+
+    def transaction_alive(self, connection: DBConnection) -> bool:
+        """Whether the transaction open on a connection is still open."""
+
+    def recover(self, connection: DBConnection) -> None:
+        """
+        After a failure: roll back, and make the connection usable for the
+        next request (a backend may reopen a lost connection here).
+        """
+
+    def reusable(self, connection: DBConnection) -> bool:
+        """
+        Whether a pinned connection whose transaction ended cleanly may be
+        kept for the next one.
+        """

@@ -6,26 +6,40 @@ request type and runs it on the pool, returning a L{Deferred}.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.internet.defer import Deferred
 
 from dbdriver import requests as rq
+from dbdriver.requests.rows import OrderBy
+from dbdriver.requests.values import Row, Value
 
 __all__ = ["TableAPI"]
 
 
-class TableAPI:
+class TableAPI(ABC):
     """
     C{create_table}, C{insert}, C{select}, ... as L{Deferred}s, all through
     L{run} (so they are validated exactly as requests from the wire).
     """
 
-    run: Callable[..., Deferred[Any]]  # BaseDatabaseDriver.run
+    @abstractmethod
+    def run(
+        self,
+        request: rq.BaseRequest,
+        *,
+        deadline: float | None = None,
+        finish: Callable[[object], object] | None = None,
+        transaction_id: str | None = None,
+    ) -> Deferred[Any]:
+        """
+        Run one request (L{BaseDatabaseDriver.run}).
+        """
 
     def create_table(
-        self, schema: dict[str, Any], if_not_exists: bool = False
+        self, schema: dict[str, Value], if_not_exists: bool = False
     ) -> Deferred[bool]:
         return self.run(
             rq.CreateTableRequest(schema=schema, if_not_exists=if_not_exists)
@@ -34,16 +48,14 @@ class TableAPI:
     def drop_table(self, table_name: str, if_exists: bool = False) -> Deferred[bool]:
         return self.run(rq.DropTableRequest(table=table_name, if_exists=if_exists))
 
-    def insert(
-        self, table_name: str, data: dict[str, Any], **options: Any
-    ) -> Deferred[Any]:
+    def insert(self, table_name: str, data: Row, **options: Any) -> Deferred[object]:
         return self.run(rq.InsertRequest(table=table_name, data=data, **options))
 
     def update(
         self,
         table_name: str,
-        where: dict[str, Any] | None,
-        data: dict[str, Any],
+        where: Row | None,
+        data: Row,
         all_rows: bool = False,
     ) -> Deferred[int]:
         return self.run(
@@ -53,7 +65,7 @@ class TableAPI:
         )
 
     def delete(
-        self, table_name: str, where: dict[str, Any] | None, all_rows: bool = False
+        self, table_name: str, where: Row | None, all_rows: bool = False
     ) -> Deferred[int]:
         return self.run(
             rq.DeleteRequest(table=table_name, where=where, all_rows=all_rows)
@@ -62,12 +74,12 @@ class TableAPI:
     def select(
         self,
         table_name: str,
-        where: dict[str, Any] | None = None,
+        where: Row | None = None,
         columns: list[str] | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        order_by: list[Any] | None = None,
-    ) -> Deferred[list[dict[str, Any]]]:
+        order_by: OrderBy | None = None,
+    ) -> Deferred[list[dict[str, object]]]:
         return self.run(
             rq.SelectRequest(
                 table=table_name,
@@ -79,10 +91,8 @@ class TableAPI:
             )
         )
 
-    def execute(
-        self, sql: str, params: tuple[Any, ...] | list[Any] = ()
-    ) -> Deferred[Any]:
+    def execute(self, sql: str, params: Sequence[Value] = ()) -> Deferred[object]:
         return self.run(rq.ExecuteRequest(sql=sql, params=list(params)))
 
-    def get_table_info(self, table_name: str) -> Deferred[list[dict[str, Any]]]:
+    def get_table_info(self, table_name: str) -> Deferred[list[dict[str, object]]]:
         return self.run(rq.GetTableInfoRequest(table=table_name))

@@ -23,7 +23,6 @@ from twisted.python.failure import Failure
 from dbdriver import requests as rq
 from dbdriver._version import __version__
 from dbdriver.drivers.base import BaseDatabaseDriver
-from dbdriver.drivers.schema.sync import applied_schema
 from dbdriver.exceptions import (
     DriverError,
     Forbidden,
@@ -180,7 +179,7 @@ class DriverServer:
                     "max_rows": self.config.max_rows,
                 },
                 # extension: the latest definition sync_schema applied
-                "schema": applied_schema(self.driver),
+                "schema": self.driver.applied_schema(),
             }
         return self.stats()
 

@@ -100,7 +100,7 @@ class DriverService(Service):
             claim_socket(self.socket_path)
         self.driver = make_driver(self.config, self.reactor)
         try:
-            self.driver.check()  # type: ignore[attr-defined]
+            self.driver.check()
         except Exception as e:
             raise SystemExit(
                 f"dbdriver: cannot open {self.driver.database_label}: {e}"

@@ -83,7 +83,7 @@ def test_make_driver_gives_each_backends_class(
     assert driver.backend == backend
     assert driver.config is config
     assert driver.reactor is clock
-    assert driver.pool is None  # built, not connected
+    assert not driver.connected  # built, not connected
     assert driver.pool_size == 3
 
 

@@ -254,7 +254,7 @@ async def test_internal_error_is_answered_and_serving_goes_on(running, monkeypat
     def broken(cursor, request):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setitem(driver._handlers, CountRequest, broken)
+    monkeypatch.setitem(driver.operations._handlers, CountRequest, broken)
 
     with pytest.raises(InternalError):
         await client.count("sqlite_master")

@@ -20,7 +20,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 
-from dbdriver.client.protocol import connect
+from dbdriver.client import connect
 from dbdriver.server.config import Config
 from dbdriver.server.runner import SWITCH_INTERVAL, DriverService, claim_socket
 from tests.support.raw import connect_raw

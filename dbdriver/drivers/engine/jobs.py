@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall
 
 from dbdriver import requests as rq
+from dbdriver.drivers.interfaces import DBConnection
 from dbdriver.exceptions import RequestTimeout, ShuttingDown
 from dbdriver.wire.cbor import plain
 
@@ -37,12 +37,12 @@ class Job:
         self,
         request: rq.BaseRequest,
         deadline: float | None = None,
-        finish: Callable[[Any], Any] | None = None,
+        finish: Callable[[object], object] | None = None,
     ) -> None:
         self.request = request
         self.deadline = deadline
         self.finish = finish
-        self.result: Any = None
+        self.result: object = None
         self.error: BaseException | None = None
         self.done = False
         self.timed_out = False
@@ -57,7 +57,7 @@ class Job:
         if self.timed_out:
             raise RequestTimeout("the request's deadline passed")
 
-    def succeed(self, value: Any) -> None:
+    def succeed(self, value: object) -> None:
         self.check()
         self.result = plain(value) if self.finish is None else self.finish(value)
         self.error = None
@@ -77,11 +77,11 @@ class Batch:
     def __init__(self, jobs: list[Job]) -> None:
         self.jobs = jobs
         self.lock = threading.Lock()
-        self.connection: Any = None
+        self.connection: DBConnection | None = None
         self.current: Job | None = None
         self.timer: IDelayedCall | None = None
 
-    def start(self, job: Job, connection: Any) -> None:
+    def start(self, job: Job, connection: DBConnection) -> None:
         """
         Thread side: C{job} now runs on C{connection}.
         """
@@ -106,7 +106,7 @@ class Batch:
         ]
         return min(deadlines) if deadlines else None
 
-    def expire(self, now: float, interrupt: Callable[[Any], None]) -> None:
+    def expire(self, now: float, interrupt: Callable[[DBConnection], None]) -> None:
         """
         Reactor side: mark the jobs past their deadline; interrupt the one
         running, if it is one of them.
@@ -116,14 +116,15 @@ class Batch:
                 job.timed_out = True
         self._interrupt_current(lambda job: job.timed_out, interrupt)
 
-    def abort(self, interrupt: Callable[[Any], None]) -> None:
+    def abort(self, interrupt: Callable[[DBConnection], None]) -> None:
         for job in self.jobs:
             job.aborted = True
         self._interrupt_current(lambda job: True, interrupt)
 
     def _interrupt_current(
-        self, which: Callable[[Job], bool], interrupt: Callable[[Any], None]
+        self, which: Callable[[Job], bool], interrupt: Callable[[DBConnection], None]
     ) -> None:
         with self.lock:
-            if self.current is not None and which(self.current):
-                interrupt(self.connection)
+            current, connection = self.current, self.connection
+            if current is not None and connection is not None and which(current):
+                interrupt(connection)

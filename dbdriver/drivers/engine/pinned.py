@@ -14,16 +14,26 @@ import contextlib
 import queue
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorFromThreads
 from twisted.python.failure import Failure
+
+from dbdriver.drivers.interfaces import ThreadCalls
 
 __all__ = ["PinnedConnection"]
 
-_STOP = object()
+_T = TypeVar("_T")
+_Ts = TypeVarTuple("_Ts")
+#: A call waiting for the thread: its Deferred, the function, its arguments.
+_Call = tuple["Deferred[Any]", Callable[..., object], tuple[object, ...]]
+
+
+def _STOP(connection: adbapi.Connection) -> None:
+    """
+    The call that ends the thread (never called).
+    """
 
 
 class PinnedConnection:
@@ -32,22 +42,26 @@ class PinnedConnection:
     """
 
     def __init__(
-        self, pool: adbapi.ConnectionPool, reactor: IReactorFromThreads, name: str
+        self, pool: adbapi.ConnectionPool, reactor: ThreadCalls, name: str
     ) -> None:
         self._pool = pool
         self._reactor = reactor
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self.connection: adbapi.Connection | None = None
         self.closed = False
         self._thread = threading.Thread(target=self._work, name=name, daemon=True)
         self._thread.start()
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Deferred[Any]:
+    def call(
+        self,
+        fn: Callable[[adbapi.Connection, *_Ts], _T],
+        *args: *_Ts,
+    ) -> Deferred[_T]:
         """
         Run C{fn(connection, *args)} on the pinned thread; the connection is
         opened on first use.
         """
-        d: Deferred[Any] = Deferred()
+        d: Deferred[_T] = Deferred()
         self._jobs.put((d, fn, args))
         return d
 

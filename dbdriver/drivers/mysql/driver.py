@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import cast
 
 import pymysql
-import pymysql.cursors
 from pymysql.constants import CLIENT
 from twisted.enterprise import adbapi
 
-from dbdriver import requests as rq
+from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.interfaces import (
+    DBConnection,
+    DBCursor,
+    DriverReactor,
+    DriverSettings,
+)
 from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import (
@@ -34,11 +39,10 @@ from dbdriver.drivers.mysql.connection import (
     kill_query,
     parse_uri,
 )
-from dbdriver.drivers.mysql.dialect import MySQLDialect, convert_placeholders
+from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.mysql.operations import DUPLICATE, MySQLOperations
-from dbdriver.drivers.mysql.schema import MySQLSchema
 from dbdriver.drivers.pool import Losses, ReconnectingPool
-from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
+from dbdriver.drivers.schema.sync import load_applied_schema
 from dbdriver.exceptions import (
     Busy,
     ConstraintViolation,
@@ -49,9 +53,8 @@ from dbdriver.exceptions import (
     ReadOnly,
     SQLError,
 )
-from dbdriver.requests.where import Node
 
-__all__ = ["MySQLDriver"]
+__all__ = ["MySQLBackend", "MySQLDriver"]
 
 SQL_MODE = ",".join(
     [
@@ -69,36 +72,33 @@ _TABLE = re.compile(r"Table '(?:[^'.]*\.)?([^']*)'")
 _COLUMN = re.compile(r"Unknown column '(?:[^']*\.)?([^'.]*)'")
 
 
-class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
+class MySQLBackend(Backend):
     """
-    The backend of C{--database=mysql://...} (or C{mariadb://...}).
+    A MySQL or MariaDB server: a pool that writes and one that reads, each
+    connection reopened (with every other) after one is lost.
+
+    @ivar operations: the table operations on this database.
     """
 
-    backend = "mysql"
-    schema_backend = MySQLSchema
-
-    def __init__(self, config: Any, reactor: Any) -> None:
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
         super().__init__(config, reactor)
         self._uri_error: str | None = None
         try:
             self._params = parse_uri(config.database)
         except ValueError as e:  # reported by check(), as cannot-open
             self._params, self._uri_error = {"database": ""}, str(e)
-        self.dialect = MySQLDialect()
         self._liveness = MySQLLiveness()
+        self._losses = Losses()
         self._interrupter: Interrupter[Connection] = Interrupter(
             functools.partial(kill_query, self._params)
         )
-        self._losses = Losses()
+        self._writes: ReconnectingPool[Connection] | None = None
         self._server: tuple[str, tuple[int, ...]] | None = None
-        self._rollback_on_timeout = False
-        self._uniques = {}
+        self.operations = MySQLOperations(
+            MySQLDialect(), config, self.translate_error, self._interrupter
+        )
 
     # -- setup ------------------------------------------------------------------
-
-    @property
-    def mariadb(self) -> bool:
-        return self._server is None or self._server[0] == "mariadb"
 
     def check(self) -> None:
         """
@@ -136,10 +136,13 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             )
         self._server = (flavour, numbers)
         mariadb = flavour == "mariadb"
-        self.dialect = MySQLDialect(
-            returning=mariadb,
-            long_unique=mariadb,
-            collation="utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin",
+        self.operations.mariadb = mariadb
+        self.operations.use_dialect(
+            MySQLDialect(
+                returning=mariadb,
+                long_unique=mariadb,
+                collation="utf8mb4_nopad_bin" if mariadb else "utf8mb4_0900_bin",
+            )
         )
 
     def _setup(self) -> tuple[str, ...]:
@@ -159,20 +162,20 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
         arguments = {
             **self._params,
             "charset": "utf8mb4",
-            "collation": self.sql.collation,
+            "collation": self.operations.sql.collation,
             "autocommit": False,
             "sql_mode": SQL_MODE,
             "client_flag": CLIENT.FOUND_ROWS,  # UPDATE counts matched rows
             "binary_prefix": True,  # bytes as binary (PyMySQL 1.1; 1.2 always)
             "setup": self._setup(),
             "cursorclass": catalog.DecodingCursor,
-            "column_types": self._column_types,
+            "column_types": self.operations.column_types,
             "losses": self._losses,
             "cp_noisy": False,
             "cp_reactor": self.reactor,
         }
         writes, reads = (
-            ReconnectingPool(
+            ReconnectingPool[Connection](
                 self._liveness,
                 self._losses,
                 "dbdriver.drivers.mysql.connection",
@@ -182,38 +185,34 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             )
             for size in (self.write_concurrency, self.pool_size)
         )
+        self._writes = writes
         return writes, reads
 
-    def prepare(self, cursor: Any) -> None:
+    def prepare(self, cursor: DBCursor) -> None:
         cursor.execute("SELECT @@innodb_rollback_on_timeout")
-        self._rollback_on_timeout = bool(cursor.fetchall()[0][0])
-        load_applied_schema(self, cursor)
-
-    @property
-    def statement_atomic(self) -> bool:  # type: ignore[override]
-        # InnoDB undoes a failed statement alone; an insert that reads its
-        # row back (no RETURNING) is two statements.
-        return self.sql.returning
-
-    def runs_alone(self, request: rq.BaseRequest) -> bool:
-        # DDL commits implicitly: it cannot share a group's transaction.
-        return request.alone or isinstance(
-            request, (rq.CreateTableRequest, rq.DropTableRequest)
-        )
+        self.operations.rollback_on_timeout = bool(cursor.fetchall()[0][0])
+        load_applied_schema(self.operations, cursor)
 
     # -- transactions and connections -------------------------------------------
 
-    def begin_group(self, cursor: Any) -> None:
+    def begin_group(self, cursor: DBCursor) -> None:
         self._begin(cursor)
 
-    def begin_pinned(self, cursor: Any) -> None:
-        cursor.connection.pinned = True
+    def begin_pinned(self, cursor: DBCursor) -> None:
+        connection: Connection = cursor.connection
+        connection.pinned = True
         self._begin(cursor)
 
-    def _begin(self, cursor: Any, statement: str = "START TRANSACTION") -> None:
-        if isinstance(self.pool, ReconnectingPool):  # (pinned ones wait idle)
-            self.pool.ensure(cursor)
-        connection = cursor.connection
+    def begin_snapshot(self, cursor: DBCursor) -> None:
+        # One statement reads one snapshot, however long it streams.
+        connection: Connection = cursor.connection
+        connection.pinned = False
+        self._begin(cursor, "START TRANSACTION READ ONLY")
+
+    def _begin(self, cursor: DBCursor, statement: str = "START TRANSACTION") -> None:
+        if self._writes is not None:  # (pinned connections wait idle)
+            self._writes.ensure(cast(adbapi.Transaction, cursor))
+        connection: Connection = cursor.connection
         connection.transaction_lost = False
         try:
             cursor.execute(statement)
@@ -224,48 +223,42 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             self._revive(connection)
             cursor.execute(statement)
 
-    def transaction_alive(self, connection: Any) -> bool:
-        return bool(connection.open) and not connection.transaction_lost
+    def transaction_alive(self, connection: DBConnection) -> bool:
+        raw = cast(Connection, connection)
+        return bool(raw.open) and not raw.transaction_lost
 
-    def recover(self, connection: Any) -> None:
-        if connection.open:
+    def recover(self, connection: DBConnection) -> None:
+        raw = cast(Connection, connection)
+        if raw.open:
             try:
-                connection.rollback()
+                raw.rollback()
                 return
             except pymysql.Error:
-                connection.close_quietly()
-        self._revive(connection)
+                raw.close_quietly()
+        self._revive(raw)
 
     def _revive(self, connection: Connection) -> None:
         self._liveness.revive(connection)
         if connection.open:
             self._losses.checked(connection)
 
-    def interrupt(self, connection: Any) -> None:
-        self._interrupter.interrupt(connection)
+    def interrupt(self, connection: DBConnection) -> None:
+        self._interrupter.interrupt(cast(Connection, connection))
 
-    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
-        try:
-            with self._interrupter.running(cursor.connection):
-                return super().perform(cursor, request)
-        except pymysql.Error as e:
-            self._note(cursor.connection, e)
-            raise
+    def stream_cursor(self, connection: DBConnection) -> DBCursor:
+        # Inside a transaction other statements share the connection: the
+        # cursor reads all its rows at once there.
+        raw = cast(Connection, connection)
+        if raw.pinned:
+            return raw.cursor(catalog.DecodingCursor)
+        return raw.cursor(catalog.DecodingStreamCursor)
 
-    def _note(self, connection: Any, error: pymysql.Error) -> None:
+    # -- errors -----------------------------------------------------------------
+
+    def translate_error(self, error: BaseException) -> DriverError | None:
         """
-        After a failed statement: remember whether the server ended the
-        transaction (a lost connection marks itself).
+        The protocol error for a PyMySQL exception, or C{None}.
         """
-        code = errno_of(error)
-        if (
-            not connection.open
-            or code == 1213
-            or (code == 1205 and self._rollback_on_timeout)
-        ):
-            connection.transaction_lost = True
-
-    def translate_backend(self, error: BaseException) -> DriverError | None:
         code = errno_of(error)
         # PyMySQL interpolates params with %: a count that does not match
         if isinstance(error, (TypeError, pymysql.ProgrammingError)) and (
@@ -306,49 +299,13 @@ class MySQLDriver(MySQLOperations, BaseDatabaseDriver):
             return SQLError(f"the statement was interrupted: {message}", details)
         return SQLError(message, details)
 
-    # -- catalog ------------------------------------------------------------------
 
-    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
-        self._uniques.pop(table, None)  # read again with the table's info
-        return catalog.table_columns(cursor, table, self.mariadb)
+class MySQLDriver(BaseDatabaseDriver):
+    """
+    The driver of C{--database=mysql://...} (or C{mariadb://...}): the
+    engine composed with a L{MySQLBackend}.
+    """
 
-    def table_names(self, cursor: Any) -> list[str]:
-        return [n for n in catalog.table_names(cursor) if n != BOOKKEEPING]
-
-    def convert_placeholders(self, sql: str) -> str:
-        return convert_placeholders(sql)[0]
-
-    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
-        return self.sql.bind_where(node, types)
-
-    # -- results ------------------------------------------------------------------
-
-    def _column_types(
-        self, connection: Any, table: str, load: bool
-    ) -> dict[str, str] | None:
-        """
-        Thread side, for the decoding cursors: the portable column types of
-        a table, from the cache, or (C{load}) the catalog.
-        """
-        info = self._tables.get(table)
-        if info is None and load:
-            aside = connection.cursor(pymysql.cursors.Cursor)
-            try:
-                info = self.table_info(aside, table)
-            except DriverError:
-                return None
-            finally:
-                aside.close()
-        return None if info is None else info.types
-
-    def stream_cursor(self, connection: Any) -> Any:
-        # Inside a transaction other statements share the connection: the
-        # cursor reads all its rows at once there.
-        if connection.pinned:
-            return connection.cursor(catalog.DecodingCursor)
-        return connection.cursor(catalog.DecodingStreamCursor)
-
-    def begin_snapshot(self, cursor: Any) -> None:
-        # One statement reads one snapshot, however long it streams.
-        cursor.connection.pinned = False
-        self._begin(cursor, "START TRANSACTION READ ONLY")
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
+        backend = MySQLBackend(config, reactor)
+        super().__init__(config, reactor, backend, backend.operations)

@@ -1,56 +1,36 @@
 """
-The table operations the MySQL backend does its own way: inserts that skip
+The row writes the MySQL backend does its own way: inserts that skip
 duplicates without C{INSERT IGNORE} (which would turn other errors into
 warnings), C{"replace"} as a delete of the conflicting rows and an insert
 (C{REPLACE} may turn its last conflict into an update, which then collides
-with another unique key), ids and C{returning} without C{RETURNING} on MySQL, and the
-statements that cannot run inside a transaction (MySQL commits DDL
-implicitly).
+with another unique key), ids and C{returning} without C{RETURNING} on MySQL.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Sequence
-from typing import Any, cast
 
 import pymysql
 
 from dbdriver import requests as rq
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import errno_of
-from dbdriver.drivers.mysql.dialect import (
-    MySQLDialect,
-    convert_placeholders,
-    leading_words,
-    strip_literals,
-)
-from dbdriver.drivers.sql.operations import TableInfo, TableOperations
-from dbdriver.exceptions import InvalidParams, SQLError
+from dbdriver.drivers.mysql.statements import MySQLStatements
+from dbdriver.drivers.sql.catalog import Row
+from dbdriver.drivers.sql.operations import TableInfo
+from dbdriver.exceptions import SQLError
 
 __all__ = ["DUPLICATE", "MySQLOperations"]
 
 #: Duplicate key errors: what C{"ignore"} skips.
 DUPLICATE = frozenset({1062, 1022, 1169, 1586})
-_CONTROL = frozenset(
-    {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START", "XA"}
-    | {"LOCK", "UNLOCK"}
-)
-_IMPLICIT_COMMIT = frozenset(
-    {"ALTER", "CREATE", "DROP", "RENAME", "TRUNCATE", "ANALYZE", "OPTIMIZE"}
-    | {"REPAIR", "GRANT", "REVOKE", "FLUSH", "INSTALL", "UNINSTALL", "RESET"}
-    | {"CACHE"}
-)
-_SESSION_SETTINGS = re.compile(
-    r"\b(?:autocommit|transaction|tx_\w+|transaction_\w+|read_only|completion_type)\b",
-    re.IGNORECASE,
-)
 _MANY = "dbdriver_many"
 _REPLACE = "dbdriver_replace"
 
 
-def _skips(on_conflict: Any) -> bool:
+def _skips(on_conflict: object) -> bool:
     """
     Whether a conflict skips the row (C{"ignore"}, an upsert without C{update}).
     """
@@ -59,33 +39,22 @@ def _skips(on_conflict: Any) -> bool:
     return isinstance(on_conflict, dict) and not on_conflict.get("update")
 
 
-class MySQLOperations(TableOperations):
+class MySQLOperations(MySQLStatements):
     """
-    Mixed into the MySQL driver ahead of L{BaseDatabaseDriver}.
+    The table operations on MySQL/MariaDB.
     """
-
-    @property
-    def sql(self) -> MySQLDialect:
-        """
-        The driver's dialect, as the MySQL one it is.
-        """
-        return cast(MySQLDialect, self.dialect)
-
-    #: Each table's unique keys, once C{"replace"} needed them (dropped with
-    #: the table's cached info).
-    _uniques: dict[str, list[list[tuple[str, int | None]]]]
 
     # -- writes -------------------------------------------------------------------
 
     def insert_row(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         info: TableInfo,
         types: dict[str, str],
-        row: dict[str, Any],
-        on_conflict: Any,
+        row: Row,
+        on_conflict: object,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         if on_conflict == "replace":
             return self._replace_row(cursor, info, types, row, returning)
         key = info.integer_key
@@ -117,12 +86,12 @@ class MySQLOperations(TableOperations):
 
     def _replace_row(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         info: TableInfo,
         types: dict[str, str],
-        row: dict[str, Any],
+        row: Row,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         """
         C{"replace"}, as SQLite does it: delete the rows the new one conflicts
         with on any unique key (the primary key included), then insert it
@@ -141,7 +110,7 @@ class MySQLOperations(TableOperations):
         return result
 
     def _unique_keys(
-        self, cursor: Any, table: str
+        self, cursor: DBCursor, table: str
     ) -> list[list[tuple[str, int | None]]]:
         """
         A table's unique keys (see L{catalog.unique_keys}), cached.
@@ -152,14 +121,14 @@ class MySQLOperations(TableOperations):
         return keys
 
     def _delete_conflicting(
-        self, cursor: Any, info: TableInfo, types: dict[str, str], row: dict[str, Any]
+        self, cursor: DBCursor, info: TableInfo, types: dict[str, str], row: Row
     ) -> None:
         """
         Delete the rows C{row} would collide with on a unique key.
         """
         quote, adapt = self.sql.quote, self.sql.adapt
         conditions: list[str] = []
-        params: list[Any] = []
+        params: list[object] = []
         for key in self._unique_keys(cursor, info.name):
             if not all(row.get(c) is not None for c, _ in key):
                 continue  # NULLs never conflict
@@ -178,7 +147,7 @@ class MySQLOperations(TableOperations):
             cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
 
     def _insert_or_skip(
-        self, cursor: Any, sql: str, params: Sequence[Any], skips: bool
+        self, cursor: DBCursor, sql: str, params: Sequence[object], skips: bool
     ) -> bool:
         """
         Run an insert; C{False} if C{skips} and it hit a duplicate key (the
@@ -194,12 +163,12 @@ class MySQLOperations(TableOperations):
 
     def _read_back(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         info: TableInfo,
-        row: dict[str, Any],
-        on_conflict: Any,
+        row: Row,
+        on_conflict: object,
         wanted: list[str],
-    ) -> list[Any]:
+    ) -> list[Sequence[object]]:
         """
         The written row's C{wanted} columns, where the server has no
         C{RETURNING}: by its integer key (C{LAST_INSERT_ID}), else by its
@@ -207,7 +176,7 @@ class MySQLOperations(TableOperations):
         """
         key = info.integer_key
         if key is not None:
-            found = cursor.lastrowid or row.get(key)
+            found = getattr(cursor, "lastrowid", None) or row.get(key)
             if wanted == [key] or found is None:
                 return [(found,)]
             match = {key: found}
@@ -232,7 +201,7 @@ class MySQLOperations(TableOperations):
         )
         return list(cursor.fetchall())
 
-    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)
         types = self._insert_types(cursor, request, request.rows[0])
@@ -263,56 +232,3 @@ class MySQLOperations(TableOperations):
             written = sum(self._insert_or_skip(cursor, sql, p, True) for p in params)
         cursor.execute(self.sql.release(_MANY))
         return written
-
-    # -- statements that cannot run inside a transaction ----------------------------
-
-    def _in_transaction(self, cursor: Any) -> bool:
-        connection = cursor.connection
-        return bool(connection.pinned or getattr(connection, "in_batch", False))
-
-    def _no_implicit_commit(self, cursor: Any, what: str) -> None:
-        if self._in_transaction(cursor):
-            raise SQLError(
-                f"{what} commits implicitly on MySQL/MariaDB: run it outside a "
-                "transaction",
-                {"implicit_commit": True},
-            )
-
-    def _create_table(self, cursor: Any, request: rq.CreateTableRequest) -> bool:
-        self._no_implicit_commit(cursor, "create_table")
-        return super()._create_table(cursor, request)
-
-    def _drop_table(self, cursor: Any, request: rq.DropTableRequest) -> bool:
-        self._no_implicit_commit(cursor, "drop_table")
-        return super()._drop_table(cursor, request)
-
-    def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:
-        connection = cursor.connection
-        connection.in_batch = True
-        try:
-            return super()._transaction(cursor, request)
-        finally:
-            connection.in_batch = False
-
-    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
-        words = leading_words(request.sql)
-        first = words[0] if words else ""
-        if first in _CONTROL or (
-            first == "SET" and _SESSION_SETTINGS.search(strip_literals(request.sql))
-        ):
-            raise InvalidParams(
-                "transaction control statements are not allowed in execute: "
-                "use begin_transaction/commit_transaction/rollback_transaction"
-            )
-        if first == "USE":
-            raise InvalidParams("execute cannot switch the connection's database")
-        if first in _IMPLICIT_COMMIT and words[1:2] != ["TEMPORARY"]:
-            self._no_implicit_commit(cursor, first)
-        count = convert_placeholders(request.sql)[1]
-        given = len(request.params or ())
-        if count != given:
-            raise InvalidParams(
-                f"the statement has {count} ? placeholders "
-                f"but {given} params were given"
-            )
-        return super()._execute(cursor, request)

@@ -18,18 +18,22 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from twisted.enterprise import adbapi
-from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
-from dbdriver import requests as rq
+from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
-from dbdriver.drivers.engine.pinned import PinnedConnection
+from dbdriver.drivers.interfaces import (
+    DBConnection,
+    DBCursor,
+    DriverReactor,
+    DriverSettings,
+)
 from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.pool import Losses, ReconnectingPool
 from dbdriver.drivers.postgresql.connection import (
@@ -39,9 +43,8 @@ from dbdriver.drivers.postgresql.connection import (
 )
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
-from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
 from dbdriver.drivers.schema.sync import load_applied_schema
-from dbdriver.drivers.sql.uri import hide_password
+from dbdriver.drivers.sql.uri import hide_password, mask_password
 from dbdriver.exceptions import (
     Busy,
     ConstraintViolation,
@@ -54,7 +57,7 @@ from dbdriver.exceptions import (
     SQLError,
 )
 
-__all__ = ["PostgreSQLDriver"]
+__all__ = ["PostgreSQLBackend", "PostgreSQLDriver"]
 
 _MINIMUM_VERSION = 100000  # identity columns, pg_sequence_last_value
 _CONNECT_TIMEOUT = 10
@@ -82,17 +85,17 @@ def _lost(error: psycopg.Error) -> bool:
     return isinstance(error, psycopg.OperationalError) and not state
 
 
-class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
+class PostgreSQLBackend(Backend):
     """
-    The PostgreSQL backend.
+    A PostgreSQL server, through one pool of psycopg connections that
+    reads and writes.
+
+    @ivar operations: the table operations on this database.
     """
 
     log = Logger()
-    backend = "postgresql"
-    schema_backend = PostgreSQLSchema
-    dialect = PostgreSQLDialect()
 
-    def __init__(self, config: Any, reactor: Any) -> None:
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
         super().__init__(config, reactor)
         self.conninfo = config.database
         #: Why the URI cannot be used (told by L{check}), or C{None}.
@@ -102,20 +105,18 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
         except psycopg.Error as e:
             given = {}
             self.bad_uri = hide_password(str(e), self.conninfo)
-        self._connect_options: dict[str, Any] = {}
+        self._connect_options: dict[str, Any] = {}  # psycopg.connect()'s
         if "connect_timeout" not in given:
             self._connect_options["connect_timeout"] = _CONNECT_TIMEOUT
         if "application_name" not in given:
             self._connect_options["application_name"] = "dbdriver"
-        self._identity = {}
-        self._uniques = {}
+        self._pool: ReconnectingPool[DriverConnection] | None = None
         self._interrupter: Interrupter[DriverConnection] = Interrupter(cancel)
+        self.operations = PostgreSQLOperations(
+            PostgreSQLDialect(), config, self.translate_error, self._interrupter
+        )
 
     # -- connections ------------------------------------------------------------
-
-    @property
-    def pool_size(self) -> int:
-        return self.config.pool_size or 4
 
     @property
     def write_concurrency(self) -> int:
@@ -143,7 +144,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
     def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         # One pool for both: read hops and the write group share its
         # connections.
-        pool = ReconnectingPool(
+        pool: ReconnectingPool[DriverConnection] = ReconnectingPool(
             PostgreSQLLiveness(),
             Losses(),
             "dbdriver.drivers.postgresql.connection",
@@ -156,6 +157,7 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
             cp_reactor=self.reactor,
             **self._connect_options,
         )
+        self._pool = pool
         return pool, pool
 
     def _open_connection(self, connection: DriverConnection) -> None:
@@ -169,61 +171,58 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
         )
         connection.commit()
 
-    def prepare(self, cursor: Any) -> None:
-        version = cursor.connection.info.server_version
+    def prepare(self, cursor: DBCursor) -> None:
+        info = cast(DriverConnection, cursor.connection).info
+        version = info.server_version
         if version < _MINIMUM_VERSION:
             raise RuntimeError(
                 f"PostgreSQL {version // 10000} is too old: dbdriver needs 10+"
             )
         self.log.info(
             "PostgreSQL {version} at {database}",
-            version=cursor.connection.info.parameter_status("server_version"),
-            database=self.database_label,
+            version=info.parameter_status("server_version"),
+            database=mask_password(self.conninfo),
         )
-        load_applied_schema(self, cursor)
+        load_applied_schema(self.operations, cursor)
 
-    def begin_pinned(self, cursor: Any) -> None:
+    def begin_pinned(self, cursor: DBCursor) -> None:
         """
         A pinned connection may have waited idle since its last transaction:
         one the server has closed meanwhile, or opened before the pool last
         lost a connection, is replaced before the transaction starts.
         """
-        if isinstance(self.pool, ReconnectingPool):
-            self.pool.ensure(cursor)
+        if self._pool is not None:
+            self._pool.ensure(cast(adbapi.Transaction, cursor))
 
-    def release_pinned(self, pinned: PinnedConnection, healthy: bool) -> Deferred[None]:
+    def reusable(self, connection: DBConnection) -> bool:
         # A lost connection "rolls back" without complaint: never keep it.
-        connection = pinned.connection
-        if connection is not None and connection.closed:
-            healthy = False
-        return super().release_pinned(pinned, healthy)
+        return not cast(DriverConnection, connection).closed
 
-    def stream_cursor(self, connection: Any) -> Any:
+    def stream_cursor(self, connection: DBConnection) -> DBCursor:
         # A server-side cursor: rows come a page at a time.
-        return connection.cursor(name=f"dbdriver_{uuid.uuid4().hex}")
+        name = f"dbdriver_{uuid.uuid4().hex}"
+        stream: DBCursor = cast(DriverConnection, connection).cursor(name=name)
+        return stream
 
-    def transaction_alive(self, connection: Any) -> bool:
-        return not connection.closed and connection.info.transaction_status in _ALIVE
+    def transaction_alive(self, connection: DBConnection) -> bool:
+        raw = cast(DriverConnection, connection)
+        return not raw.closed and raw.info.transaction_status in _ALIVE
 
     # -- deadlines ----------------------------------------------------------------
 
-    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
+    def interrupt(self, connection: DBConnection) -> None:
         """
-        Run a request, marked on its connection as the one a deadline may
-        cancel.
+        Reactor side: cancel the request running on C{connection} (a cancel
+        request, from a thread of its own).
         """
-        with self._interrupter.running(cursor.connection):
-            return super().perform(cursor, request)
-
-    def interrupt(self, connection: Any) -> None:
-        """
-        Reactor side: cancel the request running on C{connection}.
-        """
-        self._interrupter.interrupt(connection)
+        self._interrupter.interrupt(cast(DriverConnection, connection))
 
     # -- errors -----------------------------------------------------------------
 
-    def translate_backend(self, error: BaseException) -> DriverError | None:
+    def translate_error(self, error: BaseException) -> DriverError | None:
+        """
+        The protocol error for a psycopg exception, or C{None}.
+        """
         if isinstance(error, adbapi.ConnectionLost):
             return SQLError(
                 "the connection to the PostgreSQL server was lost",
@@ -265,3 +264,14 @@ class PostgreSQLDriver(PostgreSQLOperations, BaseDatabaseDriver):
         ):
             return InvalidParams(message)  # refused by psycopg before sending
         return SQLError(message, {"sqlstate": state} if state else None)
+
+
+class PostgreSQLDriver(BaseDatabaseDriver):
+    """
+    The driver of a PostgreSQL database: the engine composed with a
+    L{PostgreSQLBackend}.
+    """
+
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
+        backend = PostgreSQLBackend(config, reactor)
+        super().__init__(config, reactor, backend, backend.operations)

@@ -10,15 +10,20 @@ raw SQL needs here.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from dbdriver import requests as rq
+from dbdriver.drivers.interfaces import DBCursor, DriverSettings
+from dbdriver.drivers.interrupt import Interrupter
+from dbdriver.drivers.postgresql.connection import DriverConnection
 from dbdriver.drivers.postgresql.dialect import (
+    PostgreSQLDialect,
     convert_placeholders,
     portable_default,
     portable_type,
 )
-from dbdriver.drivers.sql.operations import TableInfo, TableOperations
+from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
+from dbdriver.drivers.sql.catalog import ColumnInfo, Row
+from dbdriver.drivers.sql.operations import TableInfo, TableOperations, Translation
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
 
@@ -62,18 +67,37 @@ WHERE s IS NOT NULL AND %s > COALESCE(pg_sequence_last_value(s), 0)
 
 class PostgreSQLOperations(TableOperations):
     """
-    Mixed into the PostgreSQL driver, before L{BaseDatabaseDriver}.
+    The table operations on PostgreSQL.
     """
 
-    config: Any
-    #: Each table's identity column (its generated key), if it has one.
-    _identity: dict[str, str | None]
-    #: Each table's unique keys, once C{"replace"} needed them.
-    _uniques: dict[str, list[list[str]]]
+    backend = "postgresql"
+    schema_backend = PostgreSQLSchema
+
+    def __init__(
+        self,
+        dialect: PostgreSQLDialect,
+        settings: DriverSettings,
+        translation: Translation,
+        interrupter: Interrupter[DriverConnection],
+    ) -> None:
+        super().__init__(dialect, settings, translation)
+        self._interrupter = interrupter
+        #: Each table's identity column (its generated key), if it has one.
+        self._identity: dict[str, str | None] = {}
+        #: Each table's unique keys, once C{"replace"} needed them.
+        self._uniques: dict[str, list[list[str]]] = {}
+
+    def perform(self, cursor: DBCursor, request: rq.BaseRequest) -> object:
+        """
+        Run a request, marked on its connection as the one a deadline may
+        cancel.
+        """
+        with self._interrupter.running(cursor.connection):
+            return super().perform(cursor, request)
 
     # -- catalog ----------------------------------------------------------------
 
-    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
         cursor.execute(_COLUMNS_SQL, [self.dialect.quote(table)])
         columns = []
         identity = None
@@ -97,7 +121,7 @@ class PostgreSQLOperations(TableOperations):
         self._uniques.pop(table, None)
         return columns
 
-    def table_names(self, cursor: Any) -> list[str]:
+    def table_names(self, cursor: DBCursor) -> list[str]:
         cursor.execute(_TABLES_SQL)
         return [name for (name,) in cursor.fetchall()]
 
@@ -106,7 +130,7 @@ class PostgreSQLOperations(TableOperations):
 
     # -- rows -------------------------------------------------------------------
 
-    def _unique_keys(self, cursor: Any, table: str) -> list[list[str]]:
+    def _unique_keys(self, cursor: DBCursor, table: str) -> list[list[str]]:
         keys = self._uniques.get(table)
         if keys is None:
             cursor.execute(_UNIQUE_SQL, [self.dialect.quote(table)])
@@ -114,7 +138,7 @@ class PostgreSQLOperations(TableOperations):
         return keys
 
     def _delete_conflicting(
-        self, cursor: Any, info: TableInfo, types: dict[str, str], row: dict[str, Any]
+        self, cursor: DBCursor, info: TableInfo, types: dict[str, str], row: Row
     ) -> None:
         """
         C{"replace"}, as SQLite and MySQL do it: delete the rows the new one
@@ -123,7 +147,7 @@ class PostgreSQLOperations(TableOperations):
         """
         quote, adapt = self.dialect.quote, self.dialect.adapt
         conditions: list[str] = []
-        params: list[Any] = []
+        params: list[object] = []
         for key in self._unique_keys(cursor, info.name):
             if all(row.get(c) is not None for c in key):  # NULLs never conflict
                 conditions.append(" AND ".join(f"{quote(c)} = %s" for c in key))
@@ -132,19 +156,21 @@ class PostgreSQLOperations(TableOperations):
             where = " OR ".join(f"({c})" for c in conditions)
             cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
 
-    def _advance_identity(self, cursor: Any, table: str, column: str, key: Any) -> None:
+    def _advance_identity(
+        self, cursor: DBCursor, table: str, column: str, key: object
+    ) -> None:
         if isinstance(key, int) and not isinstance(key, bool):
             cursor.execute(_ADVANCE_SQL, [key, self.dialect.quote(table), column, key])
 
     def _write_row(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         info: TableInfo,
         types: dict[str, str],
-        row: dict[str, Any],
-        on_conflict: Any,
+        row: Row,
+        on_conflict: object,
         returning: list[str] | None,
-    ) -> tuple[Any, int]:
+    ) -> tuple[object, int]:
         """
         Insert one row: its result (see L{insert_row}) and how many rows the
         insert wrote.
@@ -163,16 +189,16 @@ class PostgreSQLOperations(TableOperations):
 
     def insert_row(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         info: TableInfo,
         types: dict[str, str],
-        row: dict[str, Any],
-        on_conflict: Any,
+        row: Row,
+        on_conflict: object,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         return self._write_row(cursor, info, types, row, on_conflict, returning)[0]
 
-    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)  # row by row
         types = self._insert_types(cursor, request, request.rows[0])
@@ -201,7 +227,9 @@ class PostgreSQLOperations(TableOperations):
                 self._advance_identity(cursor, info.name, identity, max(keys))
         return written
 
-    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
+    def _execute(
+        self, cursor: DBCursor, request: rq.ExecuteRequest
+    ) -> dict[str, object]:
         keyword = rc.leading_keyword(request.sql)
         if keyword == "ABORT" or (
             keyword == "PREPARE" and _PREPARE_TRANSACTION.match(request.sql)
@@ -210,7 +238,7 @@ class PostgreSQLOperations(TableOperations):
                 "transaction control statements are not allowed in execute: "
                 "use begin_transaction/commit_transaction/rollback_transaction"
             )
-        if self.config.read_only:
+        if self.read_only:
             # Whatever the statement did to the session's defaults, it runs
             # in a read-only transaction.
             cursor.execute("SET TRANSACTION READ ONLY")

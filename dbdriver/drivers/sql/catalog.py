@@ -1,12 +1,27 @@
 """
-What the drivers cache of a table's catalog entry.
+What the drivers know of the tables: each table's catalog entry
+(L{TableInfo}), cached by L{TableCatalog}, which checks the columns a
+request names against it.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["TableInfo"]
+from dbdriver import requests as rq
+from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.exceptions import NoSuchColumn, NoSuchTable
+from dbdriver.requests.where import Node, where_columns
+
+__all__ = ["ColumnInfo", "Row", "TableCatalog", "TableInfo"]
+
+#: One row of C{get_table_info}: C{name}, C{type} (portable), C{not_null},
+#: C{default}, C{primary_key}, as the wire sends it.
+ColumnInfo = dict[str, Any]
+#: A row to write: column name to value.
+Row = Mapping[str, object]
 
 
 class TableInfo:
@@ -17,7 +32,7 @@ class TableInfo:
 
     __slots__ = ("columns", "integer_key", "name", "types")
 
-    def __init__(self, name: str, columns: tuple[dict[str, Any], ...]) -> None:
+    def __init__(self, name: str, columns: tuple[ColumnInfo, ...]) -> None:
         self.name = name
         self.columns = columns
         self.types: dict[str, str] = {c["name"]: c["type"] for c in columns}
@@ -26,3 +41,82 @@ class TableInfo:
         self.integer_key: str | None = None
         if len(keys) == 1 and keys[0]["type"] in ("integer", "bigint"):
             self.integer_key = str(keys[0]["name"])
+
+
+class TableCatalog(ABC):
+    """
+    A backend's catalog queries and the cache of their answers (dropped
+    after DDL): the part of the table operations that knows the tables.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[str, TableInfo] = {}
+
+    @abstractmethod
+    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+        """
+        C{get_table_info}'s rows from the catalog; empty if no such table.
+        """
+
+    @abstractmethod
+    def table_names(self, cursor: DBCursor) -> list[str]:
+        """
+        The names of the tables (C{list_tables}).
+        """
+
+    def table_info(
+        self, cursor: DBCursor, table: str, *, fresh: bool = False
+    ) -> TableInfo:
+        info = None if fresh else self._tables.get(table)
+        if info is None:
+            columns = self.table_columns(cursor, table)
+            if not columns:
+                self._tables.pop(table, None)
+                raise NoSuchTable(f"no such table: {table}", {"table": table})
+            info = self._tables[table] = TableInfo(table, tuple(columns))
+        return info
+
+    def forget_tables(self) -> None:
+        self._tables.clear()
+
+    def _types_for(
+        self, cursor: DBCursor, table: str, columns: Sequence[str]
+    ) -> dict[str, str]:
+        types = self.table_info(cursor, table).types
+        missing = [c for c in columns if c not in types]
+        if missing:
+            types = self.table_info(cursor, table, fresh=True).types
+            missing = [c for c in columns if c not in types]
+            if missing:
+                raise NoSuchColumn(
+                    f"table {table} has no column {missing[0]}",
+                    {"table": table, "column": missing[0]},
+                )
+        return types
+
+    def _named_types(
+        self, cursor: DBCursor, table: str, where: Node, columns: Sequence[str] = ()
+    ) -> dict[str, str]:
+        """
+        The column types of C{table}, checking that C{columns} and every
+        column C{where} names exist: SQLite reads an unknown double-quoted
+        name as a string literal, so that C{{"nope": "nope"}} would match
+        every row instead of failing.
+        """
+        return self._types_for(cursor, table, [*columns, *where_columns(where)])
+
+    def _insert_types(
+        self,
+        cursor: DBCursor,
+        request: rq.InsertRequest | rq.InsertManyRequest,
+        row: Row,
+    ) -> dict[str, str]:
+        """
+        The column types of an insert's table, checking every column it
+        names (row, conflict target and update, returning) exists.
+        """
+        columns = [*row, *(request.returning or ())]
+        if isinstance(request.on_conflict, dict):
+            columns += request.on_conflict["target"]
+            columns += request.on_conflict.get("update", [])
+        return self._types_for(cursor, request.table, columns)

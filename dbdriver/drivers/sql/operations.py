@@ -1,54 +1,76 @@
 """
 The table-level operations, as they run on a database thread: each takes a
 DB-API cursor (adbapi's L{Transaction}) and a request, builds its SQL with
-the driver's L{Dialect} and returns the wire result.
+the backend's L{Dialect} and returns the wire result.
 
-Backends inherit these and override only what their SQL cannot express the
-common way (catalog queries, C{RETURNING}, ...).
+Each backend subclasses L{TableOperations} and overrides only what its SQL
+cannot express the common way (catalog queries, C{RETURNING}, ...); the
+object is the L{SchemaHost} its C{sync_schema} runs for.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dbdriver import requests as rq
+from dbdriver.drivers.interfaces import DBCursor, DriverSettings
 from dbdriver.drivers.schema.sync import sync_schema
-from dbdriver.drivers.sql.catalog import TableInfo
+from dbdriver.drivers.sql.catalog import ColumnInfo, Row, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.params import row_groups, rows_params
-from dbdriver.exceptions import DriverError, NoSuchColumn, NoSuchTable, ResultTooLarge
+from dbdriver.exceptions import (
+    DriverError,
+    InternalError,
+    InvalidParams,
+    NoSuchTable,
+    ResultTooLarge,
+)
 from dbdriver.requests import fields as rc
 from dbdriver.requests.binds import apply_binds
-from dbdriver.requests.where import Node, where_columns
+from dbdriver.requests.where import Node
 from dbdriver.wire.cbor import Encoded, encode_rows
 
 if TYPE_CHECKING:
     from dbdriver.drivers.schema.backend import SchemaBackend
 
-__all__ = ["TableInfo", "TableOperations"]
+__all__ = ["Row", "TableInfo", "TableOperations", "Translation"]
 
 #: The statements whose C{lastrowid} is their own.
 _INSERTS = frozenset({"INSERT", "REPLACE"})
+#: A backend's own error translation: the protocol error, or C{None}.
+Translation = Callable[[BaseException], DriverError | None]
 
 
-class TableOperations(ABC):
+class TableOperations(TableCatalog):
     """
     In-thread implementations of the data methods of PROTOCOL.md section 4.
+
+    @cvar backend: the backend's name (C{server_info}'s C{backend}).
+    @cvar schema_backend: the backend's part of C{sync_schema} (C{None}:
+        not supported).
+    @cvar statement_atomic: whether a failed statement undoes only itself,
+        leaving the transaction usable (then single statements need no
+        savepoint).
+    @ivar dialect: the backend's SQL.
     """
 
-    dialect: Dialect
     backend: ClassVar[str] = ""
-    #: The backend's part of C{sync_schema} (C{None}: not supported).
     schema_backend: ClassVar[type[SchemaBackend] | None] = None
-    max_rows: int
-    max_message_size: int
+    statement_atomic: ClassVar[bool] = False
 
-    def __init__(self) -> None:
-        self._tables: dict[str, TableInfo] = {}
-        self._handlers: dict[type[rq.BaseRequest], Callable[[Any, Any], Any]] = {
+    def __init__(
+        self, dialect: Dialect, settings: DriverSettings, translation: Translation
+    ) -> None:
+        super().__init__()
+        self.dialect = dialect
+        self.max_rows = settings.max_rows
+        self.max_message_size = settings.max_message_size
+        self.read_only = settings.read_only
+        self._translation = translation
+        self._handlers: dict[type[rq.BaseRequest], Callable[[DBCursor, Any], object]]
+        self._handlers = {
             rq.CreateTableRequest: self._create_table,
             rq.DropTableRequest: self._drop_table,
             rq.InsertRequest: self._insert,
@@ -64,25 +86,46 @@ class TableOperations(ABC):
             rq.SyncSchemaRequest: self._sync_schema,
         }
 
-    def perform(self, cursor: Any, request: rq.BaseRequest) -> Any:
+    def perform(self, cursor: DBCursor, request: rq.BaseRequest) -> object:
         """
         Run one request on C{cursor}; its result as sent on the wire.
         """
         return self._handlers[type(request)](cursor, request)
 
+    def translate(self, error: BaseException) -> DriverError:
+        """
+        The protocol error for any exception a request raised.
+        """
+        if isinstance(error, DriverError):
+            return error
+        if isinstance(error, OverflowError):
+            return InvalidParams(f"value out of range: {error}")
+        translated = self._translation(error)
+        if translated is not None:
+            return translated
+        return InternalError(f"{type(error).__name__}: {error}")
+
+    # -- how requests run -------------------------------------------------------
+
+    def needs_savepoint(self, request: rq.BaseRequest) -> bool:
+        """
+        Whether a request runs under a savepoint of its own, to fail alone.
+        Not where the backend undoes a failed statement by itself (SQLite,
+        InnoDB) and the request is a read or a single statement, unless that
+        statement returns rows: an answer too large must undo its write.
+        """
+        if not self.statement_atomic or getattr(request, "returning", None):
+            return True
+        return not (request.reads or request.single_statement)
+
+    def runs_alone(self, request: rq.BaseRequest) -> bool:
+        """
+        Whether a write runs alone, outside any group: the request's own
+        C{alone}, or what the backend adds (MySQL: DDL, which commits).
+        """
+        return request.alone
+
     # -- backend hooks --------------------------------------------------------
-
-    @abstractmethod
-    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
-        """
-        C{get_table_info}'s rows from the catalog; empty if no such table.
-        """
-
-    @abstractmethod
-    def table_names(self, cursor: Any) -> list[str]:
-        """
-        The names of the tables (C{list_tables}).
-        """
 
     def bind_where(self, node: Node, types: dict[str, str]) -> Node:
         """A where tree ready for the table's column C{types} (MySQL: timestamps)."""
@@ -94,55 +137,23 @@ class TableOperations(ABC):
         """
         return sql
 
-    # -- schema cache ----------------------------------------------------------
-
-    def table_info(self, cursor: Any, table: str, *, fresh: bool = False) -> TableInfo:
-        info = None if fresh else self._tables.get(table)
-        if info is None:
-            columns = self.table_columns(cursor, table)
-            if not columns:
-                self._tables.pop(table, None)
-                raise NoSuchTable(f"no such table: {table}", {"table": table})
-            info = self._tables[table] = TableInfo(table, tuple(columns))
-        return info
-
-    def forget_tables(self) -> None:
-        self._tables.clear()
-
-    def _types_for(
-        self, cursor: Any, table: str, columns: Sequence[str]
-    ) -> dict[str, str]:
-        types = self.table_info(cursor, table).types
-        missing = [c for c in columns if c not in types]
-        if missing:
-            types = self.table_info(cursor, table, fresh=True).types
-            missing = [c for c in columns if c not in types]
-            if missing:
-                raise NoSuchColumn(
-                    f"table {table} has no column {missing[0]}",
-                    {"table": table, "column": missing[0]},
-                )
-        return types
-
-    def _named_types(
-        self, cursor: Any, table: str, where: Node, columns: Sequence[str] = ()
-    ) -> dict[str, str]:
+    def raw_statement(
+        self, sql: str, params: Sequence[object] | None
+    ) -> tuple[str, list[object]]:
         """
-        The column types of C{table}, checking that C{columns} and every
-        column C{where} names exist: SQLite reads an unknown double-quoted
-        name as a string literal, so that C{{"nope": "nope"}} would match
-        every row instead of failing.
+        Raw SQL and its params (C{execute}, a raw cursor) as they run.
         """
-        return self._types_for(cursor, table, [*columns, *where_columns(where)])
+        adapt = self.dialect.adapt
+        return self.convert_placeholders(sql), [adapt(v) for v in params or ()]
 
     def _row_params(
-        self, types: dict[str, str], columns: Sequence[str], row: dict[str, Any]
-    ) -> list[Any]:
+        self, types: dict[str, str], columns: Sequence[str], row: Row
+    ) -> list[object]:
         return list(self._rows_params(types, columns, (row,))[0])
 
     def _rows_params(
-        self, types: dict[str, str], columns: Sequence[str], rows: Any
-    ) -> list[Sequence[Any]]:
+        self, types: dict[str, str], columns: Sequence[str], rows: Sequence[Row]
+    ) -> list[Sequence[object]]:
         """
         The bound parameters of rows (L{rows_params}).
         """
@@ -150,7 +161,7 @@ class TableOperations(ABC):
 
     # -- schema ---------------------------------------------------------------
 
-    def _create_table(self, cursor: Any, request: rq.CreateTableRequest) -> bool:
+    def _create_table(self, cursor: DBCursor, request: rq.CreateTableRequest) -> bool:
         schema = request.table_schema
         if request.if_not_exists and self.table_columns(cursor, schema.name):
             return False
@@ -159,7 +170,7 @@ class TableOperations(ABC):
             cursor.execute(statement)
         return True
 
-    def _drop_table(self, cursor: Any, request: rq.DropTableRequest) -> bool:
+    def _drop_table(self, cursor: DBCursor, request: rq.DropTableRequest) -> bool:
         if not self.table_columns(cursor, request.table):
             if request.if_exists:
                 return False
@@ -171,15 +182,17 @@ class TableOperations(ABC):
         return True
 
     def _get_table_info(
-        self, cursor: Any, request: rq.GetTableInfoRequest
-    ) -> list[dict[str, Any]]:
+        self, cursor: DBCursor, request: rq.GetTableInfoRequest
+    ) -> list[ColumnInfo]:
         return list(self.table_info(cursor, request.table, fresh=True).columns)
 
-    def _list_tables(self, cursor: Any, request: rq.ListTablesRequest) -> list[str]:
+    def _list_tables(
+        self, cursor: DBCursor, request: rq.ListTablesRequest
+    ) -> list[str]:
         return self.table_names(cursor)
 
     def _sync_schema(
-        self, cursor: Any, request: rq.SyncSchemaRequest
+        self, cursor: DBCursor, request: rq.SyncSchemaRequest
     ) -> dict[str, Any]:
         return sync_schema(self, cursor, request)
 
@@ -187,13 +200,13 @@ class TableOperations(ABC):
 
     def insert_row(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         info: TableInfo,
         types: dict[str, str],
-        row: dict[str, Any],
-        on_conflict: Any,
+        row: Row,
+        on_conflict: object,
         returning: list[str] | None,
-    ) -> Any:
+    ) -> object:
         """
         Insert one row; its integer key, or its C{returning} columns, or
         C{None} (no integer key, or the row was ignored).
@@ -216,27 +229,14 @@ class TableOperations(ABC):
             return dict(zip(returning, found[0], strict=True))
         return found[0][0]
 
-    def _insert_types(
-        self, cursor: Any, request: Any, row: dict[str, Any]
-    ) -> dict[str, str]:
-        """
-        The column types of an insert's table, checking every column it
-        names (row, conflict target and update, returning) exists.
-        """
-        columns = [*row, *(request.returning or ())]
-        if isinstance(request.on_conflict, dict):
-            columns += request.on_conflict["target"]
-            columns += request.on_conflict.get("update", [])
-        return self._types_for(cursor, request.table, columns)
-
-    def _insert(self, cursor: Any, request: rq.InsertRequest) -> Any:
+    def _insert(self, cursor: DBCursor, request: rq.InsertRequest) -> object:
         types = self._insert_types(cursor, request, request.data)
         info = self.table_info(cursor, request.table)
         return self.insert_row(
             cursor, info, types, request.data, request.on_conflict, request.returning
         )
 
-    def _insert_many(self, cursor: Any, request: rq.InsertManyRequest) -> Any:
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows:
             return [] if request.returning else 0
         types = self._insert_types(cursor, request, request.rows[0])
@@ -265,7 +265,7 @@ class TableOperations(ABC):
             start += size
         return written
 
-    def _update(self, cursor: Any, request: rq.UpdateRequest) -> int:
+    def _update(self, cursor: DBCursor, request: rq.UpdateRequest) -> int:
         columns = list(request.data)
         types = self._named_types(cursor, request.table, request.where_node, columns)
         where = self.bind_where(request.where_node, types)
@@ -273,7 +273,7 @@ class TableOperations(ABC):
         cursor.execute(sql, self._row_params(types, columns, request.data) + params)
         return int(cursor.rowcount)
 
-    def _delete(self, cursor: Any, request: rq.DeleteRequest) -> int:
+    def _delete(self, cursor: DBCursor, request: rq.DeleteRequest) -> int:
         types = self._named_types(cursor, request.table, request.where_node)
         where = self.bind_where(request.where_node, types)
         sql, params = self.dialect.delete(request.table, where)
@@ -281,16 +281,21 @@ class TableOperations(ABC):
         return int(cursor.rowcount)
 
     def select_sql(
-        self, cursor: Any, request: Any, limit: int | None = None
-    ) -> tuple[str, list[Any]]:
+        self,
+        cursor: DBCursor,
+        request: rq.SelectRequest | rq.OpenCursorRequest,
+        limit: int | None = None,
+    ) -> tuple[str, list[object]]:
         """
         The statement of a table query (C{select}, or a table cursor),
         after checking every column it names exists.
         """
+        table = request.table
+        assert table is not None  # (a table cursor's)
         named = [*(request.columns or ()), *(c for c, _ in request.order)]
-        types = self._named_types(cursor, request.table, request.where_node, named)
+        types = self._named_types(cursor, table, request.where_node, named)
         return self.dialect.select(
-            request.table,
+            table,
             request.columns,
             self.bind_where(request.where_node, types),
             request.order,
@@ -298,20 +303,22 @@ class TableOperations(ABC):
             getattr(request, "offset", None),
         )
 
-    def row_maps(self, names: list[str], rows: Any) -> list[dict[str, Any]]:
+    def row_maps(
+        self, names: list[str], rows: Iterable[Sequence[object]]
+    ) -> list[dict[str, object]]:
         """
         Rows as maps of column to wire value (a row has one value per name:
         the names come from the cursor's own description).
         """
         return list(map(dict, map(zip, repeat(names), rows)))
 
-    def _select(self, cursor: Any, request: rq.SelectRequest) -> Encoded:
+    def _select(self, cursor: DBCursor, request: rq.SelectRequest) -> Encoded:
         limit = request.limit
         if self.max_rows > 0 and (limit is None or limit > self.max_rows):
             limit = self.max_rows + 1
         sql, params = self.select_sql(cursor, request, limit)
         cursor.execute(sql, params)
-        names = [d[0] for d in cursor.description]
+        names = [d[0] for d in cursor.description or ()]
         return encode_rows(
             cursor.fetchmany,
             lambda rows: self.row_maps(names, rows),
@@ -319,7 +326,7 @@ class TableOperations(ABC):
             max_rows=self.max_rows,
         )
 
-    def _fetch(self, cursor: Any) -> list[Any]:
+    def _fetch(self, cursor: DBCursor) -> list[Sequence[object]]:
         """
         Every row of the cursor, or L{ResultTooLarge} past C{--max-rows}.
         """
@@ -334,21 +341,21 @@ class TableOperations(ABC):
             )
         return list(rows)
 
-    def _count(self, cursor: Any, request: rq.CountRequest) -> int:
+    def _count(self, cursor: DBCursor, request: rq.CountRequest) -> int:
         types = self._named_types(cursor, request.table, request.where_node)
         where = self.bind_where(request.where_node, types)
         sql, params = self.dialect.count(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
 
-    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
-        adapt = self.dialect.adapt
-        params = [adapt(v) for v in request.params or ()]
-        cursor.execute(self.convert_placeholders(request.sql), params)
+    def _execute(
+        self, cursor: DBCursor, request: rq.ExecuteRequest
+    ) -> dict[str, object]:
+        cursor.execute(*self.raw_statement(request.sql, request.params))
         if cursor.description is None:
             self.forget_tables()
             columns: list[str] = []
-            rows: list[list[Any]] = []
+            rows: list[list[object]] = []
         else:
             columns = [d[0] for d in cursor.description]
             rows = [list(r) for r in self._fetch(cursor)]
@@ -371,8 +378,10 @@ class TableOperations(ABC):
             else None,
         }
 
-    def _transaction(self, cursor: Any, request: rq.TransactionRequest) -> list[Any]:
-        results: list[Any] = []
+    def _transaction(
+        self, cursor: DBCursor, request: rq.TransactionRequest
+    ) -> list[object]:
+        results: list[object] = []
         for index, operation in enumerate(request.requests):
             try:
                 binds = request.binds[index]
@@ -385,9 +394,3 @@ class TableOperations(ABC):
                 error.details = {**details, "index": index}
                 raise error from e
         return results
-
-    @abstractmethod
-    def translate(self, error: BaseException) -> DriverError:
-        """
-        The protocol error for an exception a request raised.
-        """

@@ -8,9 +8,8 @@ its parameter tuples in one C{itemgetter} pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
 
 from dbdriver.drivers.sql.dialect import Dialect
 
@@ -31,8 +30,8 @@ def rows_params(
     dialect: Dialect,
     types: dict[str, str],
     columns: Sequence[str],
-    rows: Sequence[dict[str, Any]],
-) -> list[Sequence[Any]]:
+    rows: Sequence[Mapping[str, object]],
+) -> list[Sequence[object]]:
     """
     The parameters of C{rows} for C{columns}, adapted where a column's type
     or a value's type needs it.
@@ -58,8 +57,8 @@ def _plain(
     dialect: Dialect,
     types: dict[str, str],
     columns: Sequence[str],
-    rows: Sequence[dict[str, Any]],
-) -> list[Sequence[Any]] | None:
+    rows: Sequence[Mapping[str, object]],
+) -> list[Sequence[object]] | None:
     """
     The rows' values as they are, or C{None} when one needs adapting (a
     column type that always does, a value of another type, a float that is
@@ -80,7 +79,7 @@ def _plain(
     return list(map(itemgetter(*columns), rows))
 
 
-def _finite(values: Iterable[Any]) -> bool:
+def _finite(values: Iterable[object]) -> bool:
     return all(map(math.isfinite, [v for v in values if type(v) is float]))
 
 

@@ -15,18 +15,23 @@ import os
 import sqlite3
 import urllib.parse
 import uuid
-from typing import Any
+from typing import cast
 
 from twisted.enterprise import adbapi
 
-from dbdriver import requests as rq
+from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
-from dbdriver.drivers.engine.jobs import Job
-from dbdriver.drivers.schema.sync import BOOKKEEPING, load_applied_schema
+from dbdriver.drivers.interfaces import (
+    DBConnection,
+    DBCursor,
+    DriverReactor,
+    DriverSettings,
+)
+from dbdriver.drivers.schema.sync import load_applied_schema
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.uri import parse_database
 from dbdriver.drivers.sqlite.inline import InlineReader
-from dbdriver.drivers.sqlite.schema import SQLiteSchema
+from dbdriver.drivers.sqlite.operations import SQLiteOperations
 from dbdriver.exceptions import (
     Busy,
     ConstraintViolation,
@@ -38,18 +43,7 @@ from dbdriver.exceptions import (
     SQLError,
 )
 
-__all__ = ["SQLiteDriver"]
-
-_PORTABLE = {
-    "integer": "integer",
-    "bigint": "bigint",
-    "real": "real",
-    "text": "text",
-    "blob": "blob",
-    "boolean": "boolean",
-    "timestamp text": "timestamp",
-    "json text": "json",
-}
+__all__ = ["SQLiteBackend", "SQLiteDriver"]
 
 
 def _register_converters() -> None:
@@ -63,25 +57,6 @@ def _register_converters() -> None:
 
 _register_converters()
 
-#: What raw SQL may not do: transactions and savepoints belong to the driver.
-_TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
-
-
-class _TransactionGuard:
-    """
-    An authorizer that refuses transaction control in raw SQL, however the
-    statement hides it from a check of its first keyword (C{";COMMIT"}).
-    """
-
-    def __init__(self) -> None:
-        self.refused = False
-
-    def __call__(self, action: int, *args: Any) -> int:
-        if action in _TRANSACTION_ACTIONS:
-            self.refused = True
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
-
 
 def sqlite_target(database: str) -> str:
     """
@@ -90,30 +65,32 @@ def sqlite_target(database: str) -> str:
     return parse_database(database).database
 
 
-class SQLiteDriver(BaseDatabaseDriver):
-    backend = "sqlite"
-    schema_backend = SQLiteSchema
-    inline_reads = True
-    statement_atomic = True
-    dialect = Dialect()
+class SQLiteBackend(Backend):
+    """
+    One SQLite file: a single writer connection, readers beside it, and an
+    inline reader on the reactor thread.
 
-    def __init__(self, config: Any, reactor: Any) -> None:
+    @ivar operations: the table operations on this database.
+    @ivar inline: the reads that run on the reactor thread.
+    """
+
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
         super().__init__(config, reactor)
         self.path = sqlite_target(config.database)
         self.memory = self.path == ":memory:"
         if self.memory:
-            self._uri = f"file:dbdriver-{uuid.uuid4().hex}?mode=memory&cache=shared"
+            self.uri = f"file:dbdriver-{uuid.uuid4().hex}?mode=memory&cache=shared"
         else:
             path = urllib.parse.quote(os.path.abspath(self.path))
-            self._uri = f"file:{path}?mode={'ro' if config.read_only else 'rwc'}"
-        self.inline = InlineReader(self._inline_connection, self.perform)
+            self.uri = f"file:{path}?mode={'ro' if config.read_only else 'rwc'}"
+        self.operations = SQLiteOperations(
+            Dialect(), config, self.translate_error, self.path, self.uri
+        )
+        self.inline = InlineReader(self._inline_connection, self.operations.perform)
 
     @property
     def pool_size(self) -> int:
         return self.config.pool_size or 2
-
-    def uri(self) -> str:
-        return self._uri
 
     def check(self) -> None:
         """
@@ -123,7 +100,7 @@ class SQLiteDriver(BaseDatabaseDriver):
             return
         if self.config.read_only and not os.path.exists(self.path):
             raise OSError(f"--read-only, and {self.path} does not exist")
-        connection = sqlite3.connect(self.uri(), uri=True)
+        connection = sqlite3.connect(self.uri, uri=True)
         try:
             connection.execute("PRAGMA schema_version").fetchone()
         finally:
@@ -132,7 +109,7 @@ class SQLiteDriver(BaseDatabaseDriver):
     def _pool(self, size: int) -> adbapi.ConnectionPool:
         return adbapi.ConnectionPool(
             "sqlite3",
-            self.uri(),
+            self.uri,
             uri=True,
             check_same_thread=False,
             isolation_level=None,
@@ -152,7 +129,7 @@ class SQLiteDriver(BaseDatabaseDriver):
 
     def _inline_connection(self) -> sqlite3.Connection:
         connection = sqlite3.connect(
-            self.uri(),
+            self.uri,
             uri=True,
             check_same_thread=False,
             isolation_level=None,
@@ -160,12 +137,6 @@ class SQLiteDriver(BaseDatabaseDriver):
         )
         self._open_connection(connection)
         return connection
-
-    def run_inline(self, job: Job) -> bool:
-        return self.inline.run(job)
-
-    def close_inline(self) -> None:
-        self.inline.close()
 
     def _open_connection(self, connection: sqlite3.Connection) -> None:
         connection.execute(
@@ -177,72 +148,35 @@ class SQLiteDriver(BaseDatabaseDriver):
         if self.config.read_only:
             connection.execute("PRAGMA query_only = ON")
 
-    def prepare(self, cursor: Any) -> None:
+    def prepare(self, cursor: DBCursor) -> None:
         if sqlite3.sqlite_version_info < (3, 35, 0):
             raise RuntimeError(
                 f"SQLite {sqlite3.sqlite_version} is too old: dbdriver needs 3.35+"
             )
         if not (self.memory or self.config.read_only):
             cursor.execute("PRAGMA journal_mode = WAL")
-        load_applied_schema(self, cursor)
+        load_applied_schema(self.operations, cursor)
 
-    def begin_group(self, cursor: Any) -> None:
+    def begin_group(self, cursor: DBCursor) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
-    def begin_snapshot(self, cursor: Any) -> None:
+    def begin_snapshot(self, cursor: DBCursor) -> None:
         # A deferred transaction: the cursor's first read fixes its snapshot.
         cursor.execute("BEGIN")
 
-    def begin_pinned(self, cursor: Any) -> None:
+    def begin_pinned(self, cursor: DBCursor) -> None:
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
-    def _execute(self, cursor: Any, request: rq.ExecuteRequest) -> dict[str, Any]:
-        guard = _TransactionGuard()
-        connection = cursor.connection
-        connection.set_authorizer(guard)
-        try:
-            return super()._execute(cursor, request)
-        except sqlite3.Error:
-            if guard.refused:
-                raise InvalidParams(
-                    "transaction control statements are not allowed in execute: "
-                    "use begin_transaction/commit_transaction/rollback_transaction"
-                ) from None
-            raise
-        finally:
-            connection.set_authorizer(None)
+    def interrupt(self, connection: DBConnection) -> None:
+        cast(sqlite3.Connection, connection).interrupt()
 
-    def interrupt(self, connection: Any) -> None:
-        connection.interrupt()
+    def transaction_alive(self, connection: DBConnection) -> bool:
+        return cast(sqlite3.Connection, connection).in_transaction
 
-    def transaction_alive(self, connection: Any) -> bool:
-        return bool(connection.in_transaction)
-
-    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
-        cursor.execute(
-            'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)',
-            (table,),
-        )
-        return [
-            {
-                "name": name,
-                "type": _PORTABLE.get(declared.lower(), declared.lower()),
-                "not_null": bool(not_null),
-                "default": default,
-                "primary_key": pk > 0,
-            }
-            for name, declared, not_null, default, pk in cursor.fetchall()
-        ]
-
-    def table_names(self, cursor: Any) -> list[str]:
-        cursor.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name",
-            (BOOKKEEPING,),
-        )
-        return [name for (name,) in cursor.fetchall()]
-
-    def translate_backend(self, error: BaseException) -> DriverError | None:
+    def translate_error(self, error: BaseException) -> DriverError | None:
+        """
+        The protocol error for a C{sqlite3} exception, or C{None}.
+        """
         if not isinstance(error, sqlite3.Error):
             return None
         message = str(error)
@@ -260,3 +194,14 @@ class SQLiteDriver(BaseDatabaseDriver):
         if name.startswith("SQLITE_READONLY") or "readonly database" in message:
             return ReadOnly(f"{message}: the server is read-only")
         return SQLError(message, {"sqlite_error": name} if name else None)
+
+
+class SQLiteDriver(BaseDatabaseDriver):
+    """
+    The driver of a SQLite database: the engine composed with a
+    L{SQLiteBackend}, reads inline where they fit the budget.
+    """
+
+    def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
+        backend = SQLiteBackend(config, reactor)
+        super().__init__(config, reactor, backend, backend.operations, backend.inline)

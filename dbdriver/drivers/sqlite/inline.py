@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
 
 from dbdriver import requests as rq
 from dbdriver.drivers.engine.jobs import Job
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.requests.where import Node
 
 __all__ = ["BUDGET", "InlineReader"]
@@ -32,7 +32,7 @@ STRIKES = 3
 _CHECK_EVERY = 500  # SQLite VM instructions between budget checks
 
 
-def _shape(node: Node) -> Any:
+def _shape(node: Node) -> Hashable:
     kind = node[0]
     if kind in ("and", "or"):
         return (kind, tuple(_shape(n) for n in node[1]))
@@ -43,7 +43,7 @@ def _shape(node: Node) -> Any:
     return node[:3] if kind == "cmp" else node[:2]
 
 
-def _key(request: rq.BaseRequest) -> Any:
+def _key(request: rq.BaseRequest) -> Hashable:
     if isinstance(request, rq.SelectRequest):
         large = request.limit is None or request.limit > 100
         return ("select", request.table, _shape(request.where_node), large)
@@ -57,21 +57,21 @@ class InlineReader:
     Runs reads on the reactor thread within a budget.
 
     @param connect: opens the connection (lazily, on first use).
-    @param perform: runs a request on a cursor (the driver's).
+    @param perform: runs a request on a cursor (the table operations').
     """
 
     def __init__(
         self,
         connect: Callable[[], sqlite3.Connection],
-        perform: Callable[[Any, Any], Any],
+        perform: Callable[[DBCursor, rq.BaseRequest], object],
     ) -> None:
         self._connect = connect
         self._perform = perform
         self._connection: sqlite3.Connection | None = None
         self._until = 0.0
         self._over = False
-        self._heavy: dict[Any, float] = {}
-        self._strikes: dict[Any, int] = {}
+        self._heavy: dict[Hashable, float] = {}
+        self._strikes: dict[Hashable, int] = {}
 
     def _budget(self) -> int:
         if time.perf_counter() > self._until:
@@ -122,7 +122,7 @@ class InlineReader:
             job.done = True
         return True
 
-    def _strike(self, key: Any) -> None:
+    def _strike(self, key: Hashable) -> None:
         strikes = self._strikes[key] = self._strikes.get(key, 0) + 1
         if strikes >= STRIKES:
             del self._strikes[key]

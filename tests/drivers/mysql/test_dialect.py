@@ -57,7 +57,7 @@ def test_driver_reports_a_bad_uri_as_it_starts() -> None:
     assert driver.backend == "mysql"
     assert "secret" not in driver.database_label
     with pytest.raises(ValueError, match="one database"):
-        driver.check()  # type: ignore[attr-defined]
+        driver.check()
 
 
 def test_convert_placeholders() -> None:

@@ -190,7 +190,7 @@ async def test_without_returning(running: RunningDriver, client: DriverClient) -
     in the same transaction.
     """
     driver: Any = running.service.driver
-    driver.sql.returning = False
+    driver.operations.sql.returning = False
     keyed = {
         "name": "k",
         "columns": [

@@ -19,7 +19,7 @@ from dbdriver.drivers.postgresql.dialect import (
     portable_default,
     portable_type,
 )
-from dbdriver.drivers.postgresql.driver import PostgreSQLDriver
+from dbdriver.drivers.postgresql.driver import PostgreSQLBackend, PostgreSQLDriver
 from dbdriver.drivers.sql.uri import mask_password
 from dbdriver.exceptions import InvalidParams, SQLError
 from dbdriver.requests.schema import TableSchema
@@ -152,6 +152,10 @@ def _driver() -> PostgreSQLDriver:
     return PostgreSQLDriver(Config(database="postgresql://u:pw@db/app"), reactor)
 
 
+def _backend() -> PostgreSQLBackend:
+    return PostgreSQLBackend(Config(database="postgresql://u:pw@db/app"), reactor)
+
+
 @pytest.mark.parametrize(
     ("error", "code"),
     [
@@ -176,29 +180,29 @@ def _driver() -> PostgreSQLDriver:
     ],
 )
 def test_errors(error: Exception, code: str) -> None:
-    translated = _driver().translate_backend(error)
+    translated = _backend().translate_error(error)
     assert translated is not None
     assert translated.code == code
     assert translated.message
 
 
 def test_error_details() -> None:
-    driver = _driver()
-    lost = driver.translate_backend(errors.AdminShutdown("terminating connection"))
+    backend = _backend()
+    lost = backend.translate_error(errors.AdminShutdown("terminating connection"))
     assert lost is not None
     assert "connection" in lost.message and "lost" in lost.message
     assert lost.details["connection_lost"] is True
-    refused = driver.translate_backend(
+    refused = backend.translate_error(
         psycopg.OperationalError("connection failed: connection refused")
     )
     assert refused is not None
     assert refused.message.startswith("cannot connect")
-    table = driver.translate_backend(
+    table = backend.translate_error(
         errors.UndefinedTable('relation "x" does not exist')
     )
     assert table is not None and table.details == {"table": "x"}
-    assert driver.translate_backend(ValueError("not a database error")) is None
-    syntax = driver.translate_backend(errors.SyntaxError("bad"))
+    assert backend.translate_error(ValueError("not a database error")) is None
+    syntax = backend.translate_error(errors.SyntaxError("bad"))
     assert syntax is not None and syntax.details == {"sqlstate": "42601"}
 
 
@@ -211,7 +215,7 @@ def test_settings() -> None:
         Config(database="postgresql:///app?connect_timeout=2", pool_size=1), reactor
     )
     assert (sized.pool_size, sized.write_concurrency) == (1, 1)
-    assert "connect_timeout" not in sized._connect_options
+    assert "connect_timeout" not in sized.dbms._connect_options
 
 
 def test_a_bad_uri_is_told_without_its_password() -> None:

@@ -1,0 +1,125 @@
+"""
+SQLite's catalog queries and the checks its raw SQL needs: C{pragma}s for
+C{get_table_info}/C{list_tables}, and an authorizer that keeps transaction
+control out of C{execute}.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import cast
+
+from dbdriver import requests as rq
+from dbdriver.drivers.interfaces import DBCursor, DriverSettings
+from dbdriver.drivers.schema.sync import BOOKKEEPING
+from dbdriver.drivers.sql.catalog import ColumnInfo
+from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.operations import TableOperations, Translation
+from dbdriver.drivers.sqlite.schema import SQLiteSchema
+from dbdriver.exceptions import InvalidParams
+
+__all__ = ["SQLiteOperations"]
+
+_PORTABLE = {
+    "integer": "integer",
+    "bigint": "bigint",
+    "real": "real",
+    "text": "text",
+    "blob": "blob",
+    "boolean": "boolean",
+    "timestamp text": "timestamp",
+    "json text": "json",
+}
+
+#: What raw SQL may not do: transactions and savepoints belong to the driver.
+_TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
+
+
+class _TransactionGuard:
+    """
+    An authorizer that refuses transaction control in raw SQL, however the
+    statement hides it from a check of its first keyword (C{";COMMIT"}).
+    """
+
+    def __init__(self) -> None:
+        self.refused = False
+
+    def __call__(self, action: int, *args: object) -> int:
+        if action in _TRANSACTION_ACTIONS:
+            self.refused = True
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+
+class SQLiteOperations(TableOperations):
+    """
+    The table operations on SQLite: on the file at C{path}, opened as
+    C{uri()} (what L{SQLiteSchema}'s backup reads of its host, with
+    C{config}'s busy timeout).
+    """
+
+    backend = "sqlite"
+    schema_backend = SQLiteSchema
+    statement_atomic = True
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        config: DriverSettings,
+        translation: Translation,
+        path: str,
+        uri: str,
+    ) -> None:
+        super().__init__(dialect, config, translation)
+        self.config = config
+        self.path = path
+        self.memory = path == ":memory:"
+        self._uri = uri
+
+    def uri(self) -> str:
+        """
+        The URI C{sqlite3.connect(uri, uri=True)} opens the database with.
+        """
+        return self._uri
+
+    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+        cursor.execute(
+            'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)',
+            (table,),
+        )
+        return [
+            {
+                "name": name,
+                "type": _PORTABLE.get(declared.lower(), declared.lower()),
+                "not_null": bool(not_null),
+                "default": default,
+                "primary_key": pk > 0,
+            }
+            for name, declared, not_null, default, pk in cursor.fetchall()
+        ]
+
+    def table_names(self, cursor: DBCursor) -> list[str]:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name",
+            (BOOKKEEPING,),
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+    def _execute(
+        self, cursor: DBCursor, request: rq.ExecuteRequest
+    ) -> dict[str, object]:
+        guard = _TransactionGuard()
+        connection = cast(sqlite3.Connection, cursor.connection)
+        connection.set_authorizer(guard)
+        try:
+            return super()._execute(cursor, request)
+        except sqlite3.Error:
+            if guard.refused:
+                raise InvalidParams(
+                    "transaction control statements are not allowed in execute: "
+                    "use begin_transaction/commit_transaction/rollback_transaction"
+                ) from None
+            raise
+        finally:
+            connection.set_authorizer(None)
