@@ -5,9 +5,9 @@ Which driver a C{--database} value asks for (PROTOCOL.md section 8).
 from __future__ import annotations
 
 import importlib
-from typing import Any
 
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.drivers.interfaces import DriverReactor
 from dbdriver.drivers.sql.uri import UnknownScheme, backend_of
 from dbdriver.server.config import Config
 
@@ -41,7 +41,7 @@ def backend_name(database: str) -> str:
         raise UnsupportedDatabase(str(e)) from None
 
 
-def make_driver(config: Config, reactor: Any) -> BaseDatabaseDriver:
+def make_driver(config: Config, reactor: DriverReactor) -> BaseDatabaseDriver:
     """
     The driver for C{config.database}.
     """

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.interfaces import IAddress
+from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -54,7 +53,7 @@ class DriverServer:
     log = Logger()
 
     def __init__(
-        self, config: Config, driver: BaseDatabaseDriver, reactor: Any
+        self, config: Config, driver: BaseDatabaseDriver, reactor: IReactorTime
     ) -> None:
         self.config = config
         self.driver = driver
@@ -163,7 +162,7 @@ class DriverServer:
         self.sessions.lookup(transaction_id, protocol, TRANSACTION)
         return transaction_id, transaction_id
 
-    def _server_method(self, request: rq.BaseRequest) -> Any:
+    def _server_method(self, request: rq.BaseRequest) -> object:
         if isinstance(request, rq.PingRequest):
             return "pong"
         if isinstance(request, rq.ServerInfoRequest):
@@ -183,7 +182,7 @@ class DriverServer:
             }
         return self.stats()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> dict[str, object]:
         stats = self.queue.stats
         return {
             "queue": self.queue.snapshot(),

@@ -16,6 +16,7 @@ from typing import Any
 from twisted.application.service import Service
 from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.internet.endpoints import UNIXServerEndpoint, serverFromString
+from twisted.internet.interfaces import IListeningPort, IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -87,7 +88,7 @@ class DriverService(Service):
         self.ready: Deferred[DriverService] = Deferred()
         self.driver: BaseDatabaseDriver | None = None
         self.server: DriverServer | None = None
-        self.ports: list[Any] = []
+        self.ports: list[IListeningPort] = []
         self._stopping: Deferred[None] | None = None
 
     def startService(self) -> None:
@@ -107,7 +108,7 @@ class DriverService(Service):
             ) from e
         self.reactor.callWhenRunning(self._start)
 
-    def _endpoints(self) -> list[Any]:
+    def _endpoints(self) -> list[IStreamServerEndpoint]:
         endpoints = [serverFromString(self.reactor, spec) for spec in self.listen]
         if self.socket_path is not None:
             endpoints.insert(
@@ -129,7 +130,7 @@ class DriverService(Service):
         factory = DriverServerFactory(self.server)
         listening = [e.listen(factory) for e in self._endpoints()]
 
-        def listening_on(ports: list[Any]) -> None:
+        def listening_on(ports: list[IListeningPort]) -> None:
             self.ports = ports
             self.log.info(
                 "dbdriver ready: {backend} database {database}, listening on {where}",
