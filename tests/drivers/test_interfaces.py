@@ -71,9 +71,7 @@ def test_the_reactor_has_what_driver_reactor_declares() -> None:
 def test_it_imports_nothing_of_the_package() -> None:
     tree = ast.parse(inspect.getsource(interfaces))
     imported = [
-        node.module or ""
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom)
+        node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     ] + [
         alias.name
         for node in ast.walk(tree)

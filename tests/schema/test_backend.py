@@ -70,8 +70,12 @@ async def test_a_sync_on_postgresql(tmp_path: Path) -> None:
     async with connected("postgresql", tmp_path) as (driver, db):
         await driver.run(SyncSchemaRequest(schema_definition=A))
         await driver.insert("t", {"id": 1, "k": "a"})
-        names = [r[0] for r in db.sql("SELECT tablename FROM pg_tables "
-                                       "WHERE schemaname = current_schema()")]
+        names = [
+            r[0]
+            for r in db.sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+            )
+        ]
         assert BOOKKEEPING in names
         backup_dir = tmp_path / "backups"
         result = await driver.run(

@@ -62,7 +62,7 @@ async def test_a_column_added_behind_its_back_is_found(
 @pytest.mark.parametrize("backend", selected()[0])
 @pytest_twisted.ensureDeferred
 async def test_a_dropped_table_is_forgotten(backend: str, tmp_path: Path) -> None:
-    async with connected(backend, tmp_path) as (driver, db):
+    async with connected(backend, tmp_path) as (driver, _):
         await driver.create_table(T)
         await driver.insert("t", {"id": 1, "k": "a"})
         await driver.drop_table("t")

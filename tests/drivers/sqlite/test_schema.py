@@ -27,7 +27,11 @@ ADDED = {
     "tables": [
         {
             "name": "t",
-            "columns": [ID, {"name": "k", "type": "text"}, {"name": "n", "type": "integer"}],
+            "columns": [
+                ID,
+                {"name": "k", "type": "text"},
+                {"name": "n", "type": "integer"},
+            ],
         }
     ]
 }
