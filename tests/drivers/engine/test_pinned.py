@@ -1,0 +1,98 @@
+"""
+L{dbdriver.drivers.engine.pinned}: calls run in order on one thread of
+their own, with one connection opened on first use; errors come back as
+failures; C{close} rolls back what was not committed and ends the thread.
+Run on a real SQLite file through adbapi's own pool.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from twisted.enterprise import adbapi
+from twisted.internet import reactor
+
+from dbdriver.drivers.engine.pinned import PinnedConnection
+
+
+def make_pool(path: Path) -> adbapi.ConnectionPool:
+    return adbapi.ConnectionPool(
+        "sqlite3", str(path), check_same_thread=False, cp_min=1, cp_max=1
+    )
+
+
+def execute(connection: adbapi.Connection, sql: str) -> list[tuple[object, ...]]:
+    cursor = connection.cursor()
+    cursor.execute(sql)
+    return cursor.fetchall()
+
+
+def thread_name(connection: adbapi.Connection) -> str:
+    return threading.current_thread().name
+
+
+@pytest_twisted.ensureDeferred
+async def test_calls_run_in_order_on_one_thread(tmp_path: Path) -> None:
+    pool = make_pool(tmp_path / "db")
+    pinned = PinnedConnection(pool, reactor, "pinned-test")
+    try:
+        assert pinned.connection is None  # opened on first use only
+        names = [pinned.call(thread_name) for _ in range(3)]
+        seen = []
+        await pinned.call(execute, "CREATE TABLE t (x INTEGER)")
+        for n in range(5):
+            await pinned.call(execute, f"INSERT INTO t VALUES ({n})")
+        rows = await pinned.call(execute, "SELECT x FROM t ORDER BY rowid")
+        for d in names:
+            seen.append(await d)
+        assert rows == [(n,) for n in range(5)]
+        assert set(seen) == {"pinned-test"}
+        assert pinned.connection is not None
+    finally:
+        await pinned.close()
+        pool.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_errors_come_back_as_failures(tmp_path: Path) -> None:
+    pool = make_pool(tmp_path / "db")
+    pinned = PinnedConnection(pool, reactor, "pinned-errors")
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await pinned.call(execute, "SELECT * FROM nowhere")
+        assert await pinned.call(execute, "SELECT 1") == [(1,)]  # it goes on
+    finally:
+        await pinned.close()
+        pool.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_rolls_back_and_ends_the_thread(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    sqlite3.connect(path).execute("CREATE TABLE t (x INTEGER)").connection.close()
+    pool = make_pool(path)
+    pinned = PinnedConnection(pool, reactor, "pinned-close")
+    try:
+        await pinned.call(execute, "INSERT INTO t VALUES (1)")
+        await pinned.close()
+        assert pinned.closed and pinned.connection is None
+        pinned._thread.join(5)
+        assert not pinned._thread.is_alive()
+        assert await pinned.close() is None  # twice is harmless
+        with sqlite3.connect(path) as check:
+            assert check.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    finally:
+        pool.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_close_before_any_call_opens_nothing(tmp_path: Path) -> None:
+    pool = make_pool(tmp_path / "db")
+    pinned = PinnedConnection(pool, reactor, "pinned-idle")
+    await pinned.close()
+    assert pinned.connection is None and not (tmp_path / "db").exists()
+    pool.close()
