@@ -58,6 +58,7 @@ __all__ = [
     "SyncSchemaRequest",
     "TransactionRequest",
     "UpdateRequest",
+    "parse_request",
 ]
 
 # --- answered by the server ------------------------------------------------
