@@ -6,6 +6,7 @@ talk to it through L{connect}, which gives a L{DriverClient}.  Errors arrive
 as the L{DriverError} subclass of their protocol code.
 """
 
+from dbdriver import exceptions
 from dbdriver._version import __version__
 from dbdriver.client import (
     DriverClient,
@@ -15,59 +16,19 @@ from dbdriver.client import (
     connect,
     connect_endpoint,
 )
-from dbdriver.exceptions import (
-    BadFrame,
-    BadRequest,
-    Busy,
-    ConnectionLost,
-    ConstraintViolation,
-    DriverError,
-    Forbidden,
-    InternalError,
-    InvalidParams,
-    MessageTooLarge,
-    NoSuchColumn,
-    NoSuchTable,
-    QueueFull,
-    ReadOnly,
-    RequestTimeout,
-    ResultTooLarge,
-    ShuttingDown,
-    SQLError,
-    Unauthenticated,
-    Unavailable,
-    UnknownMethod,
-    UnknownTransaction,
-)
+
+# The exceptions are listed once, in dbdriver.exceptions.
+from dbdriver.exceptions import *  # noqa: F403
 
 __all__ = [
-    "BadFrame",
-    "BadRequest",
-    "Busy",
-    "ConnectionLost",
-    "ConstraintViolation",
     "DriverClient",
     "DriverClientFactory",
     "DriverClientProtocol",
-    "DriverError",
-    "Forbidden",
-    "InternalError",
-    "InvalidParams",
-    "MessageTooLarge",
-    "NoSuchColumn",
-    "NoSuchTable",
-    "QueueFull",
-    "ReadOnly",
-    "RequestTimeout",
-    "ResultTooLarge",
-    "SQLError",
-    "ShuttingDown",
     "Transaction",
-    "Unauthenticated",
-    "Unavailable",
-    "UnknownMethod",
-    "UnknownTransaction",
     "__version__",
     "connect",
     "connect_endpoint",
 ]
+# Every exception; their helper stays in dbdriver.exceptions.
+__all__ += exceptions.__all__
+__all__.remove("error_for_code")

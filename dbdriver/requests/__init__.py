@@ -5,58 +5,9 @@ schema, where clauses, binds).  Imports nothing from the client, the server
 or the drivers.
 """
 
-from dbdriver.requests.methods import (
-    REQUEST_TYPES,
-    BaseRequest,
-    BeginTransactionRequest,
-    CloseCursorRequest,
-    CommitTransactionRequest,
-    CountRequest,
-    CreateTableRequest,
-    DeleteRequest,
-    DropTableRequest,
-    ExecuteRequest,
-    FetchRequest,
-    GetTableInfoRequest,
-    InsertManyRequest,
-    InsertRequest,
-    ListTablesRequest,
-    OpenCursorRequest,
-    PingRequest,
-    RollbackTransactionRequest,
-    SelectRequest,
-    ServerInfoRequest,
-    StatsRequest,
-    SyncSchemaRequest,
-    TransactionRequest,
-    UpdateRequest,
-    parse_request,
-)
+from dbdriver.requests import methods
 
-__all__ = [
-    "REQUEST_TYPES",
-    "BaseRequest",
-    "BeginTransactionRequest",
-    "CloseCursorRequest",
-    "CommitTransactionRequest",
-    "CountRequest",
-    "CreateTableRequest",
-    "DeleteRequest",
-    "DropTableRequest",
-    "ExecuteRequest",
-    "FetchRequest",
-    "GetTableInfoRequest",
-    "InsertManyRequest",
-    "InsertRequest",
-    "ListTablesRequest",
-    "OpenCursorRequest",
-    "PingRequest",
-    "RollbackTransactionRequest",
-    "SelectRequest",
-    "ServerInfoRequest",
-    "StatsRequest",
-    "SyncSchemaRequest",
-    "TransactionRequest",
-    "UpdateRequest",
-    "parse_request",
-]
+# The names are listed once, in dbdriver.requests.methods.
+from dbdriver.requests.methods import *  # noqa: F403
+
+__all__ = methods.__all__

@@ -61,22 +61,28 @@ class OpenCursorRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class FetchRequest(BaseRequest):
-    method = "fetch"
+class _CursorIdRequest(BaseRequest):
+    """
+    A request about the open cursor C{cursor_id}.
+    """
+
     kind = "cursor"
     cursor_id: str
-    size: int = DEFAULT_FETCH_SIZE
 
     def __attrs_post_init__(self) -> None:
         check.text(self.cursor_id, "cursor_id")
+
+
+@attrs.define(slots=True)
+class FetchRequest(_CursorIdRequest):
+    method = "fetch"
+    size: int = DEFAULT_FETCH_SIZE
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
         check.count(self.size, "size", minimum=1)
 
 
 @attrs.define(slots=True)
-class CloseCursorRequest(BaseRequest):
+class CloseCursorRequest(_CursorIdRequest):
     method = "close_cursor"
-    kind = "cursor"
-    cursor_id: str
-
-    def __attrs_post_init__(self) -> None:
-        check.text(self.cursor_id, "cursor_id")

@@ -58,6 +58,7 @@ __all__ = [
     "SyncSchemaRequest",
     "TransactionRequest",
     "UpdateRequest",
+    "parse_request",
 ]
 
 # --- answered by the server ------------------------------------------------
@@ -139,8 +140,11 @@ class BeginTransactionRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class CommitTransactionRequest(BaseRequest):
-    method = "commit_transaction"
+class _EndTransactionRequest(BaseRequest):
+    """
+    A request that ends the transaction C{transaction_id}.
+    """
+
     kind = "control"
     transaction_id: str
 
@@ -149,13 +153,13 @@ class CommitTransactionRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class RollbackTransactionRequest(BaseRequest):
-    method = "rollback_transaction"
-    kind = "control"
-    transaction_id: str
+class CommitTransactionRequest(_EndTransactionRequest):
+    method = "commit_transaction"
 
-    def __attrs_post_init__(self) -> None:
-        check.text(self.transaction_id, "transaction_id")
+
+@attrs.define(slots=True)
+class RollbackTransactionRequest(_EndTransactionRequest):
+    method = "rollback_transaction"
 
 
 _BATCHABLE: dict[str, type[BaseRequest]] = {
