@@ -168,7 +168,7 @@ def unique_keys(cursor: DBCursor, table: str) -> list[list[tuple[str, int | None
 # -- values -------------------------------------------------------------------------
 
 
-def _boolean(value: Any) -> Any:
+def _boolean(value: object) -> object:
     return value if value is None else bool(value)
 
 
@@ -176,13 +176,13 @@ def _json(value: Any) -> Any:
     return value if value is None else json.loads(value)
 
 
-def _timestamp(value: Any) -> Any:
+def _timestamp(value: object) -> object:
     if isinstance(value, datetime.datetime):
         return value.replace(tzinfo=datetime.UTC).isoformat()
     return value
 
 
-def _other(value: Any) -> Any:
+def _other(value: object) -> object:
     """
     Values CBOR would carry differently from SQLite's: dates and times as
     ISO text, decimals as integers (no fraction digits) or floats.
