@@ -7,6 +7,7 @@ subclasses it and overrides what its database does its own way.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 
 from twisted.enterprise import adbapi
 
@@ -85,6 +86,13 @@ class Backend(ABC):
 
     def stream_cursor(self, connection: DBConnection) -> DBCursor:
         return connection.cursor()
+
+    def running(self, connection: DBConnection) -> AbstractContextManager[None]:
+        """
+        Nothing to mark: L{interrupt} reaches the connection's statement
+        without it.
+        """
+        return nullcontext()
 
     def transaction_alive(self, connection: DBConnection) -> bool:
         return True

@@ -9,6 +9,7 @@ engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from twisted.enterprise import adbapi
@@ -208,6 +209,13 @@ class DatabaseBackend(Protocol):
         """
         Interrupt the statement running on a DB-API connection (called from
         the reactor thread, which it must not block).
+        """
+
+    def running(self, connection: DBConnection) -> AbstractContextManager[None]:
+        """
+        Thread side: around a read that runs on a DB-API connection outside
+        the table operations' C{perform} (a cursor's page), the mark that
+        lets L{interrupt} reach it.
         """
 
     def transaction_alive(self, connection: DBConnection) -> bool:

@@ -86,5 +86,6 @@ def test_sqlite_operations_know_their_file(tmp_path: object) -> None:
     driver = SQLiteDriver(Config(database=f"sqlite:{tmp_path}/x.db"), reactor)
     operations = driver.operations
     assert isinstance(operations, SQLiteOperations)
-    assert operations.path == f"{tmp_path}/x.db" and not operations.memory
-    assert operations.uri().startswith("file:") and "mode=rwc" in operations.uri()
+    file = operations.file
+    assert file.path == f"{tmp_path}/x.db" and not file.memory
+    assert file.uri.startswith("file:") and "mode=rwc" in file.uri

@@ -24,7 +24,7 @@ from dbdriver.drivers.engine.engine import Engine
 from dbdriver.drivers.engine.jobs import Batch, Job
 from dbdriver.drivers.engine.pinned import PinnedConnection
 from dbdriver.drivers.engine.transactions import IdlePinned, Transactions
-from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.interfaces import DBConnection, DBCursor
 from dbdriver.exceptions import (
     Busy,
     DriverError,
@@ -227,9 +227,13 @@ class Cursors:
         self, connection: adbapi.Connection, batch: Batch, state: _Cursor, size: int
     ) -> None:
         job = batch.jobs[0]
+        stream = state.stream
+        # The DB-API connection under adbapi's, the one a deadline interrupts.
+        raw: DBConnection = connection if stream is None else stream.connection
         try:
-            batch.start(job, connection)
-            job.succeed(self._page(state, size))
+            batch.start(job, raw)
+            with self.engine.backend.running(raw):
+                job.succeed(self._page(state, size))
         except Exception as e:
             job.fail(e)
         finally:

@@ -16,6 +16,7 @@ from typing import Any
 import pymysql.cursors
 from pymysql.constants import FIELD_TYPE
 
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql.dialect import INTEGER_COMMENT
 
 __all__ = [
@@ -72,7 +73,7 @@ def portable_type(data_type: str, column_type: str, comment: str, is_json: bool)
     return column_type
 
 
-def table_columns(cursor: Any, table: str, mariadb: bool) -> list[dict[str, Any]]:
+def table_columns(cursor: DBCursor, table: str, mariadb: bool) -> list[dict[str, Any]]:
     """
     C{get_table_info}'s rows for a table of the current database; empty if
     there is no such table.
@@ -136,7 +137,7 @@ def _unescape(match: re.Match[str]) -> str:
     return "'" if char is None else _ESCAPES.get(char, char)
 
 
-def table_names(cursor: Any) -> list[str]:
+def table_names(cursor: DBCursor) -> list[str]:
     cursor.execute(
         "SELECT TABLE_NAME FROM information_schema.TABLES "
         "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
@@ -144,7 +145,7 @@ def table_names(cursor: Any) -> list[str]:
     return sorted(name for (name,) in cursor.fetchall())
 
 
-def unique_keys(cursor: Any, table: str) -> list[list[tuple[str, int | None]]]:
+def unique_keys(cursor: DBCursor, table: str) -> list[list[tuple[str, int | None]]]:
     """
     A table's unique keys (its primary key included), each as its columns
     in index order with their prefix lengths (C{None}: the whole value).
@@ -167,7 +168,7 @@ def unique_keys(cursor: Any, table: str) -> list[list[tuple[str, int | None]]]:
 # -- values -------------------------------------------------------------------------
 
 
-def _boolean(value: Any) -> Any:
+def _boolean(value: object) -> object:
     return value if value is None else bool(value)
 
 
@@ -175,13 +176,13 @@ def _json(value: Any) -> Any:
     return value if value is None else json.loads(value)
 
 
-def _timestamp(value: Any) -> Any:
+def _timestamp(value: object) -> object:
     if isinstance(value, datetime.datetime):
         return value.replace(tzinfo=datetime.UTC).isoformat()
     return value
 
 
-def _other(value: Any) -> Any:
+def _other(value: object) -> object:
     """
     Values CBOR would carry differently from SQLite's: dates and times as
     ISO text, decimals as integers (no fraction digits) or floats.
@@ -262,7 +263,7 @@ def decode_rows(rows: Sequence[Sequence[Any]], decoders: list[Decoder]) -> list[
     ]
 
 
-def result_decoders(cursor: Any, load: bool) -> list[Decoder]:
+def result_decoders(cursor: DBCursor, load: bool) -> list[Decoder]:
     """
     The decoders of the columns of a cursor's result: the portable type of
     the table column a result column comes from, where its metadata names

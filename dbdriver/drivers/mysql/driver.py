@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from contextlib import AbstractContextManager
 from typing import cast
 
 import pymysql
@@ -241,6 +242,9 @@ class MySQLBackend(Backend):
         self._liveness.revive(connection)
         if connection.open:
             self._losses.checked(connection)
+
+    def running(self, connection: DBConnection) -> AbstractContextManager[None]:
+        return self._interrupter.running(cast(Connection, connection))
 
     def interrupt(self, connection: DBConnection) -> None:
         self._interrupter.interrupt(cast(Connection, connection))

@@ -18,7 +18,7 @@ from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import errno_of
 from dbdriver.drivers.mysql.statements import MySQLStatements
-from dbdriver.drivers.sql.catalog import Row
+from dbdriver.drivers.sql.catalog import Row, UniqueKey
 from dbdriver.drivers.sql.operations import TableInfo
 from dbdriver.exceptions import SQLError
 
@@ -99,7 +99,7 @@ class MySQLOperations(MySQLStatements):
         """
         cursor.execute(self.sql.savepoint(_REPLACE))
         try:
-            self._delete_conflicting(cursor, info, types, row)
+            self.delete_conflicting(cursor, info, types, row)
             result = self.insert_row(cursor, info, types, row, None, returning)
         except BaseException:
             # (if that fails too, the transaction is gone with its changes)
@@ -109,42 +109,14 @@ class MySQLOperations(MySQLStatements):
         cursor.execute(self.sql.release(_REPLACE))
         return result
 
-    def _unique_keys(
-        self, cursor: DBCursor, table: str
-    ) -> list[list[tuple[str, int | None]]]:
-        """
-        A table's unique keys (see L{catalog.unique_keys}), cached.
-        """
-        keys = self._uniques.get(table)
-        if keys is None:
-            keys = self._uniques[table] = catalog.unique_keys(cursor, table)
-        return keys
+    def read_unique_keys(self, cursor: DBCursor, table: str) -> list[UniqueKey]:
+        return catalog.unique_keys(cursor, table)
 
-    def _delete_conflicting(
-        self, cursor: DBCursor, info: TableInfo, types: dict[str, str], row: Row
-    ) -> None:
-        """
-        Delete the rows C{row} would collide with on a unique key.
-        """
-        quote, adapt = self.sql.quote, self.sql.adapt
-        conditions: list[str] = []
-        params: list[object] = []
-        for key in self._unique_keys(cursor, info.name):
-            if not all(row.get(c) is not None for c, _ in key):
-                continue  # NULLs never conflict
-            parts = []
-            for column, prefix in key:
-                if prefix is None:
-                    parts.append(f"{quote(column)} = %s")
-                else:  # a prefix index: the first characters (or bytes) collide
-                    parts.append(
-                        f"LEFT({quote(column)}, {prefix}) = LEFT(%s, {prefix})"
-                    )
-                params.append(adapt(row[column], types.get(column)))
-            conditions.append(" AND ".join(parts))
-        if conditions:
-            where = " OR ".join(f"({c})" for c in conditions)
-            cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
+    def key_term(self, column: str, prefix: int | None) -> str:
+        if prefix is None:
+            return super().key_term(column, prefix)
+        # A prefix index: the first characters (or bytes) collide.
+        return f"LEFT({self.sql.quote(column)}, {prefix}) = LEFT(%s, {prefix})"
 
     def _insert_or_skip(
         self, cursor: DBCursor, sql: str, params: Sequence[object], skips: bool

@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql.dialect import INTEGER_COMMENT, MySQLDialect
 from dbdriver.drivers.schema import plan as sp
 from dbdriver.drivers.schema.backend import SchemaBackend
@@ -64,7 +65,7 @@ class MySQLSchema(SchemaBackend):
 
     # -- catalog -------------------------------------------------------------------
 
-    def read_table(self, cursor: Any, name: str) -> sp.LiveTable | None:
+    def read_table(self, cursor: DBCursor, name: str) -> sp.LiveTable | None:
         columns = self.operations.table_columns(cursor, name)
         if not columns:
             return None
@@ -111,7 +112,7 @@ class MySQLSchema(SchemaBackend):
         kind = "UNIQUE INDEX" if unique else "INDEX"
         return f"CREATE {kind} {q(index)} ON {q(table)} ({columns})"
 
-    def _foreign_keys(self, cursor: Any, name: str) -> frozenset[sp.ForeignKey]:
+    def _foreign_keys(self, cursor: DBCursor, name: str) -> frozenset[sp.ForeignKey]:
         cursor.execute(
             "SELECT r.TABLE_NAME, r.CONSTRAINT_NAME, r.REFERENCED_TABLE_NAME, "
             "r.DELETE_RULE, r.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME "
@@ -139,11 +140,11 @@ class MySQLSchema(SchemaBackend):
 
     # -- backup --------------------------------------------------------------------
 
-    def backup(self, cursor: Any, plan: sp.Plan, backup_dir: str) -> str:
+    def backup(self, cursor: DBCursor, plan: sp.Plan, backup_dir: str) -> str:
         self._backup = super().backup(cursor, plan, backup_dir)
         return self._backup
 
-    def rollback(self, cursor: Any) -> None:
+    def rollback(self, cursor: DBCursor) -> None:
         super().rollback(cursor)
         if self._touched and self._backup and os.path.isdir(self._backup):
             # Some steps were applied (DDL commits): the export stays.
@@ -151,7 +152,7 @@ class MySQLSchema(SchemaBackend):
 
     # -- steps ---------------------------------------------------------------------
 
-    def apply(self, cursor: Any, step: sp.Step) -> None:
+    def apply(self, cursor: DBCursor, step: sp.Step) -> None:
         self._touched = True
         try:
             self._apply(cursor, step)
@@ -165,7 +166,7 @@ class MySQLSchema(SchemaBackend):
                 raise
             raise error from e
 
-    def _apply(self, cursor: Any, step: sp.Step) -> None:
+    def _apply(self, cursor: DBCursor, step: sp.Step) -> None:
         if isinstance(step, sp.CreateIndex):
             columns = self.operations.table_columns(cursor, step.table)
             types = {c["name"]: c["type"] for c in columns}
@@ -202,7 +203,7 @@ class MySQLSchema(SchemaBackend):
             return f"CREATE {kind} {q(index.name)} ON {q(table)} ({parts})"
         return f"ADD {kind} {q(index.name)} ({parts})"
 
-    def rebuild(self, cursor: Any, step: sp.Rebuild) -> None:
+    def rebuild(self, cursor: DBCursor, step: sp.Rebuild) -> None:
         """
         The changes of a "rebuild" as C{ALTER TABLE} in place, in up to
         three statements, each atomic: drop the foreign keys that go or

@@ -75,9 +75,6 @@ class MySQLStatements(TableOperations):
         self.sql = dialect
         self.mariadb = True
         self.rollback_on_timeout = False
-        #: Each table's unique keys, once C{"replace"} needed them (dropped
-        #: with the table's cached info).
-        self._uniques: dict[str, list[list[tuple[str, int | None]]]] = {}
 
     def use_dialect(self, dialect: MySQLDialect) -> None:
         """
@@ -121,7 +118,6 @@ class MySQLStatements(TableOperations):
     # -- catalog ------------------------------------------------------------------
 
     def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
-        self._uniques.pop(table, None)  # read again with the table's info
         return catalog.table_columns(cursor, table, self.mariadb)
 
     def table_names(self, cursor: DBCursor) -> list[str]:

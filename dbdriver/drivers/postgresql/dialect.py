@@ -140,7 +140,7 @@ class PostgreSQLDialect(Dialect):
             raise InvalidParams(f"value out of range: {value} does not fit in 64 bits")
         return super().adapt(value, column_type)
 
-    def literal(self, value: Any) -> str:
+    def literal(self, value: object) -> str:
         if value is True or value is False:
             return "TRUE" if value else "FALSE"
         return super().literal(value)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import AbstractContextManager
 from typing import Any, cast
 
 import psycopg
@@ -209,6 +210,9 @@ class PostgreSQLBackend(Backend):
         return not raw.closed and raw.info.transaction_status in _ALIVE
 
     # -- deadlines ----------------------------------------------------------------
+
+    def running(self, connection: DBConnection) -> AbstractContextManager[None]:
+        return self._interrupter.running(cast(DriverConnection, connection))
 
     def interrupt(self, connection: DBConnection) -> None:
         """

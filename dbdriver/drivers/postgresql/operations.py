@@ -22,7 +22,7 @@ from dbdriver.drivers.postgresql.dialect import (
     portable_type,
 )
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
-from dbdriver.drivers.sql.catalog import ColumnInfo, Row
+from dbdriver.drivers.sql.catalog import ColumnInfo, Row, UniqueKey
 from dbdriver.drivers.sql.operations import TableInfo, TableOperations, Translation
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
@@ -84,8 +84,6 @@ class PostgreSQLOperations(TableOperations):
         self._interrupter = interrupter
         #: Each table's identity column (its generated key), if it has one.
         self._identity: dict[str, str | None] = {}
-        #: Each table's unique keys, once C{"replace"} needed them.
-        self._uniques: dict[str, list[list[str]]] = {}
 
     def perform(self, cursor: DBCursor, request: rq.BaseRequest) -> object:
         """
@@ -118,7 +116,6 @@ class PostgreSQLOperations(TableOperations):
                 }
             )
         self._identity[table] = identity
-        self._uniques.pop(table, None)
         return columns
 
     def table_names(self, cursor: DBCursor) -> list[str]:
@@ -130,31 +127,9 @@ class PostgreSQLOperations(TableOperations):
 
     # -- rows -------------------------------------------------------------------
 
-    def _unique_keys(self, cursor: DBCursor, table: str) -> list[list[str]]:
-        keys = self._uniques.get(table)
-        if keys is None:
-            cursor.execute(_UNIQUE_SQL, [self.dialect.quote(table)])
-            keys = self._uniques[table] = [list(k) for (k,) in cursor.fetchall()]
-        return keys
-
-    def _delete_conflicting(
-        self, cursor: DBCursor, info: TableInfo, types: dict[str, str], row: Row
-    ) -> None:
-        """
-        C{"replace"}, as SQLite and MySQL do it: delete the rows the new one
-        conflicts with on any unique key (the primary key included), then
-        insert it plainly.
-        """
-        quote, adapt = self.dialect.quote, self.dialect.adapt
-        conditions: list[str] = []
-        params: list[object] = []
-        for key in self._unique_keys(cursor, info.name):
-            if all(row.get(c) is not None for c in key):  # NULLs never conflict
-                conditions.append(" AND ".join(f"{quote(c)} = %s" for c in key))
-                params.extend(adapt(row[c], types.get(c)) for c in key)
-        if conditions:
-            where = " OR ".join(f"({c})" for c in conditions)
-            cursor.execute(f"DELETE FROM {quote(info.name)} WHERE {where}", params)
+    def read_unique_keys(self, cursor: DBCursor, table: str) -> list[UniqueKey]:
+        cursor.execute(_UNIQUE_SQL, [self.dialect.quote(table)])
+        return [[(c, None) for c in k] for (k,) in cursor.fetchall()]
 
     def _advance_identity(
         self, cursor: DBCursor, table: str, column: str, key: object
@@ -179,7 +154,7 @@ class PostgreSQLOperations(TableOperations):
         if identity is not None and identity in row and row[identity] is None:
             row = {c: v for c, v in row.items() if c != identity}
         if on_conflict == "replace":
-            self._delete_conflicting(cursor, info, types, row)
+            self.delete_conflicting(cursor, info, types, row)
             on_conflict = None
         result = super().insert_row(cursor, info, types, row, on_conflict, returning)
         written = max(0, int(cursor.rowcount))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.postgresql.dialect import INTEGER_COMMENT
 from dbdriver.drivers.schema.backend import SchemaBackend
 from dbdriver.drivers.schema.plan import (
@@ -124,7 +125,7 @@ class PostgreSQLSchema(SchemaBackend):
 
     # -- catalog -------------------------------------------------------------------
 
-    def read_table(self, cursor: Any, name: str) -> LiveTable | None:
+    def read_table(self, cursor: DBCursor, name: str) -> LiveTable | None:
         self._cursor = cursor
         columns = self.operations.table_columns(cursor, name)
         if not columns:
@@ -170,25 +171,25 @@ class PostgreSQLSchema(SchemaBackend):
 
     # -- transaction ---------------------------------------------------------------
 
-    def begin(self, cursor: Any, write: bool) -> None:
+    def begin(self, cursor: DBCursor, write: bool) -> None:
         # psycopg opens the transaction before the first statement.
         if cursor.connection.info.transaction_status:
             cursor.connection.rollback()
 
     # -- changes -------------------------------------------------------------------
 
-    def apply(self, cursor: Any, step: Step) -> None:
+    def apply(self, cursor: DBCursor, step: Step) -> None:
         super().apply(cursor, step)
         if isinstance(step, AddColumn):
             self._comment(cursor, step.table, step.column)
 
-    def _comment(self, cursor: Any, table: str, column: Column) -> None:
+    def _comment(self, cursor: DBCursor, table: str, column: Column) -> None:
         """Mark an C{integer} column (both integer types are C{BIGINT})."""
         q = self.dialect.quote
         text = f"'{INTEGER_COMMENT}'" if column.type == "integer" else "NULL"
         cursor.execute(f"COMMENT ON COLUMN {q(table)}.{q(column.name)} IS {text}")
 
-    def rebuild(self, cursor: Any, step: Rebuild) -> None:
+    def rebuild(self, cursor: DBCursor, step: Rebuild) -> None:
         """
         What the plan calls a rebuild, as C{ALTER TABLE} statements on the
         table itself (its rows, and other tables' references to it, stay).
@@ -227,7 +228,7 @@ class PostgreSQLSchema(SchemaBackend):
 
     def _alter_column(
         self,
-        cursor: Any,
+        cursor: DBCursor,
         schema: TableSchema,
         column: Column,
         have: dict[str, Any],
@@ -265,7 +266,7 @@ class PostgreSQLSchema(SchemaBackend):
         if bool(have["not_null"]) != not_null or new_key:
             cursor.execute(f"{alter} {'SET' if not_null else 'DROP'} NOT NULL")
 
-    def _ensure_identity(self, cursor: Any, table: str, column: Column) -> None:
+    def _ensure_identity(self, cursor: DBCursor, table: str, column: Column) -> None:
         q = self.dialect.quote
         cursor.execute(
             "SELECT attidentity FROM pg_attribute "
@@ -284,7 +285,7 @@ class PostgreSQLSchema(SchemaBackend):
             [q(table), column.name],
         )
 
-    def _constraints(self, cursor: Any, schema: TableSchema) -> None:
+    def _constraints(self, cursor: DBCursor, schema: TableSchema) -> None:
         """The definition's unique constraints and foreign keys, no others."""
         live = self.read_table(cursor, schema.name)
         assert live is not None
@@ -315,7 +316,7 @@ class PostgreSQLSchema(SchemaBackend):
                 f"ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
             )
 
-    def _indexes(self, cursor: Any, schema: TableSchema) -> None:
+    def _indexes(self, cursor: DBCursor, schema: TableSchema) -> None:
         """The definition's indexes, each as it is defined."""
         live = self.read_table(cursor, schema.name)
         assert live is not None

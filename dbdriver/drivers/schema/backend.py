@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema.backup import export_tables
 from dbdriver.drivers.schema.plan import (
     AddColumn,
@@ -49,10 +50,10 @@ class SchemaHost(Protocol):
     def schema_backend(self) -> type[SchemaBackend] | None:
         """The driver's L{SchemaBackend} class (C{None}: no sync_schema)."""
 
-    def table_columns(self, cursor: Any, table: str) -> list[dict[str, Any]]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[dict[str, Any]]:
         """C{get_table_info}'s rows of a table; empty if no such table."""
 
-    def table_names(self, cursor: Any) -> list[str]:
+    def table_names(self, cursor: DBCursor) -> list[str]:
         """The names of the tables."""
 
     def forget_tables(self) -> None:
@@ -89,31 +90,31 @@ class SchemaBackend:
 
     # -- catalog ------------------------------------------------------------------
 
-    def read_table(self, cursor: Any, name: str) -> LiveTable | None:
+    def read_table(self, cursor: DBCursor, name: str) -> LiveTable | None:
         """The table as the catalog describes it; C{None} if absent."""
         raise NotImplementedError()
 
-    def table_names(self, cursor: Any) -> list[str]:
+    def table_names(self, cursor: DBCursor) -> list[str]:
         """The user tables (what C{list_tables} answers)."""
         return [n for n in self.operations.table_names(cursor) if n != BOOKKEEPING]
 
     # -- transaction ----------------------------------------------------------------
 
-    def begin(self, cursor: Any, write: bool) -> None:
+    def begin(self, cursor: DBCursor, write: bool) -> None:
         cursor.execute("BEGIN")
 
-    def commit(self, cursor: Any) -> None:
+    def commit(self, cursor: DBCursor) -> None:
         cursor.connection.commit()
 
-    def rollback(self, cursor: Any) -> None:
+    def rollback(self, cursor: DBCursor) -> None:
         cursor.connection.rollback()
 
-    def end(self, cursor: Any) -> None:
+    def end(self, cursor: DBCursor) -> None:
         """After the commit or rollback: restore the connection's settings."""
 
     # -- changes --------------------------------------------------------------------
 
-    def backup(self, cursor: Any, plan: Plan, backup_dir: str) -> str:
+    def backup(self, cursor: DBCursor, plan: Plan, backup_dir: str) -> str:
         """
         Save what the plan changes, before its first step; the backup's path.
         A server exports the rows of every table the plan alters or rebuilds.
@@ -126,7 +127,7 @@ class SchemaBackend:
         backend = getattr(self.operations, "backend", "") or self.dialect.name
         return export_tables(cursor, self.dialect.quote, columns, backup_dir, backend)
 
-    def apply(self, cursor: Any, step: Step) -> None:
+    def apply(self, cursor: DBCursor, step: Step) -> None:
         """Run one step of the plan."""
         dialect = self.dialect
         if isinstance(step, CreateTable):
@@ -152,10 +153,10 @@ class SchemaBackend:
     def drop_index_sql(self, table: str, name: str) -> str:
         return f"DROP INDEX {self.dialect.quote(name)}"
 
-    def rebuild(self, cursor: Any, step: Rebuild) -> None:
+    def rebuild(self, cursor: DBCursor, step: Rebuild) -> None:
         raise NotImplementedError()
 
-    def verify(self, cursor: Any, plan: Plan) -> None:
+    def verify(self, cursor: DBCursor, plan: Plan) -> None:
         """Before the commit: check what the steps could have broken."""
 
 

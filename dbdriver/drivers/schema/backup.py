@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.exceptions import Busy, InternalError, InvalidParams
 
 __all__ = [
@@ -161,7 +162,7 @@ _TAGS: dict[str, Callable[[Any], Any]] = {
 
 
 def export_tables(
-    cursor: Any,
+    cursor: DBCursor,
     quote: Callable[[str], str],
     tables: Sequence[tuple[str, list[dict[str, Any]]]],
     backup_dir: str,
@@ -186,6 +187,7 @@ def export_tables(
     for name, columns in tables:
         file_name = f"{name}.jsonl"
         cursor.execute(f"SELECT * FROM {quote(name)}")
+        assert cursor.description is not None  # a SELECT has columns
         names = [d[0] for d in cursor.description]
         rows = 0
         with open(os.path.join(partial, file_name), "w", encoding="utf-8") as out:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema.backend import BOOKKEEPING, SchemaBackend, SchemaHost
 from dbdriver.drivers.schema.plan import (
     Plan,
@@ -91,14 +92,14 @@ def applied_schema(operations: Any) -> dict[str, Any] | None:
     return _APPLIED.get(operations)
 
 
-def load_applied_schema(operations: SchemaHost, cursor: Any) -> None:
+def load_applied_schema(operations: SchemaHost, cursor: DBCursor) -> None:
     """Read the latest applied definition (when the driver starts)."""
     latest = _latest(operations, cursor)
     if latest is not None:
         _APPLIED[operations] = latest
 
 
-def _latest(operations: SchemaHost, cursor: Any) -> dict[str, Any] | None:
+def _latest(operations: SchemaHost, cursor: DBCursor) -> dict[str, Any] | None:
     if not operations.table_columns(cursor, BOOKKEEPING):
         return None
     q = operations.dialect.quote
@@ -112,7 +113,7 @@ def _latest(operations: SchemaHost, cursor: Any) -> dict[str, Any] | None:
 
 def _record(
     operations: SchemaHost,
-    cursor: Any,
+    cursor: DBCursor,
     digest: str,
     canonical: str,
     lines: list[str],
@@ -141,13 +142,13 @@ def _check_definition(tables: list[TableSchema]) -> None:
             )
 
 
-def _plan(backend: SchemaBackend, cursor: Any, tables: list[TableSchema]) -> Plan:
+def _plan(backend: SchemaBackend, cursor: DBCursor, tables: list[TableSchema]) -> Plan:
     live = {t.name: backend.read_table(cursor, t.name) for t in tables}
     return make_plan(tables, live, backend.table_names(cursor), backend)
 
 
 def sync_schema(
-    operations: SchemaHost, cursor: Any, request: rq.SyncSchemaRequest
+    operations: SchemaHost, cursor: DBCursor, request: rq.SyncSchemaRequest
 ) -> dict[str, Any]:
     """
     Run a C{sync_schema} request on the writer's cursor (alone, outside any
@@ -199,7 +200,7 @@ def sync_schema(
 def _dry_run(
     operations: SchemaHost,
     backend: SchemaBackend,
-    cursor: Any,
+    cursor: DBCursor,
     request: rq.SyncSchemaRequest,
 ) -> dict[str, Any]:
     try:
@@ -222,7 +223,7 @@ def _dry_run(
 
 
 def _apply(
-    operations: SchemaHost, backend: SchemaBackend, cursor: Any, step: Step
+    operations: SchemaHost, backend: SchemaBackend, cursor: DBCursor, step: Step
 ) -> None:
     try:
         backend.apply(cursor, step)

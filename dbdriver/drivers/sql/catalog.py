@@ -12,16 +12,20 @@ from typing import Any
 
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.exceptions import NoSuchColumn, NoSuchTable
 from dbdriver.requests.where import Node, where_columns
 
-__all__ = ["ColumnInfo", "Row", "TableCatalog", "TableInfo"]
+__all__ = ["ColumnInfo", "Row", "TableCatalog", "TableInfo", "UniqueKey"]
 
 #: One row of C{get_table_info}: C{name}, C{type} (portable), C{not_null},
 #: C{default}, C{primary_key}, as the wire sends it.
 ColumnInfo = dict[str, Any]
 #: A row to write: column name to value.
 Row = Mapping[str, object]
+#: A unique key (the primary key included): its columns in index order,
+#: each with the length of its prefix index (C{None}: the whole value).
+UniqueKey = list[tuple[str, int | None]]
 
 
 class TableInfo:
@@ -46,11 +50,17 @@ class TableInfo:
 class TableCatalog(ABC):
     """
     A backend's catalog queries and the cache of their answers (dropped
-    after DDL): the part of the table operations that knows the tables.
+    after DDL): the part of the table operations that knows the tables;
+    and the one C{"replace"} emulation, which reads a table's unique keys.
+
+    @ivar dialect: the backend's SQL.
     """
+
+    dialect: Dialect
 
     def __init__(self) -> None:
         self._tables: dict[str, TableInfo] = {}
+        self._uniques: dict[str, list[UniqueKey]] = {}
 
     @abstractmethod
     def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
@@ -74,10 +84,53 @@ class TableCatalog(ABC):
                 self._tables.pop(table, None)
                 raise NoSuchTable(f"no such table: {table}", {"table": table})
             info = self._tables[table] = TableInfo(table, tuple(columns))
+            self._uniques.pop(table, None)  # read again with the table's info
         return info
 
     def forget_tables(self) -> None:
         self._tables.clear()
+        self._uniques.clear()
+
+    # -- "replace" as a delete and an insert --------------------------------------
+
+    def read_unique_keys(self, cursor: DBCursor, table: str) -> list[UniqueKey]:
+        """
+        The catalog query of a table's unique keys, for a backend that
+        emulates C{"replace"} (one whose insert replaces natively has none).
+        """
+        raise NotImplementedError(f"{type(self).__name__} replaces natively")
+
+    def key_term(self, column: str, prefix: int | None) -> str:
+        """
+        The condition that a row's C{column} collides with the bound value
+        on a unique key (a prefix index: only the C{prefix} first
+        characters, which only MySQL has).
+        """
+        return f"{self.dialect.quote(column)} = %s"
+
+    def delete_conflicting(
+        self, cursor: DBCursor, info: TableInfo, types: dict[str, str], row: Row
+    ) -> None:
+        """
+        C{"replace"}, as SQLite does it: delete the rows C{row} conflicts
+        with on any unique key (the primary key included), then insert it
+        plainly (the caller's part).
+        """
+        keys = self._uniques.get(info.name)
+        if keys is None:
+            keys = self._uniques[info.name] = self.read_unique_keys(cursor, info.name)
+        adapt = self.dialect.adapt
+        conditions: list[str] = []
+        params: list[object] = []
+        for key in keys:
+            if not all(row.get(c) is not None for c, _ in key):
+                continue  # NULLs never conflict
+            conditions.append(" AND ".join(self.key_term(c, p) for c, p in key))
+            params.extend(adapt(row[c], types.get(c)) for c, _ in key)
+        if conditions:
+            where = " OR ".join(f"({c})" for c in conditions)
+            table = self.dialect.quote(info.name)
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
 
     def _types_for(
         self, cursor: DBCursor, table: str, columns: Sequence[str]

@@ -31,7 +31,7 @@ REQUEST_SAVEPOINT = "dbdriver_request"
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-def to_json(value: Any) -> str:
+def to_json(value: object) -> str:
     """
     A value as JSON text; NaN and infinities, which JSON lacks, are
     L{InvalidParams}.
@@ -93,7 +93,7 @@ class Dialect:
             raise InvalidParams("NaN cannot be stored; send null instead")
         return value
 
-    def literal(self, value: Any) -> str:
+    def literal(self, value: object) -> str:
         """
         An escaped literal, for column defaults only (DDL takes no params).
         """
@@ -108,7 +108,7 @@ class Dialect:
     def column_type(self, column: Column) -> str:
         return self.types[column.type]
 
-    def where(self, node: Node) -> tuple[str, list[Any]]:
+    def where(self, node: Node) -> tuple[str, list[object]]:
         return render_where(node, self.quote, self.param, self.adapt)
 
     # -- DDL -----------------------------------------------------------------
@@ -179,7 +179,7 @@ class Dialect:
         self,
         table: str,
         columns: Sequence[str],
-        on_conflict: Any,
+        on_conflict: object,
         returning: Sequence[str] | None,
         *,
         keep_id: str | None = None,
@@ -194,7 +194,7 @@ class Dialect:
         self,
         table: str,
         columns: Sequence[str],
-        on_conflict: Any,
+        on_conflict: object,
         returning: Sequence[str] | None,
         rows: int,
         keep_id: str | None = None,
@@ -241,12 +241,12 @@ class Dialect:
 
     def update(
         self, table: str, columns: Sequence[str], where: Node
-    ) -> tuple[str, list[Any]]:
+    ) -> tuple[str, list[object]]:
         sets = ", ".join(f"{self.quote(c)} = {self.param}" for c in columns)
         condition, params = self.where(where)
         return f"UPDATE {self.quote(table)} SET {sets} WHERE {condition}", params
 
-    def delete(self, table: str, where: Node) -> tuple[str, list[Any]]:
+    def delete(self, table: str, where: Node) -> tuple[str, list[object]]:
         condition, params = self.where(where)
         return f"DELETE FROM {self.quote(table)} WHERE {condition}", params
 
@@ -258,7 +258,7 @@ class Dialect:
         order: Sequence[tuple[str, bool]],
         limit: int | None,
         offset: int | None,
-    ) -> tuple[str, list[Any]]:
+    ) -> tuple[str, list[object]]:
         condition, params = self.where(where)
         sql = (
             f"SELECT {self.names(columns) if columns else '*'} "
@@ -276,7 +276,7 @@ class Dialect:
         sql = f" LIMIT {-1 if limit is None else int(limit)}"
         return sql + (f" OFFSET {int(offset)}" if offset else "")
 
-    def count(self, table: str, where: Node) -> tuple[str, list[Any]]:
+    def count(self, table: str, where: Node) -> tuple[str, list[object]]:
         condition, params = self.where(where)
         return f"SELECT COUNT(*) FROM {self.quote(table)} WHERE {condition}", params
 

@@ -15,7 +15,7 @@ from dbdriver.drivers.schema.sync import BOOKKEEPING
 from dbdriver.drivers.sql.catalog import ColumnInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.operations import TableOperations, Translation
-from dbdriver.drivers.sqlite.schema import SQLiteSchema
+from dbdriver.drivers.sqlite.schema import SQLiteFile, SQLiteSchema
 from dbdriver.exceptions import InvalidParams
 
 __all__ = ["SQLiteOperations"]
@@ -53,10 +53,13 @@ class _TransactionGuard:
 
 class SQLiteOperations(TableOperations):
     """
-    The table operations on SQLite: on the file at C{path}, opened as
-    C{uri()} (what L{SQLiteSchema}'s backup reads of its host, with
-    C{config}'s busy timeout).
+    The table operations on SQLite (an L{SQLiteHost}).
+
+    @ivar file: the database at C{path}, opened as C{uri}, with C{config}'s
+        busy timeout (what L{SQLiteSchema}'s backup copies).
     """
+
+    file: SQLiteFile
 
     backend = "sqlite"
     schema_backend = SQLiteSchema
@@ -71,16 +74,7 @@ class SQLiteOperations(TableOperations):
         uri: str,
     ) -> None:
         super().__init__(dialect, config, translation)
-        self.config = config
-        self.path = path
-        self.memory = path == ":memory:"
-        self._uri = uri
-
-    def uri(self) -> str:
-        """
-        The URI C{sqlite3.connect(uri, uri=True)} opens the database with.
-        """
-        return self._uri
+        self.file = SQLiteFile(path, uri, config.busy_timeout)
 
     def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
         cursor.execute(

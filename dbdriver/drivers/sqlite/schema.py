@@ -13,17 +13,18 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
-from dbdriver.drivers.schema.backend import SchemaBackend
+from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.schema.backend import SchemaBackend, SchemaHost
 from dbdriver.drivers.schema.backup import backup_sqlite
 from dbdriver.drivers.schema.plan import ForeignKey, LiveIndex, LiveTable, Plan, Rebuild
 from dbdriver.exceptions import Busy, ConstraintViolation, InternalError
 from dbdriver.requests.schema import Column, TableSchema
 
-__all__ = ["SQLiteSchema"]
+__all__ = ["SQLiteFile", "SQLiteHost", "SQLiteSchema"]
 
 #: String literals and quoted identifiers, blanked before looking for keywords.
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
@@ -36,13 +37,49 @@ def _rebuild_name(table: str) -> str:
     return f"_dbdriver_rebuild_{table}"
 
 
+@attrs.frozen
+class SQLiteFile:
+    """
+    The database a SQLite driver opens, as its backup reads it.
+
+    @ivar path: the C{--database} path, or C{":memory:"}.
+    @ivar uri: what C{sqlite3.connect(uri, uri=True)} opens it with.
+    @ivar busy_timeout: seconds a connection waits for a lock.
+    """
+
+    path: str
+    uri: str
+    busy_timeout: float
+
+    @property
+    def memory(self) -> bool:
+        return self.path == ":memory:"
+
+
+class SQLiteHost(SchemaHost, Protocol):
+    """
+    What L{SQLiteSchema} needs of its host besides a L{SchemaHost}'s: the
+    database file, which its backup copies.
+    """
+
+    @property
+    def file(self) -> SQLiteFile:
+        """The database the driver opens."""
+
+
 class SQLiteSchema(SchemaBackend):
     """
     SQLite: DDL is transactional; C{ADD COLUMN} cannot add a key, a unique
     or a NOT NULL column without a default; all else needs a rebuild.
+
+    @ivar file: the database, which L{backup} copies.
     """
 
     _restore: tuple[int, int] | None = None
+
+    def __init__(self, operations: SQLiteHost) -> None:
+        super().__init__(operations)
+        self.file = operations.file
 
     # -- rules ---------------------------------------------------------------------
 
@@ -62,7 +99,7 @@ class SQLiteSchema(SchemaBackend):
 
     # -- catalog -------------------------------------------------------------------
 
-    def read_table(self, cursor: Any, name: str) -> LiveTable | None:
+    def read_table(self, cursor: DBCursor, name: str) -> LiveTable | None:
         columns = self.operations.table_columns(cursor, name)
         if not columns:
             return None
@@ -103,14 +140,14 @@ class SQLiteSchema(SchemaBackend):
             self._foreign_keys(cursor, name),
         )
 
-    def _sql(self, cursor: Any, kind: str, name: str) -> str | None:
+    def _sql(self, cursor: DBCursor, kind: str, name: str) -> str | None:
         cursor.execute(
             "SELECT sql FROM sqlite_master WHERE type = ? AND name = ?", (kind, name)
         )
         row = cursor.fetchone()
         return None if row is None else row[0]
 
-    def _foreign_keys(self, cursor: Any, name: str) -> frozenset[ForeignKey]:
+    def _foreign_keys(self, cursor: DBCursor, name: str) -> frozenset[ForeignKey]:
         cursor.execute(
             'SELECT id, "table", "from", "to", on_delete, on_update '
             "FROM pragma_foreign_key_list(?) ORDER BY id, seq",
@@ -128,7 +165,7 @@ class SQLiteSchema(SchemaBackend):
 
     # -- transaction ---------------------------------------------------------------
 
-    def begin(self, cursor: Any, write: bool) -> None:
+    def begin(self, cursor: DBCursor, write: bool) -> None:
         if not write:
             cursor.execute("BEGIN")
             return
@@ -148,14 +185,14 @@ class SQLiteSchema(SchemaBackend):
         cursor.execute("PRAGMA legacy_alter_table = ON")
         cursor.execute("BEGIN IMMEDIATE")
 
-    def commit(self, cursor: Any) -> None:
+    def commit(self, cursor: DBCursor) -> None:
         cursor.execute("COMMIT")
 
-    def rollback(self, cursor: Any) -> None:
+    def rollback(self, cursor: DBCursor) -> None:
         if cursor.connection.in_transaction:
             cursor.execute("ROLLBACK")
 
-    def end(self, cursor: Any) -> None:
+    def end(self, cursor: DBCursor) -> None:
         if self._restore is not None:
             foreign_keys, legacy = self._restore
             self._restore = None
@@ -164,17 +201,16 @@ class SQLiteSchema(SchemaBackend):
 
     # -- backup --------------------------------------------------------------------
 
-    def backup(self, cursor: Any, plan: Plan, backup_dir: str) -> str:
-        driver: Any = self.operations
-        timeout = float(getattr(driver.config, "busy_timeout", 5.0))
-        path = getattr(driver, "path", "") or ":memory:"
-        stem = "memory" if path == ":memory:" else os.path.basename(path)
+    def backup(self, cursor: DBCursor, plan: Plan, backup_dir: str) -> str:
+        file = self.file
+        timeout = file.busy_timeout
+        stem = "memory" if file.memory else os.path.basename(file.path)
         stem = os.path.splitext(stem)[0] or "database"
-        if not getattr(driver, "memory", False):
+        if not file.memory:
             # A second connection reads the last commit, which is what this
             # one sees: it holds the write lock and has not written yet, so
             # the copy is exactly the database the steps start from.
-            source = sqlite3.connect(driver.uri(), uri=True, timeout=timeout)
+            source = sqlite3.connect(file.uri, uri=True, timeout=timeout)
             try:
                 return backup_sqlite(source, backup_dir, stem, timeout)
             finally:
@@ -192,13 +228,13 @@ class SQLiteSchema(SchemaBackend):
             raise Busy("the database changed while it was backed up; try again")
         return path
 
-    def _data_version(self, cursor: Any) -> int:
+    def _data_version(self, cursor: DBCursor) -> int:
         cursor.execute("PRAGMA data_version")
         return int(cursor.fetchone()[0])
 
     # -- the rebuild -----------------------------------------------------------------
 
-    def rebuild(self, cursor: Any, step: Rebuild) -> None:
+    def rebuild(self, cursor: DBCursor, step: Rebuild) -> None:
         dialect = self.dialect
         name = step.schema.name
         quote = dialect.quote
@@ -240,6 +276,7 @@ class SQLiteSchema(SchemaBackend):
         for statement in dialect.create_table(step.schema, False)[1:]:
             cursor.execute(statement)
         for index in step.keep_indexes:
+            assert index.sql is not None  # an index is kept by its SQL
             cursor.execute(index.sql)
         for sql in triggers:
             cursor.execute(sql)
@@ -255,7 +292,7 @@ class SQLiteSchema(SchemaBackend):
                     (name, sequence),
                 )
 
-    def _sequence(self, cursor: Any, name: str) -> int | None:
+    def _sequence(self, cursor: DBCursor, name: str) -> int | None:
         if self._sql(cursor, "table", "sqlite_sequence") is None:
             return None
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (name,))
@@ -280,7 +317,7 @@ class SQLiteSchema(SchemaBackend):
             sql += f" ({self.dialect.names(key.references)})"  # type: ignore[arg-type]
         return sql + f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
 
-    def _check_json(self, cursor: Any, step: Rebuild) -> None:
+    def _check_json(self, cursor: DBCursor, step: Rebuild) -> None:
         """A column becoming C{json} must hold JSON text already."""
         for column in step.schema.columns:
             live = step.live.column(column.name)
@@ -301,7 +338,7 @@ class SQLiteSchema(SchemaBackend):
 
     # -- verification ----------------------------------------------------------------
 
-    def verify(self, cursor: Any, plan: Plan) -> None:
+    def verify(self, cursor: DBCursor, plan: Plan) -> None:
         """
         The foreign keys of every rebuilt table, and of every table that
         refers to one, hold (they went unchecked with foreign keys off).
