@@ -22,6 +22,7 @@ from dbdriver.drivers.postgresql.dialect import (
     portable_type,
 )
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
+from dbdriver.drivers.schema.backend import BOOKKEEPING
 from dbdriver.drivers.sql.catalog import ColumnInfo, Row, UniqueKey
 from dbdriver.drivers.sql.operations import TableInfo, TableOperations, Translation
 from dbdriver.exceptions import InvalidParams
@@ -120,7 +121,7 @@ class PostgreSQLOperations(TableOperations):
 
     def table_names(self, cursor: DBCursor) -> list[str]:
         cursor.execute(_TABLES_SQL)
-        return [name for (name,) in cursor.fetchall()]
+        return [name for (name,) in cursor.fetchall() if name != BOOKKEEPING]
 
     def convert_placeholders(self, sql: str) -> str:
         return convert_placeholders(sql)

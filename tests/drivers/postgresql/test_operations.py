@@ -75,12 +75,6 @@ async def test_raw_sql_placeholders(tmp_path: Path) -> None:
         assert result["rows"] == [[42, "?"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostgreSQLOperations.table_names does not leave out the bookkeeping "
-    "table _dbdriver_schema, so list_tables shows it after sync_schema "
-    "(SQLite and MySQL leave it out)",
-)
 @pytest_twisted.ensureDeferred
 async def test_list_tables_leaves_out_the_bookkeeping_table(tmp_path: Path) -> None:
     async with connected("postgresql", tmp_path) as (driver, _):
