@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from twisted.internet.interfaces import IPushProducer, IReactorTime, ITransport
-from twisted.internet.protocol import Protocol
+from twisted.protocols.basic import NetstringReceiver
 
 from dbdriver.exceptions import BadFrame, DriverError, MessageTooLarge
 from dbdriver.wire.limits import DEFAULT_MAX_MESSAGE_SIZE
@@ -20,7 +20,7 @@ __all__ = ["FLUSH_EVERY", "NetstringFraming"]
 FLUSH_EVERY = 16
 
 
-class NetstringFraming(Protocol):
+class NetstringFraming(NetstringReceiver):
     """
     Netstring framing with a size limit that answers instead of just
     dropping the connection.
@@ -29,8 +29,9 @@ class NetstringFraming(Protocol):
     prefix says so (L{frameError} with L{MessageTooLarge}); a malformed
     frame gives L{BadFrame}.  After either, nothing more is read.
 
-    Subclasses implement L{stringReceived}; they may override
-    L{connectionMade} without calling this class.
+    It is Twisted's L{NetstringReceiver} (the protocol the design names)
+    with the parser replaced: L{dataReceived} reads the frames itself.
+    Subclasses implement L{stringReceived}.
     """
 
     MAX_LENGTH = DEFAULT_MAX_MESSAGE_SIZE
@@ -38,8 +39,8 @@ class NetstringFraming(Protocol):
 
     def makeConnection(self, transport: ITransport) -> None:
         """
-        Start the framing state, then what L{Protocol.makeConnection} does:
-        set C{transport} and call L{connectionMade}.
+        Start the framing state, then what C{Protocol.makeConnection} does
+        (written out: Twisted's is untyped).
         """
         self._buffer = bytearray()
         self._expected: int | None = None
