@@ -22,6 +22,7 @@ import pymysql
 from pymysql.constants import CLIENT
 from twisted.enterprise import adbapi
 
+from dbdriver import exceptions as errors
 from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.interfaces import (
@@ -44,16 +45,6 @@ from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.mysql.operations import DUPLICATE, MySQLOperations
 from dbdriver.drivers.pool import Losses, ReconnectingPool
 from dbdriver.drivers.schema.sync import load_applied_schema
-from dbdriver.exceptions import (
-    Busy,
-    ConstraintViolation,
-    DriverError,
-    InvalidParams,
-    NoSuchColumn,
-    NoSuchTable,
-    ReadOnly,
-    SQLError,
-)
 
 __all__ = ["MySQLBackend", "MySQLDriver"]
 
@@ -259,7 +250,7 @@ class MySQLBackend(Backend):
 
     # -- errors -----------------------------------------------------------------
 
-    def translate_error(self, error: BaseException) -> DriverError | None:
+    def translate_error(self, error: BaseException) -> errors.DriverError | None:
         """
         The protocol error for a PyMySQL exception, or C{None}.
         """
@@ -268,7 +259,7 @@ class MySQLBackend(Backend):
         if isinstance(error, (TypeError, pymysql.ProgrammingError)) and (
             code is None and "format" in str(error)
         ):
-            return InvalidParams(
+            return errors.InvalidParams(
                 "the params do not match the statement's ? placeholders"
             )
         if not isinstance(error, pymysql.Error):
@@ -277,31 +268,35 @@ class MySQLBackend(Backend):
         message = str(args[1]) if len(args) > 1 else str(error)
         details = {"mysql_error": code}
         if isinstance(error, pymysql.InterfaceError) or code in LOST:
-            return SQLError(
+            return errors.SQLError(
                 "the connection to the database server was lost"
                 + (f" ({message})" if message else "")
                 + "; the driver reconnects for the next request",
                 {**details, "connection_lost": True},
             )
         if code == 1264:
-            return InvalidParams(f"value out of range: {message}", details)
+            return errors.InvalidParams(f"value out of range: {message}", details)
         if code in _CONSTRAINT:
-            return ConstraintViolation(message, details)
+            return errors.ConstraintViolation(message, details)
         if code == 1146:
             match = _TABLE.search(message)
-            return NoSuchTable(message, {"table": match.group(1)} if match else details)
+            return errors.NoSuchTable(
+                message, {"table": match.group(1)} if match else details
+            )
         if code == 1054:
             match = _COLUMN.search(message)
-            return NoSuchColumn(
+            return errors.NoSuchColumn(
                 message, {"column": match.group(1)} if match else details
             )
         if code in _BUSY:
-            return Busy(f"{message} (lock wait timeout {self.config.busy_timeout} s)")
+            return errors.Busy(
+                f"{message} (lock wait timeout {self.config.busy_timeout} s)"
+            )
         if code in _READ_ONLY:
-            return ReadOnly(f"{message}: the server is read-only")
+            return errors.ReadOnly(f"{message}: the server is read-only")
         if code in _INTERRUPTED:
-            return SQLError(f"the statement was interrupted: {message}", details)
-        return SQLError(message, details)
+            return errors.SQLError(f"the statement was interrupted: {message}", details)
+        return errors.SQLError(message, details)
 
 
 class MySQLDriver(BaseDatabaseDriver):

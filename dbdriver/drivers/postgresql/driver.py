@@ -27,6 +27,7 @@ from psycopg.pq import TransactionStatus
 from twisted.enterprise import adbapi
 from twisted.logger import Logger
 
+from dbdriver import exceptions as errors
 from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.interfaces import (
@@ -46,17 +47,6 @@ from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.postgresql.operations import PostgreSQLOperations
 from dbdriver.drivers.schema.sync import load_applied_schema
 from dbdriver.drivers.sql.uri import hide_password, mask_password
-from dbdriver.exceptions import (
-    Busy,
-    ConstraintViolation,
-    DriverError,
-    InvalidParams,
-    NoSuchColumn,
-    NoSuchTable,
-    ReadOnly,
-    RequestTimeout,
-    SQLError,
-)
 
 __all__ = ["PostgreSQLBackend", "PostgreSQLDriver"]
 
@@ -223,12 +213,12 @@ class PostgreSQLBackend(Backend):
 
     # -- errors -----------------------------------------------------------------
 
-    def translate_error(self, error: BaseException) -> DriverError | None:
+    def translate_error(self, error: BaseException) -> errors.DriverError | None:
         """
         The protocol error for a psycopg exception, or C{None}.
         """
         if isinstance(error, adbapi.ConnectionLost):
-            return SQLError(
+            return errors.SQLError(
                 "the connection to the PostgreSQL server was lost",
                 {"connection_lost": True},
             )
@@ -244,30 +234,30 @@ class PostgreSQLBackend(Backend):
                 if primary.startswith("connection failed")
                 else "the connection to the PostgreSQL server was lost"
             )
-            return SQLError(
+            return errors.SQLError(
                 f"{what}: {primary}",
                 {"connection_lost": True, "sqlstate": state or None},
             )
         if state.startswith("23"):
             constraint = error.diag.constraint_name
-            return ConstraintViolation(
+            return errors.ConstraintViolation(
                 message, {"constraint": constraint} if constraint else None
             )
         if state == "42P01":
-            return NoSuchTable(message, {"table": _quoted_name(primary)})
+            return errors.NoSuchTable(message, {"table": _quoted_name(primary)})
         if state == "42703":
-            return NoSuchColumn(message, {"column": _quoted_name(primary)})
+            return errors.NoSuchColumn(message, {"column": _quoted_name(primary)})
         if state in _BUSY:
-            return Busy(f"{message} (lock timeout {self.config.busy_timeout} s)")
+            return errors.Busy(f"{message} (lock timeout {self.config.busy_timeout} s)")
         if state == "25006":
-            return ReadOnly(f"{message}: the server is read-only")
+            return errors.ReadOnly(f"{message}: the server is read-only")
         if state == "57014":
-            return RequestTimeout(message)
+            return errors.RequestTimeout(message)
         if not state and isinstance(
             error, (psycopg.ProgrammingError, psycopg.DataError)
         ):
-            return InvalidParams(message)  # refused by psycopg before sending
-        return SQLError(message, {"sqlstate": state} if state else None)
+            return errors.InvalidParams(message)  # refused by psycopg before sending
+        return errors.SQLError(message, {"sqlstate": state} if state else None)
 
 
 class PostgreSQLDriver(BaseDatabaseDriver):

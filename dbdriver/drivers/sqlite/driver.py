@@ -19,6 +19,7 @@ from typing import cast
 
 from twisted.enterprise import adbapi
 
+from dbdriver import exceptions as errors
 from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.interfaces import (
@@ -32,16 +33,6 @@ from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.uri import parse_database
 from dbdriver.drivers.sqlite.inline import InlineReader
 from dbdriver.drivers.sqlite.operations import SQLiteOperations
-from dbdriver.exceptions import (
-    Busy,
-    ConstraintViolation,
-    DriverError,
-    InvalidParams,
-    NoSuchColumn,
-    NoSuchTable,
-    ReadOnly,
-    SQLError,
-)
 
 __all__ = ["SQLiteBackend", "SQLiteDriver"]
 
@@ -173,7 +164,7 @@ class SQLiteBackend(Backend):
     def transaction_alive(self, connection: DBConnection) -> bool:
         return cast(sqlite3.Connection, connection).in_transaction
 
-    def translate_error(self, error: BaseException) -> DriverError | None:
+    def translate_error(self, error: BaseException) -> errors.DriverError | None:
         """
         The protocol error for a C{sqlite3} exception, or C{None}.
         """
@@ -182,18 +173,18 @@ class SQLiteBackend(Backend):
         message = str(error)
         name = getattr(error, "sqlite_errorname", "") or ""
         if isinstance(error, sqlite3.IntegrityError):
-            return ConstraintViolation(message)
+            return errors.ConstraintViolation(message)
         if isinstance(error, sqlite3.InterfaceError) or "bindings" in message:
-            return InvalidParams(message)
+            return errors.InvalidParams(message)
         if message.startswith("no such table"):
-            return NoSuchTable(message, {"table": message.rpartition(" ")[2]})
+            return errors.NoSuchTable(message, {"table": message.rpartition(" ")[2]})
         if message.startswith("no such column") or " has no column named " in message:
-            return NoSuchColumn(message, {"column": message.rpartition(" ")[2]})
+            return errors.NoSuchColumn(message, {"column": message.rpartition(" ")[2]})
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            return Busy(f"{message} (busy timeout {self.config.busy_timeout} s)")
+            return errors.Busy(f"{message} (busy timeout {self.config.busy_timeout} s)")
         if name.startswith("SQLITE_READONLY") or "readonly database" in message:
-            return ReadOnly(f"{message}: the server is read-only")
-        return SQLError(message, {"sqlite_error": name} if name else None)
+            return errors.ReadOnly(f"{message}: the server is read-only")
+        return errors.SQLError(message, {"sqlite_error": name} if name else None)
 
 
 class SQLiteDriver(BaseDatabaseDriver):
