@@ -17,7 +17,7 @@ import pytest_twisted
 
 from dbdriver.client import DriverClient
 from dbdriver.testing import RunningDriver
-from tests.support.backends import SERVERS, Database, create, selected, unavailable
+from tests.support.backends import SERVERS, Database, create, require, selected
 from tests.support.live import driver_on
 
 
@@ -42,11 +42,7 @@ def database(backend: str, tmp_path: Path) -> Iterator[Database]:
     A fresh database on C{backend}, dropped after the test; a backend that
     cannot run here is skipped (or fails, when chosen explicitly).
     """
-    reason = unavailable(backend)
-    if reason is not None:
-        if selected()[1]:
-            pytest.fail(f"{reason} (DBDRIVER_TEST_BACKENDS asks for it)")
-        pytest.skip(reason)
+    require(backend)
     db = create(backend, tmp_path)
     try:
         yield db

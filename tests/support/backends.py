@@ -27,6 +27,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.mysql import MYSQL
 from tests.support.mysql import admin as _mysql_admin
 
@@ -134,6 +136,20 @@ class SQLiteDatabase(Database):
 
     def drop(self) -> None:
         pass
+
+
+def require(name: str) -> None:
+    """
+    Skip a test whose backend cannot run here, or fail it when
+    C{DBDRIVER_TEST_BACKENDS} asks for that backend.
+    """
+    reason = unavailable(name)
+    if reason is None:
+        return
+    names, explicit = selected()
+    if explicit and name in names:
+        pytest.fail(f"{reason} (DBDRIVER_TEST_BACKENDS asks for it)")
+    pytest.skip(reason)
 
 
 def _with_query(uri: str, **params: str) -> str:

@@ -10,23 +10,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from twisted.internet import reactor
 
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.server.config import Config
 from dbdriver.server.driver_factory import make_driver
-from tests.support.backends import Database, create, selected, unavailable
+from tests.support.backends import Database, create, require
 
 
 def database_for(backend: str, directory: Path) -> Database:
     """A fresh database on C{backend}, or skip (fail if asked for)."""
-    reason = unavailable(backend)
-    if reason is not None:
-        names, explicit = selected()
-        if explicit and backend in names:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(backend)
     return create(backend, directory)
 
 

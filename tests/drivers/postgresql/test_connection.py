@@ -21,17 +21,12 @@ from dbdriver.drivers.postgresql.connection import (
     cancel,
     connect,
 )
-from tests.support.backends import POSTGRESQL, selected, unavailable
+from tests.support.backends import POSTGRESQL, require
 
 
 @pytest.fixture
 def connection() -> Iterator[DriverConnection]:
-    reason = unavailable("postgresql")
-    if reason is not None:
-        names, explicit = selected()
-        if explicit and "postgresql" in names:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require("postgresql")
     opened = connect(POSTGRESQL)
     try:
         yield opened

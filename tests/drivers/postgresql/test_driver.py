@@ -27,20 +27,14 @@ from tests.support.backends import (
     POSTGRESQL,
     Database,
     PostgreSQLDatabase,
-    selected,
-    unavailable,
+    require,
 )
 from tests.support.live import driver_on, error_of
 
 
 @pytest.fixture
 def database() -> Iterator[PostgreSQLDatabase]:
-    reason = unavailable("postgresql")
-    if reason is not None:
-        names, explicit = selected()
-        if explicit and "postgresql" in names:
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require("postgresql")
     db = PostgreSQLDatabase()
     try:
         yield db
