@@ -29,7 +29,7 @@ from dbdriver.requests.rows import (
     SelectRequest,
     UpdateRequest,
 )
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import TableSchema, parse_table
 from dbdriver.requests.sync import SyncSchemaRequest
 from dbdriver.requests.values import Value
 
@@ -94,7 +94,7 @@ class CreateTableRequest(BaseRequest):
     table_schema: TableSchema = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.table_schema = TableSchema.parse(self.schema)
+        self.table_schema = parse_table(self.schema)
         check.boolean(self.if_not_exists, "if_not_exists")
 
     @property

@@ -1,112 +1,132 @@
 """
-The table-schema format of PROTOCOL.md section 4, parsed into typed values
-that the SQL dialects render.  Parsing validates everything a backend would
-otherwise reject with a less helpful message.
+The table-schema format of PROTOCOL.md section 4, parsed into the typed
+records of L{dbdriver.requests.tableschema} that the SQL dialects render.
+Parsing validates everything a backend would otherwise reject with a less
+helpful message (or, worse, accept with another meaning).
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import math
+import uuid
 from collections.abc import Mapping
 
-import attrs
-
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.values import Scalar, boolean, identifier, identifiers
-
-__all__ = ["PORTABLE_TYPES", "Column", "Index", "Reference", "TableSchema"]
-
-PORTABLE_TYPES = frozenset(
-    {"integer", "bigint", "real", "text", "blob", "boolean", "timestamp", "json"}
+from dbdriver.requests.tableschema import (
+    ACTIONS,
+    DEFAULT_FUNCTIONS,
+    PORTABLE_TYPES,
+    Check,
+    Column,
+    Default,
+    ForeignKey,
+    Index,
+    Reference,
+    TableSchema,
+    check_of,
+    where_text,
 )
-_ACTIONS = frozenset({"cascade", "restrict", "set null", "set default", "no action"})
+from dbdriver.requests.values import Scalar, boolean, identifier, identifiers
+from dbdriver.requests.where import Node, match_columns, parse_where, where_columns
+
+__all__ = [
+    "PORTABLE_TYPES",
+    "Check",
+    "Column",
+    "Default",
+    "ForeignKey",
+    "Index",
+    "Reference",
+    "TableSchema",
+    "canonical_uuid",
+    "parse_table",
+]
+
 _COLUMN_KEYS = frozenset(
     {"name", "type", "primary_key", "autoincrement", "not_null", "unique"}
-    | {"default", "references"}
+    | {"default", "references", "max_length", "check"}
 )
-_TABLE_KEYS = frozenset({"name", "columns", "unique", "indexes", "drop_columns"})
+_TABLE_KEYS = frozenset(
+    {"name", "columns", "primary_key", "unique", "foreign_keys", "checks"}
+    | {"indexes", "drop_columns"}
+)
+_INDEX_KEYS = frozenset({"name", "columns", "unique", "where", "kind"})
+_FLAGS = ("primary_key", "autoincrement", "not_null", "unique")
+#: The longest C{max_length}: what every backend's text type holds.
+MAX_LENGTH = 1 << 30
 
 
-@attrs.frozen
-class Reference:
-    table: str
-    column: str
-    on_delete: str | None = None
-    on_update: str | None = None
+def parse_table(value: object) -> TableSchema:
+    """
+    Validate a table schema map; raise L{InvalidParams} naming the bad part.
+    """
+    if not isinstance(value, dict):
+        raise InvalidParams("schema must be a map")
+    _no_unknown(value, _TABLE_KEYS, "schema")
+    name = identifier(value.get("name"), "table name")
+    raw_columns = value.get("columns")
+    if not isinstance(raw_columns, list) or not raw_columns:
+        raise InvalidParams(f"table {name}: columns must be a non-empty array")
+    parsed = [_column(name, c) for c in raw_columns]
+    names = [c.name for c in parsed]
+    if len(set(names)) != len(names):
+        raise InvalidParams(f"table {name}: a column name appears twice")
+    key = _primary_key(name, names, value.get("primary_key"), parsed)
+    columns = tuple(_keyed(c, c.name in key, len(key) == 1, name) for c in parsed)
+    unique = tuple(
+        tuple(_known(name, names, identifiers(u, "unique column")))
+        for u in _list(value.get("unique", []), f"table {name}: unique")
+    )
+    foreign_keys = tuple(
+        _foreign_key(name, names, f)
+        for f in _list(value.get("foreign_keys", []), f"table {name}: foreign_keys")
+    )
+    checks = tuple(
+        _table_check(name, names, i, c)
+        for i, c in enumerate(_list(value.get("checks", []), f"table {name}: checks"))
+    )
+    indexes = tuple(
+        _index(name, columns, i)
+        for i in _list(value.get("indexes", []), f"table {name}: indexes")
+    )
+    for what, found in (
+        ("an index name", [i.name for i in indexes]),
+        ("a check name", [c.name for c in (*checks, *_own_checks(columns))]),
+    ):
+        if len(set(found)) != len(found):
+            raise InvalidParams(f"table {name}: {what} appears twice")
+    return TableSchema(
+        name,
+        columns,
+        key,
+        tuple(sorted(set(unique))),
+        tuple(sorted(set(foreign_keys), key=lambda f: f.columns)),
+        tuple(sorted(checks, key=lambda c: c.name)),
+        tuple(sorted(indexes, key=lambda i: i.name)),
+        boolean(value.get("drop_columns", False), "drop_columns"),
+    )
 
 
-@attrs.frozen
-class Column:
-    name: str
-    type: str
-    primary_key: bool = False
-    autoincrement: bool = False
-    not_null: bool = False
-    unique: bool = False
-    has_default: bool = False
-    default: Scalar = None
-    references: Reference | None = None
+def canonical_uuid(value: object, what: str) -> str:
+    """
+    A UUID in canonical text form (36 characters, lower case).
+    """
+    if type(value) is str and len(value) == 36:
+        try:
+            text = str(uuid.UUID(value))
+        except ValueError:
+            pass
+        else:
+            if text == value:
+                return text
+    raise InvalidParams(f"{what}: {value!r} is not a UUID in canonical form")
 
 
-@attrs.frozen
-class Index:
-    name: str
-    columns: tuple[str, ...]
-    unique: bool = False
-
-
-@attrs.frozen
-class TableSchema:
-    name: str
-    columns: tuple[Column, ...]
-    unique: tuple[tuple[str, ...], ...] = ()
-    indexes: tuple[Index, ...] = ()
-    drop_columns: bool = False
-
-    @property
-    def primary_key(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if c.primary_key)
-
-    @classmethod
-    def parse(cls, value: object) -> TableSchema:
-        """
-        Validate a table schema map; raise L{InvalidParams} naming the bad part.
-        """
-        if not isinstance(value, dict):
-            raise InvalidParams("schema must be a map")
-        _no_unknown(value, _TABLE_KEYS, "schema")
-        name = identifier(value.get("name"), "table name")
-        raw_columns = value.get("columns")
-        if not isinstance(raw_columns, list) or not raw_columns:
-            raise InvalidParams(f"table {name}: columns must be a non-empty array")
-        columns = tuple(_column(name, c) for c in raw_columns)
-        names = [c.name for c in columns]
-        if len(set(names)) != len(names):
-            raise InvalidParams(f"table {name}: a column name appears twice")
-        pk = [c for c in columns if c.primary_key]
-        for column in columns:
-            if column.autoincrement and (len(pk) != 1 or column.type != "integer"):
-                raise InvalidParams(
-                    f"table {name}: autoincrement needs a single integer primary key"
-                )
-        unique = tuple(
-            tuple(_known(name, names, identifiers(u, "unique column")))
-            for u in _list(value.get("unique", []), f"table {name}: unique")
-        )
-        indexes = tuple(
-            _index(name, names, i)
-            for i in _list(value.get("indexes", []), f"table {name}: indexes")
-        )
-        index_names = [i.name for i in indexes]
-        if len(set(index_names)) != len(index_names):
-            raise InvalidParams(f"table {name}: an index name appears twice")
-        return cls(
-            name,
-            columns,
-            unique,
-            indexes,
-            boolean(value.get("drop_columns", False), "drop_columns"),
-        )
+def _own_checks(columns: tuple[Column, ...]) -> list[Check]:
+    return [c.check for c in columns if c.check is not None]
 
 
 def _no_unknown(value: Mapping[str, object], known: frozenset[str], what: str) -> None:
@@ -121,6 +141,12 @@ def _list(value: object, what: str) -> list[object]:
     return value
 
 
+def _map(value: object, what: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise InvalidParams(f"{what} must be a map")
+    return value
+
+
 def _known(table: str, names: list[str], columns: list[str]) -> list[str]:
     for column in columns:
         if column not in names:
@@ -128,9 +154,44 @@ def _known(table: str, names: list[str], columns: list[str]) -> list[str]:
     return columns
 
 
+def _primary_key(
+    table: str, names: list[str], given: object, columns: list[Column]
+) -> tuple[str, ...]:
+    flagged = [c.name for c in columns if c.primary_key]
+    if given is None:
+        return tuple(flagged)
+    key = _known(table, names, identifiers(given, "primary_key column"))
+    if flagged and set(flagged) != set(key):
+        raise InvalidParams(
+            f"table {table}: primary_key {key} disagrees with the flagged columns"
+        )
+    return tuple(key)
+
+
+def _keyed(column: Column, in_key: bool, alone: bool, table: str) -> Column:
+    if column.autoincrement and not (in_key and alone and column.type == "integer"):
+        raise InvalidParams(
+            f"table {table}: autoincrement needs a single integer primary key"
+        )
+    if not in_key:
+        return column
+    # A key column is never null, on every backend (SQLite would allow it).
+    return Column(
+        column.name,
+        column.type,
+        True,
+        column.autoincrement,
+        True,
+        column.unique and not alone,
+        column.default,
+        column.references,
+        column.max_length,
+        column.check,
+    )
+
+
 def _column(table: str, value: object) -> Column:
-    if not isinstance(value, dict):
-        raise InvalidParams(f"table {table}: each column must be a map")
+    value = _map(value, f"table {table}: each column")
     _no_unknown(value, _COLUMN_KEYS, f"table {table} column")
     name = identifier(value.get("name"), "column name")
     kind = value.get("type")
@@ -138,64 +199,224 @@ def _column(table: str, value: object) -> Column:
         raise InvalidParams(
             f"table {table} column {name}: type must be one of {sorted(PORTABLE_TYPES)}"
         )
-    flags = {
-        flag: boolean(value.get(flag, False), f"column {name}: {flag}")
-        for flag in ("primary_key", "autoincrement", "not_null", "unique")
-    }
-    has_default = "default" in value
-    default = value.get("default")
-    if not isinstance(default, (type(None), bool, int, float, str)):
-        raise InvalidParams(f"column {name}: default must be a scalar")
-    if type(default) is bool and kind != "boolean":
-        raise InvalidParams(f"column {name}: a boolean default needs a boolean column")
-    if type(default) is float and not math.isfinite(default):
-        raise InvalidParams(f"column {name}: a default must be a finite number")
-    if type(default) is int and not -(2**63) <= default < 2**63:
-        raise InvalidParams(f"column {name}: a default must fit in 64 bits")
+    flags = [boolean(value.get(f, False), f"column {name}: {f}") for f in _FLAGS]
+    max_length = value.get("max_length")
+    if max_length is not None:
+        if kind != "text":
+            raise InvalidParams(f"column {name}: max_length needs a text column")
+        if type(max_length) is not int or not 1 <= max_length <= MAX_LENGTH:
+            raise InvalidParams(
+                f"column {name}: max_length must be an integer from 1 to {MAX_LENGTH}"
+            )
+    default = None
+    if "default" in value:
+        default = _default(name, kind, max_length, value["default"])
     reference = None
     if value.get("references") is not None:
         reference = _reference(name, value["references"])
+    check = None
+    if value.get("check") is not None:
+        node = _schema_where(value["check"], f"column {name}: check", [name])
+        check = check_of(_name(table, name, "check"), node)
+    primary_key, autoincrement, not_null, unique = flags
     return Column(
         name,
         kind,
-        has_default=has_default,
-        default=default,
-        references=reference,
-        **flags,
+        primary_key,
+        autoincrement,
+        not_null,
+        unique,
+        default,
+        reference,
+        max_length,
+        check,
     )
+
+
+def _default(column: str, kind: str, max_length: object, value: object) -> Default:
+    what = f"column {column}: default"
+    if isinstance(value, dict):
+        if len(value) != 1 or not ({"function", "sql"} >= value.keys()):
+            raise InvalidParams(f"{what} must be a literal, a function or an sql map")
+        if "sql" in value:
+            sql = value["sql"]
+            if type(sql) is not str or not sql.strip() or "\x00" in sql:
+                raise InvalidParams(f"{what}: sql must be non-empty text")
+            return Default("sql", sql)
+        function = value["function"]
+        if type(function) is not str or function not in DEFAULT_FUNCTIONS:
+            raise InvalidParams(
+                f"{what}: function must be one of {sorted(DEFAULT_FUNCTIONS)}"
+            )
+        if kind not in DEFAULT_FUNCTIONS[function]:
+            raise InvalidParams(f"{what}: {function} cannot fill a {kind} column")
+        return Default("function", function)
+    return Default("literal", _literal(what, kind, max_length, value))
+
+
+def _literal(what: str, kind: str, max_length: object, value: object) -> Scalar:
+    if value is None:
+        return None
+    wrong = InvalidParams(f"{what}: {value!r} is not a {kind} value")
+    if kind in ("integer", "bigint"):
+        if type(value) is not int or not -(2**63) <= value < 2**63:
+            raise wrong
+        return value
+    if kind == "real":
+        if type(value) is int or (type(value) is float and math.isfinite(value)):
+            return float(value)
+        raise wrong
+    if kind == "boolean":
+        if type(value) is not bool:
+            raise wrong
+        return value
+    if kind == "blob":
+        if type(value) is not bytes:
+            raise wrong
+        return value
+    if kind == "uuid":
+        return canonical_uuid(value, what)
+    if kind == "timestamp":
+        return _timestamp(value, wrong)
+    if type(value) is not str or "\x00" in value:
+        raise wrong
+    if kind == "json":
+        try:
+            json.loads(value)
+        except ValueError:
+            raise InvalidParams(f"{what}: a json default is JSON text") from None
+    elif isinstance(max_length, int) and len(value) > max_length:
+        raise InvalidParams(f"{what}: longer than max_length {max_length}")
+    return value
+
+
+def _timestamp(value: object, wrong: InvalidParams) -> str:
+    if isinstance(value, datetime.datetime):
+        moment = value
+    elif type(value) is str:
+        try:
+            moment = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            raise wrong from None
+    else:
+        raise wrong
+    if moment.tzinfo is None:
+        raise wrong
+    return moment.astimezone(datetime.UTC).isoformat()
+
+
+def _actions(value: Mapping[str, object], what: str) -> list[str | None]:
+    actions: list[str | None] = []
+    for key in ("on_delete", "on_update"):
+        action = value.get(key)
+        if action is not None:
+            if type(action) is not str or action.lower() not in ACTIONS:
+                raise InvalidParams(f"{what}: {key} must be one of {sorted(ACTIONS)}")
+            action = action.lower()
+            if action == "no action":
+                action = None
+        actions.append(action)
+    return actions
 
 
 def _reference(column: str, value: object) -> Reference:
-    if not isinstance(value, dict):
-        raise InvalidParams(f"column {column}: references must be a map")
+    value = _map(value, f"column {column}: references")
     _no_unknown(
         value, frozenset({"table", "column", "on_delete", "on_update"}), "references"
     )
-    actions = []
-    for key in ("on_delete", "on_update"):
-        action = value.get(key)
-        if action is not None and (type(action) is not str or action not in _ACTIONS):
-            raise InvalidParams(
-                f"column {column}: {key} must be one of {sorted(_ACTIONS)}"
-            )
-        actions.append(action)
     return Reference(
         identifier(value.get("table"), "referenced table"),
-        identifier(value.get("column"), "referenced column"),
-        *actions,
+        (identifier(value.get("column"), "referenced column"),),
+        *_actions(value, f"column {column}"),
     )
 
 
-def _index(table: str, names: list[str], value: object) -> Index:
-    if not isinstance(value, dict):
-        raise InvalidParams(f"table {table}: each index must be a map")
-    _no_unknown(value, frozenset({"name", "columns", "unique"}), "index")
-    columns = _known(table, names, identifiers(value.get("columns"), "index column"))
+def _foreign_key(table: str, names: list[str], value: object) -> ForeignKey:
+    what = f"table {table}: foreign key"
+    value = _map(value, what)
+    _no_unknown(
+        value, frozenset({"columns", "references", "on_delete", "on_update"}), what
+    )
+    columns = _known(
+        table, names, identifiers(value.get("columns"), "foreign key column")
+    )
+    target = _map(value.get("references"), f"{what} references")
+    _no_unknown(target, frozenset({"table", "columns"}), f"{what} references")
+    referenced = identifiers(target.get("columns"), "referenced column")
+    if len(referenced) != len(columns):
+        raise InvalidParams(f"{what}: {columns} and {referenced} differ in length")
+    return ForeignKey(
+        tuple(columns),
+        Reference(
+            identifier(target.get("table"), "referenced table"),
+            tuple(referenced),
+            *_actions(value, what),
+        ),
+    )
+
+
+def _table_check(table: str, names: list[str], i: int, value: object) -> Check:
+    what = f"table {table}: checks[{i}]"
+    value = _map(value, what)
+    _no_unknown(value, frozenset({"name", "where"}), what)
+    node = _schema_where(value.get("where"), what, names)
     name = value.get("name")
     if name is None:
-        name = "_".join(["idx", table, *columns])
-    return Index(
-        identifier(name, "index name"),
-        tuple(columns),
-        boolean(value.get("unique", False), "index unique"),
+        digest = hashlib.sha1(repr(node).encode()).hexdigest()[:8]
+        name = _name(table, digest, "check")
+    return check_of(identifier(name, "check name"), node)
+
+
+def _schema_where(value: object, what: str, names: list[str]) -> Node:
+    if not isinstance(value, dict) or not value:
+        raise InvalidParams(f"{what} must be a non-empty where map")
+    node = parse_where(value)
+    if node[0] in ("true", "false"):
+        raise InvalidParams(f"{what} is always {node[0]}")
+    if match_columns(node):
+        raise InvalidParams(f"{what}: match is for queries, not schemas")
+    for column in where_columns(node):
+        if column not in names:
+            raise InvalidParams(f"{what}: no column {column!r}")
+    try:
+        where_text(node)
+    except (TypeError, ValueError):
+        raise InvalidParams(f"{what}: operands are numbers, text, booleans") from None
+    return node
+
+
+def _index(table: str, columns: tuple[Column, ...], value: object) -> Index:
+    value = _map(value, f"table {table}: each index")
+    _no_unknown(
+        value, frozenset({"name", "columns", "unique", "where", "kind"}), "index"
     )
+    names = [c.name for c in columns]
+    indexed = _known(table, names, identifiers(value.get("columns"), "index column"))
+    name = value.get("name")
+    if name is None:
+        name = "_".join(["idx", table, *indexed])[:63]
+    name = identifier(name, "index name")
+    unique = boolean(value.get("unique", False), "index unique")
+    kind = value.get("kind", "btree")
+    if kind not in ("btree", "fulltext"):
+        raise InvalidParams(f"index {name}: kind must be btree or fulltext")
+    where = node = None
+    if value.get("where") is not None:
+        node = _schema_where(value["where"], f"index {name}: where", names)
+    if kind == "fulltext":
+        types = {c.name: c.type for c in columns}
+        if unique or node is not None:
+            raise InvalidParams(
+                f"index {name}: a fulltext index is never unique or partial"
+            )
+        if any(types[c] != "text" for c in indexed):
+            raise InvalidParams(f"index {name}: a fulltext index names text columns")
+    if node is not None:
+        where = where_text(node)
+    return Index(name, tuple(indexed), unique, where, node, str(kind))
+
+
+def _name(table: str, middle: str, suffix: str) -> str:
+    # Generated constraint names fit the 63-character identifier rule.
+    room = 63 - len(middle) - len(suffix) - 2
+    return f"{table[:room]}_{middle}_{suffix}"[:63]

@@ -10,7 +10,7 @@ import attrs
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import TableSchema, parse_table
 from dbdriver.requests.values import Value
 
 __all__ = ["SyncSchemaRequest"]
@@ -30,7 +30,7 @@ class SyncSchemaRequest(BaseRequest):
         if not isinstance(definition, dict) or set(definition) != {"tables"}:
             raise InvalidParams('schema_definition must be {"tables": [...]}')
         tables = check.array(definition["tables"], "schema_definition.tables")
-        self.tables = [TableSchema.parse(t) for t in tables]
+        self.tables = [parse_table(t) for t in tables]
         names = [t.name for t in self.tables]
         if len(set(names)) != len(names):
             raise InvalidParams("schema_definition names a table twice")

@@ -9,13 +9,19 @@ Nodes::
     ("null", column, is_null)
     ("in", column, values, negated)
     ("between", column, low, high)
+    ("like", column, pattern, negated, insensitive)
+    ("match", column, ((word, prefix), ...))
     ("and", [node, ...]) ("or", [node, ...]) ("not", node)
+
+C{like} and C{match} depend on the backend, so L{render_where} asks its
+L{WhereDialect} to render them; the rest is the same SQL everywhere.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.values import identifier, scalar
@@ -32,9 +38,48 @@ _COMPARISONS = {
     "<=": "<=",
     ">": ">",
     ">=": ">=",
-    "like": "LIKE",
-    "not like": "NOT LIKE",
 }
+#: The wire name of each comparison, for L{where_to_wire}.
+_WIRE = {sql: op for op, sql in _COMPARISONS.items()}
+#: The pattern operators: (negated, case-insensitive).
+_LIKES = {
+    "like": (False, False),
+    "not like": (True, False),
+    "ilike": (False, True),
+    "not ilike": (True, True),
+}
+_LIKE_NAMES = {flags: op for op, flags in _LIKES.items()}
+#: What separates the words of a C{match} operand: anything but letters,
+#: digits and a term's final C{*}.
+_WORD = re.compile(r"[^\W_]+\*?")
+
+Terms = tuple[tuple[str, bool], ...]
+
+
+class WhereDialect(Protocol):
+    """
+    What L{render_where} needs of a backend's SQL.
+    """
+
+    param: str
+
+    def quote(self, name: str) -> str: ...
+
+    def adapt(self, value: object) -> object: ...
+
+    def render_like(
+        self, column: str, pattern: str, negated: bool, insensitive: bool
+    ) -> tuple[str, list[object]]:
+        """
+        SQL for a C{like} family comparison of the quoted C{column}: the
+        pattern's C{%} and C{_} are wildcards, nothing escapes.
+        """
+
+    def render_match(self, column: str, terms: Terms) -> tuple[str, list[object]]:
+        """
+        SQL for a full-text C{match} on C{column}: every term occurs, a
+        C{prefix} term as the start of a word.
+        """
 
 
 def parse_where(where: object) -> Node:
@@ -100,9 +145,13 @@ def _parse_op(column: str, op: object, arg: object) -> Node:
     what = f"where.{column}.{op}"
     if op in ("=", "!=") and arg is None:
         return ("null", column, op == "=")
-    if op in _COMPARISONS:
-        if op in ("like", "not like") and type(arg) is not str:
+    if op in _LIKES:
+        if type(arg) is not str:
             raise InvalidParams(f"{what} takes text")
+        return ("like", column, arg, *_LIKES[op])
+    if op == "match":
+        return ("match", column, match_terms(arg, what))
+    if op in _COMPARISONS:
         if arg is None:
             raise InvalidParams(f"{what}: null compares as unknown; use 'is null'")
         return ("cmp", column, _COMPARISONS[op], scalar(arg, what))
@@ -124,12 +173,96 @@ def _parse_op(column: str, op: object, arg: object) -> Node:
     raise InvalidParams(f"unknown operator {op!r} for column {column!r}")
 
 
+def match_terms(arg: object, what: str) -> Terms:
+    """
+    The terms of a C{match} operand: words, each perhaps a prefix.
+    """
+    if type(arg) is not str:
+        raise InvalidParams(f"{what} takes text")
+    terms = []
+    for word in _WORD.findall(arg):
+        prefix = word.endswith("*")
+        terms.append((word.rstrip("*").lower(), prefix))
+    if not terms:
+        raise InvalidParams(f"{what} needs at least one word")
+    return tuple(terms)
+
+
+def match_columns(node: Node) -> list[str]:
+    """
+    The columns a tree searches with C{match} (each needs a full-text index).
+    """
+    kind = node[0]
+    if kind == "match":
+        return [node[1]]
+    if kind == "and" or kind == "or":
+        return [column for part in node[1] for column in match_columns(part)]
+    if kind == "not":
+        return match_columns(node[1])
+    return []
+
+
+def where_to_wire(node: Node) -> dict[str, Any]:
+    """
+    The canonical where map of a tree: C{parse_where(where_to_wire(n))}
+    is C{n}, and equal trees give equal maps.
+    """
+    kind = node[0]
+    if kind == "true":
+        return {}
+    if kind == "false":
+        return {"$or": []}
+    if kind == "and":
+        return _and_to_wire(node[1])
+    if kind == "or":
+        return {"$or": [where_to_wire(p) for p in node[1]]}
+    if kind == "not":
+        return {"$not": where_to_wire(node[1])}
+    return {node[1]: _operand_to_wire(node)}
+
+
+def _and_to_wire(parts: list[Node]) -> dict[str, Any]:
+    # One map where the parts name distinct columns, or the same column
+    # with distinct operators; C{$and} otherwise.
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in where_to_wire(part).items():
+            if key.startswith("$"):
+                return {"$and": [where_to_wire(p) for p in parts]}
+            if key not in merged:
+                merged[key] = value
+                continue
+            old = merged[key]
+            if not (isinstance(old, dict) and isinstance(value, dict)) or (
+                old.keys() & value.keys()
+            ):
+                return {"$and": [where_to_wire(p) for p in parts]}
+            merged[key] = {**old, **value}
+    return merged
+
+
+def _operand_to_wire(node: Node) -> Any:
+    kind = node[0]
+    if kind == "cmp":
+        return node[3] if node[2] == "=" else {_WIRE[node[2]]: node[3]}
+    if kind == "null":
+        return None if node[2] else {"is null": False}
+    if kind == "in":
+        return {"not in" if node[3] else "in": list(node[2])}
+    if kind == "between":
+        return {"between": [node[2], node[3]]}
+    if kind == "like":
+        return {_LIKE_NAMES[(node[3], node[4])]: node[2]}
+    words = " ".join(word + ("*" if prefix else "") for word, prefix in node[2])
+    return {"match": words}
+
+
 def where_columns(node: Node) -> list[str]:
     """
     The columns a tree names, in order (a backend checks that they exist).
     """
     kind = node[0]
-    if kind in ("cmp", "null", "in", "between"):
+    if kind in ("cmp", "null", "in", "between", "like", "match"):
         return [node[1]]
     if kind == "and" or kind == "or":
         return [column for part in node[1] for column in where_columns(part)]
@@ -138,28 +271,19 @@ def where_columns(node: Node) -> list[str]:
     return []
 
 
-def render_where(
-    node: Node,
-    quote: Callable[[str], str],
-    param: str,
-    adapt: Callable[[object], object],
-) -> tuple[str, list[object]]:
+def render_where(node: Node, dialect: WhereDialect) -> tuple[str, list[object]]:
     """
-    The SQL text (with C{param} placeholders) and the parameters of a tree.
+    The SQL text (with the dialect's placeholders) and the parameters of a
+    tree.
     """
     params: list[object] = []
-    sql = _render(node, quote, param, adapt, params)
+    sql = _render(node, dialect, params)
     return sql, params
 
 
-def _render(
-    node: Node,
-    quote: Callable[[str], str],
-    param: str,
-    adapt: Callable[[object], object],
-    params: list[object],
-) -> str:
+def _render(node: Node, dialect: WhereDialect, params: list[object]) -> str:
     kind = node[0]
+    quote, param, adapt = dialect.quote, dialect.param, dialect.adapt
     if kind == "cmp":
         params.append(adapt(node[3]))
         return f"{quote(node[1])} {node[2]} {param}"
@@ -173,13 +297,16 @@ def _render(
         params.append(adapt(node[2]))
         params.append(adapt(node[3]))
         return f"{quote(node[1])} BETWEEN {param} AND {param}"
+    if kind == "like" or kind == "match":
+        if kind == "like":
+            sql, more = dialect.render_like(quote(node[1]), *node[2:])
+        else:
+            sql, more = dialect.render_match(node[1], node[2])
+        params.extend(more)
+        return sql
     if kind == "and" or kind == "or":
         joiner = " AND " if kind == "and" else " OR "
-        return (
-            "("
-            + joiner.join(_render(n, quote, param, adapt, params) for n in node[1])
-            + ")"
-        )
+        return "(" + joiner.join(_render(n, dialect, params) for n in node[1]) + ")"
     if kind == "not":
-        return f"NOT ({_render(node[1], quote, param, adapt, params)})"
+        return f"NOT ({_render(node[1], dialect, params)})"
     return "1=1" if kind == "true" else "1=0"

@@ -16,6 +16,7 @@ from dbdriver.requests.schema import (
     Index,
     Reference,
     TableSchema,
+    parse_table,
 )
 
 _ID = {"name": "id", "type": "integer", "primary_key": True, "autoincrement": True}
@@ -30,7 +31,7 @@ def _table(**extra: Any) -> dict[str, Any]:
 
 
 def test_a_whole_schema() -> None:
-    schema = TableSchema.parse(
+    schema = parse_table(
         _table(
             unique=[["path"]],
             indexes=[{"columns": ["path"]}, {"name": "by_id", "columns": ["id"]}],
@@ -55,14 +56,14 @@ def test_the_portable_types() -> None:
         "bigint", "blob", "boolean", "integer", "json", "real", "text", "timestamp",
     ]  # fmt: skip
     for kind in PORTABLE_TYPES:
-        schema = TableSchema.parse(
+        schema = parse_table(
             {"name": "t", "columns": [{"name": "c", "type": kind}]}
         )
         assert schema.columns[0].type == kind
 
 
 def test_defaults_and_references() -> None:
-    schema = TableSchema.parse(
+    schema = parse_table(
         {
             "name": "t",
             "columns": [
@@ -136,7 +137,7 @@ def _column(**column: Any) -> dict[str, Any]:
 )
 def test_bad_schemas(value: Any, text: str) -> None:
     with pytest.raises(InvalidParams, match=text):
-        TableSchema.parse(value)
+        parse_table(value)
 
 
 def test_autoincrement_needs_one_integer_key() -> None:
@@ -144,11 +145,11 @@ def test_autoincrement_needs_one_integer_key() -> None:
     text_key = {"name": "t", "columns": [{**_ID, "type": "text"}]}
     for value in (two_keys, text_key):
         with pytest.raises(InvalidParams, match="autoincrement"):
-            TableSchema.parse(value)
+            parse_table(value)
 
 
 def test_schemas_are_frozen_values() -> None:
-    one, two = TableSchema.parse(_table()), TableSchema.parse(_table())
+    one, two = parse_table(_table()), parse_table(_table())
     assert one == two and hash(one) == hash(two)
     with pytest.raises(AttributeError):
         one.name = "other"  # type: ignore[misc]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import parse_table
 from dbdriver.requests.sync import SyncSchemaRequest
 
 _T = {"name": "t", "columns": [{"name": "id", "type": "integer"}]}
@@ -19,7 +19,7 @@ _U = {"name": "u", "columns": [{"name": "id", "type": "integer"}]}
 
 def test_the_tables_are_parsed() -> None:
     request = SyncSchemaRequest({"tables": [_T, _U]}, backup_dir="/tmp/b")
-    assert request.tables == [TableSchema.parse(_T), TableSchema.parse(_U)]
+    assert request.tables == [parse_table(_T), parse_table(_U)]
     assert (request.alone, request.writes, request.dry_run) == (True, True, False)
 
 

@@ -16,7 +16,7 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from dbdriver.drivers.schema.backend import BOOKKEEPING, SchemaBackend
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import parse_table
 from dbdriver.requests.sync import SyncSchemaRequest
 from dbdriver.server.config import Config
 from dbdriver.server.driver_factory import make_driver
@@ -42,7 +42,7 @@ ADDED = {
 def test_the_default_rules() -> None:
     driver = make_driver(Config(database="postgresql://u@db/app"), reactor)
     backend = SchemaBackend(driver.operations)
-    schema = TableSchema.parse(
+    schema = parse_table(
         {
             "name": "t",
             "columns": [

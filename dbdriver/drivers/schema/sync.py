@@ -30,7 +30,7 @@ from dbdriver.drivers.schema.plan import (
     make_plan,
 )
 from dbdriver.exceptions import InvalidParams, UnknownMethod
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import TableSchema, parse_table
 
 if TYPE_CHECKING:
     from dbdriver import requests as rq
@@ -45,7 +45,7 @@ __all__ = [
 #: Table names a definition may not use (the driver's own).
 RESERVED_PREFIX = "_dbdriver_"
 
-_BOOK_SCHEMA = TableSchema.parse(
+_BOOK_SCHEMA = parse_table(
     {
         "name": BOOKKEEPING,
         "columns": [

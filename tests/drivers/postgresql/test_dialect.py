@@ -22,7 +22,7 @@ from dbdriver.drivers.postgresql.dialect import (
 from dbdriver.drivers.postgresql.driver import PostgreSQLBackend, PostgreSQLDriver
 from dbdriver.drivers.sql.uri import mask_password
 from dbdriver.exceptions import InvalidParams, SQLError
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import parse_table
 from dbdriver.server.config import Config
 
 PLACEHOLDERS = [
@@ -106,7 +106,7 @@ def test_dialect() -> None:
     assert dialect.limit(3, None) == " LIMIT 3"
     assert dialect.literal(True) == "TRUE"
     assert dialect.literal("it's") == "'it''s'"
-    schema = TableSchema.parse(
+    schema = parse_table(
         {
             "name": "t",
             "columns": [

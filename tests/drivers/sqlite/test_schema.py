@@ -17,7 +17,7 @@ import pytest_twisted
 
 from dbdriver.drivers.sqlite.schema import SQLiteSchema
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.schema import parse_table
 from dbdriver.requests.sync import SyncSchemaRequest
 from tests.support.direct import connected
 
@@ -84,7 +84,7 @@ async def test_a_new_unique_rebuilds_with_a_backup(tmp_path: Path) -> None:
 
 
 def test_the_rules() -> None:
-    schema = TableSchema.parse(
+    schema = parse_table(
         {
             "name": "t",
             "columns": [
