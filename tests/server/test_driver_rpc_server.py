@@ -15,6 +15,7 @@ from twisted.internet.defer import DeferredList, gatherResults
 
 from dbdriver.exceptions import InternalError, QueueFull, RequestTimeout, ShuttingDown
 from dbdriver.requests.methods import CountRequest
+from dbdriver.server.dispatch import WRITES
 from dbdriver.testing import start_driver
 from tests.support.raw import connect_raw
 
@@ -221,7 +222,7 @@ async def test_running_statement_is_interrupted(running):
 async def test_priority_orders_waiting_requests(running):
     client = await running.client()
     await client.create_table(TABLE)
-    running.service.server.dispatcher.concurrency = 1
+    running.service.server.dispatcher.room[WRITES] = 1  # one write group at a time
     slow = client.execute(SLOW, timeout=0.5)
     writes = [client.insert("t", {"v": f"p{p}"}, priority=p) for p in (0, 3, 9, 5, 9)]
     await DeferredList([slow], consumeErrors=True)

@@ -14,6 +14,7 @@ import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 
+import attrs
 import cbor2
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, fail, succeed
@@ -40,40 +41,46 @@ __all__ = ["Cursors"]
 _Row = Sequence[object]
 
 
+@attrs.define(eq=False)
 class _Cursor:
-    __slots__ = ("buffer", "done", "names", "own", "pinned", "stream", "transaction_id")
+    """
+    One open cursor: its connection, its statement's stream and the rows
+    read ahead of the next page.
 
-    def __init__(self, pinned: PinnedConnection, transaction_id: str | None) -> None:
-        self.pinned = pinned
-        self.transaction_id = transaction_id
-        self.own = transaction_id is None
-        self.stream: DBCursor | None = None
-        self.names: list[str] = []
-        self.buffer: list[_Row] = []
-        self.done = False
+    @ivar own: whether it pinned a connection of its own (no transaction).
+    """
+
+    pinned: PinnedConnection
+    transaction_id: str | None
+    own: bool = attrs.field(init=False)
+    stream: DBCursor | None = attrs.field(init=False, default=None)
+    names: list[str] = attrs.field(init=False, factory=list)
+    buffer: list[_Row] = attrs.field(init=False, factory=list)
+    done: bool = attrs.field(init=False, default=False)
+
+    @own.default
+    def _own(self) -> bool:
+        return self.transaction_id is None
 
 
+@attrs.define(eq=False)
 class Cursors:
     """
     The open cursors: their own pinned connections (from C{idle}) or their
     transaction's (from C{transactions}, which closes them as it ends).
+
+    @ivar cap: the most cursors open at once (C{--max-transactions}).
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        idle: IdlePinned,
-        transactions: Transactions,
-        cap: int,
-        max_message_size: int,
-    ) -> None:
-        self.engine = engine
-        self.idle = idle
-        self.transactions = transactions
-        self.cap = cap
-        self.max_message_size = max_message_size
-        self._open: dict[str, _Cursor | None] = {}
-        transactions.ending = self.close_cursors_of
+    engine: Engine
+    idle: IdlePinned
+    transactions: Transactions
+    cap: int
+    max_message_size: int
+    _open: dict[str, _Cursor | None] = attrs.field(init=False, factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self.transactions.ending = self.close_cursors_of
 
     def __len__(self) -> int:
         return len(self._open)

@@ -6,6 +6,7 @@ protocol error each job answers.
 
 from __future__ import annotations
 
+import attrs
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
@@ -19,6 +20,7 @@ from dbdriver.exceptions import InternalError, RequestTimeout, ShuttingDown
 __all__ = ["Engine"]
 
 
+@attrs.define(eq=False)
 class Engine:
     """
     Owns the pools of C{backend} and every running L{Batch}: arms its
@@ -31,18 +33,12 @@ class Engine:
 
     log = Logger()
 
-    def __init__(
-        self,
-        backend: DatabaseBackend,
-        operations: TableOperations,
-        reactor: DriverReactor,
-    ) -> None:
-        self.backend = backend
-        self.operations = operations
-        self.reactor = reactor
-        self.pool: adbapi.ConnectionPool | None = None
-        self.read_pool: adbapi.ConnectionPool | None = None
-        self._running: set[Batch] = set()
+    backend: DatabaseBackend
+    operations: TableOperations
+    reactor: DriverReactor
+    pool: adbapi.ConnectionPool | None = attrs.field(init=False, default=None)
+    read_pool: adbapi.ConnectionPool | None = attrs.field(init=False, default=None)
+    _running: set[Batch] = attrs.field(init=False, factory=set)
 
     # -- pools --------------------------------------------------------------------
 
