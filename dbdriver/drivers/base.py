@@ -258,12 +258,20 @@ class BaseDatabaseDriver(TableAPI):
         self,
         cursor_id: str,
         size: int,
+        *,
+        deadline: float | None = None,
         finish: Callable[[object], object] | None = None,
     ) -> Deferred[object]:
         """
         A cursor's next page, C{{"rows": [...], "done": bool}}.
+
+        @param deadline: absolute reactor time; past it the read is
+            interrupted, the cursor closed and the result is
+            L{RequestTimeout}.
+        @param finish: applied to the page on the database thread.
         """
-        return self.cursors.fetch(cursor_id, size, finish)
+        request = rq.FetchRequest(cursor_id=cursor_id, size=size)
+        return self.cursors.fetch(Job(request, deadline, finish))
 
     def close_cursor(self, cursor_id: str) -> Deferred[bool]:
         return self.cursors.close_cursor(cursor_id)

@@ -185,8 +185,12 @@ class Dispatcher:
             d = driver.open_cursor(request, work.transaction_id)
             d.addCallback(self._opened, work)
         elif isinstance(request, rq.FetchRequest):
-            finish = self.server.finish_for(work)
-            d = driver.fetch(request.cursor_id, request.size, finish)
+            d = driver.fetch(
+                request.cursor_id,
+                request.size,
+                deadline=entry.deadline,
+                finish=self.server.finish_for(work),
+            )
         elif isinstance(request, rq.CloseCursorRequest):
             d = driver.close_cursor(request.cursor_id)
             d.addBoth(self._ended, request.cursor_id)

@@ -13,7 +13,13 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import DeferredList, gatherResults
 
-from dbdriver.exceptions import InternalError, QueueFull, RequestTimeout, ShuttingDown
+from dbdriver.exceptions import (
+    InternalError,
+    QueueFull,
+    RequestTimeout,
+    ShuttingDown,
+    UnknownTransaction,
+)
 from dbdriver.requests.methods import CountRequest
 from dbdriver.server.dispatch import WRITES
 from dbdriver.testing import start_driver
@@ -206,6 +212,29 @@ async def test_deadline_in_queue_never_runs(running):
     assert await client.count("t") == 0
     # one expired in the queue, one was interrupted while running
     assert (await client.stats())["requests"]["timed_out"] == 2
+
+
+#: A cursor whose first row comes at once and whose second takes a count to
+#: a billion.
+SLOW_SECOND_ROW = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    "WHERE x < 1000000000) SELECT x FROM c WHERE x = 1 OR x = 1000000000"
+)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_fetch_past_its_deadline_is_interrupted(running):
+    client = await running.client()
+    cursor = await client.open_cursor(sql=SLOW_SECOND_ROW)
+    page = client.fetch(cursor, 1, timeout=0.3)
+    # Without its deadline the fetch would count on: stop waiting long before.
+    page.addTimeout(5, reactor)
+    with pytest.raises(RequestTimeout) as raised:
+        await page
+    assert "interrupted" in raised.value.message
+    with pytest.raises(UnknownTransaction):  # the cursor was closed
+        await client.fetch(cursor, 1)
+    assert (await client.execute("SELECT 1"))["rows"] == [[1]]
 
 
 @pytest_twisted.ensureDeferred

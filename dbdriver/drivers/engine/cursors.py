@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import attrs
 import cbor2
@@ -137,26 +137,23 @@ class Cursors:
             raise UnknownTransaction(f"unknown cursor {cursor_id!r}")
         return state
 
-    def fetch(
-        self,
-        cursor_id: str,
-        size: int,
-        finish: Callable[[object], object] | None = None,
-    ) -> Deferred[object]:
+    def fetch(self, job: Job) -> Deferred[object]:
         """
-        The next page: C{{"rows": [...], "done": bool}} (C{finish} applied on
-        the database thread).  A fetch interrupted by its deadline closes the
-        cursor.
+        The next page: C{{"rows": [...], "done": bool}}, for C{job}, whose
+        request is a L{rq.FetchRequest} (its deadline armed, its C{finish}
+        applied on the database thread).  A fetch interrupted by its
+        deadline closes the cursor.
         """
+        request = job.request
+        assert isinstance(request, rq.FetchRequest)
+        cursor_id, size = request.cursor_id, request.size
         try:
             state = self._state(cursor_id)
         except DriverError as e:
             return fail(e)
-        job = Job(rq.FetchRequest(cursor_id=cursor_id, size=size), None, finish)
-        batch = Batch([job])
-        self.engine.watch(batch)
-        d = state.pinned.call(self._fetch_in_thread, batch, state, size)
-        settled = d.addBoth(self.engine.settle_batch, batch)
+        settled = self.engine.run_pinned(
+            state.pinned, job, self._fetch_in_thread, state, size
+        )
 
         def outcome(jobs: list[Job]) -> object:
             error = job.error
