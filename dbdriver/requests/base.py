@@ -10,8 +10,10 @@ from typing import ClassVar
 import attrs
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import values as check
+from dbdriver.requests.fields import checked
 
-__all__ = ["BaseRequest"]
+__all__ = ["BaseRequest", "TableRequest"]
 
 
 @attrs.define(slots=True)
@@ -108,3 +110,14 @@ def _wire(value: object) -> object:
     if isinstance(value, list):
         return [_wire(v) for v in value]
     return value
+
+
+@attrs.define(slots=True)
+class TableRequest(BaseRequest):
+    """
+    A request about one table.
+
+    @ivar table: the table's name.
+    """
+
+    table: str = attrs.field(validator=checked(check.identifier))

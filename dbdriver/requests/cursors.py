@@ -5,12 +5,15 @@ for one message, read in pages from one consistent snapshot.
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.fields import checked
 from dbdriver.requests.rows import OrderBy
 from dbdriver.requests.values import Value
 from dbdriver.requests.where import Node, parse_where
@@ -67,20 +70,16 @@ class _CursorIdRequest(BaseRequest):
     """
 
     kind = "cursor"
-    cursor_id: str
-
-    def __attrs_post_init__(self) -> None:
-        check.text(self.cursor_id, "cursor_id")
+    cursor_id: str = attrs.field(validator=checked(check.text))
 
 
 @attrs.define(slots=True)
 class FetchRequest(_CursorIdRequest):
     method = "fetch"
-    size: int = DEFAULT_FETCH_SIZE
-
-    def __attrs_post_init__(self) -> None:
-        super().__attrs_post_init__()
-        check.count(self.size, "size", minimum=1)
+    size: int = attrs.field(
+        default=DEFAULT_FETCH_SIZE,
+        validator=checked(functools.partial(check.count, minimum=1)),
+    )
 
 
 @attrs.define(slots=True)

@@ -13,13 +13,14 @@ import attrs
 
 from dbdriver.exceptions import InvalidParams, UnknownMethod
 from dbdriver.requests import values as check
-from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.base import BaseRequest, TableRequest
 from dbdriver.requests.binds import check_binds
 from dbdriver.requests.cursors import (
     CloseCursorRequest,
     FetchRequest,
     OpenCursorRequest,
 )
+from dbdriver.requests.fields import checked, deriving
 from dbdriver.requests.rows import (
     CountRequest,
     DeleteRequest,
@@ -89,13 +90,11 @@ class StatsRequest(BaseRequest):
 class CreateTableRequest(BaseRequest):
     method = "create_table"
     writes = True
-    schema: dict[str, Value]
-    if_not_exists: bool = False
+    schema: dict[str, Value] = attrs.field(
+        validator=deriving("table_schema", TableSchema.parse)
+    )
+    if_not_exists: bool = attrs.field(default=False, validator=checked(check.boolean))
     table_schema: TableSchema = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.table_schema = TableSchema.parse(self.schema)
-        check.boolean(self.if_not_exists, "if_not_exists")
 
     @property
     def table(self) -> str:
@@ -103,25 +102,16 @@ class CreateTableRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class DropTableRequest(BaseRequest):
+class DropTableRequest(TableRequest):
     method = "drop_table"
     writes = True
-    table: str
-    if_exists: bool = False
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.boolean(self.if_exists, "if_exists")
+    if_exists: bool = attrs.field(default=False, validator=checked(check.boolean))
 
 
 @attrs.define(slots=True)
-class GetTableInfoRequest(BaseRequest):
+class GetTableInfoRequest(TableRequest):
     method = "get_table_info"
     reads = True
-    table: str
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
 
 
 @attrs.define(slots=True)
@@ -146,10 +136,7 @@ class _EndTransactionRequest(BaseRequest):
     """
 
     kind = "control"
-    transaction_id: str
-
-    def __attrs_post_init__(self) -> None:
-        check.text(self.transaction_id, "transaction_id")
+    transaction_id: str = attrs.field(validator=checked(check.text))
 
 
 @attrs.define(slots=True)

@@ -12,9 +12,10 @@ import attrs
 
 from dbdriver.requests import fields as rc
 from dbdriver.requests import values as check
-from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.base import BaseRequest, TableRequest
+from dbdriver.requests.fields import checked
 from dbdriver.requests.values import Row, Value
-from dbdriver.requests.where import Node, parse_where
+from dbdriver.requests.where import Node
 
 __all__ = [
     "ConflictClause",
@@ -36,107 +37,79 @@ OrderBy = list[str | dict[str, Value]]
 
 
 @attrs.define(slots=True)
-class InsertRequest(BaseRequest):
+class InsertRequest(TableRequest):
     method = "insert"
     writes = True
     single_statement = True
-    table: str
-    data: Row
-    on_conflict: ConflictClause = None
-    returning: list[str] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.row(self.data)
-        rc.on_conflict(self.on_conflict)
-        rc.returning(self.returning)
+    data: Row = attrs.field(validator=checked(check.row))
+    on_conflict: ConflictClause = attrs.field(
+        default=None, validator=checked(rc.on_conflict)
+    )
+    returning: list[str] | None = attrs.field(
+        default=None, validator=checked(rc.returning)
+    )
 
 
 @attrs.define(slots=True)
-class InsertManyRequest(BaseRequest):
+class InsertManyRequest(TableRequest):
     method = "insert_many"
     writes = True
-    table: str
     #: (the values as the drivers read them: they check each one they use)
-    rows: list[dict[str, Any]]
-    on_conflict: ConflictClause = None
-    returning: list[str] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.rows(self.rows)
-        rc.on_conflict(self.on_conflict)
-        rc.returning(self.returning)
+    rows: list[dict[str, Any]] = attrs.field(validator=checked(check.rows))
+    on_conflict: ConflictClause = attrs.field(
+        default=None, validator=checked(rc.on_conflict)
+    )
+    returning: list[str] | None = attrs.field(
+        default=None, validator=checked(rc.returning)
+    )
 
 
 @attrs.define(slots=True)
-class UpdateRequest(BaseRequest):
+class UpdateRequest(TableRequest):
     method = "update"
     writes = True
     single_statement = True
-    table: str
-    data: Row
-    where: dict[str, Value] | None = None
-    all_rows: bool = False
+    data: Row = attrs.field(validator=checked(check.row))
+    where: dict[str, Value] | None = attrs.field(default=None, validator=rc.where)
+    all_rows: bool = attrs.field(default=False, validator=rc.all_rows)
     where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.row(self.data)
-        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
 
 
 @attrs.define(slots=True)
-class DeleteRequest(BaseRequest):
+class DeleteRequest(TableRequest):
     method = "delete"
     writes = True
     single_statement = True
-    table: str
-    where: dict[str, Value] | None = None
-    all_rows: bool = False
+    where: dict[str, Value] | None = attrs.field(default=None, validator=rc.where)
+    all_rows: bool = attrs.field(default=False, validator=rc.all_rows)
     where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
 
 
 @attrs.define(slots=True)
-class SelectRequest(BaseRequest):
+class SelectRequest(TableRequest):
     method = "select"
     reads = True
-    table: str
-    where: dict[str, Value] | None = None
-    columns: list[str] | None = None
-    order_by: OrderBy | None = None
-    limit: int | None = None
-    offset: int | None = None
+    where: dict[str, Value] | None = attrs.field(default=None, validator=rc.where)
+    columns: list[str] | None = attrs.field(
+        default=None, validator=attrs.validators.optional(checked(check.identifiers))
+    )
+    order_by: OrderBy | None = attrs.field(default=None, validator=rc.order)
+    limit: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(checked(check.count))
+    )
+    offset: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(checked(check.count))
+    )
     where_node: Node = attrs.field(init=False)
     order: list[tuple[str, bool]] = attrs.field(init=False)
 
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = parse_where(self.where)
-        if self.columns is not None:
-            check.identifiers(self.columns, "columns")
-        self.order = rc.order_by(self.order_by)
-        if self.limit is not None:
-            check.count(self.limit, "limit")
-        if self.offset is not None:
-            check.count(self.offset, "offset")
-
 
 @attrs.define(slots=True)
-class CountRequest(BaseRequest):
+class CountRequest(TableRequest):
     method = "count"
     reads = True
-    table: str
-    where: dict[str, Value] | None = None
+    where: dict[str, Value] | None = attrs.field(default=None, validator=rc.where)
     where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = parse_where(self.where)
 
 
 @attrs.define(slots=True)
@@ -144,8 +117,7 @@ class ExecuteRequest(BaseRequest):
     method = "execute"
     raw_sql = True
     alone = True
-    sql: str
-    params: list[Value] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        rc.raw_statement(self.sql, self.params)
+    sql: str = attrs.field(validator=checked(rc.statement))
+    params: list[Value] | None = attrs.field(
+        default=None, validator=checked(rc.statement_params)
+    )

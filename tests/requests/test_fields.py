@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
+from dbdriver.requests.methods import DeleteRequest, DropTableRequest, UpdateRequest
 from dbdriver.requests.where import TRUE
 
 
@@ -60,11 +62,11 @@ def test_returning() -> None:
 
 
 def test_a_write_needs_a_where_or_all_rows() -> None:
-    assert rc.write_where(None, True, "update") == TRUE
-    assert rc.write_where({"a": 1}, False, "delete") == ("cmp", "a", "=", 1)
+    assert UpdateRequest("t", {"a": 1}, all_rows=True).where_node == TRUE
+    assert DeleteRequest("t", {"a": 1}).where_node == ("cmp", "a", "=", 1)
     for where in (None, {}):
         with pytest.raises(InvalidParams) as info:
-            rc.write_where(where, False, "delete")
+            DeleteRequest("t", where)
         assert info.value.message == (
             'delete without a where clause needs "all_rows": true'
         )
@@ -73,7 +75,17 @@ def test_a_write_needs_a_where_or_all_rows() -> None:
 
 def test_all_rows_is_a_boolean() -> None:
     with pytest.raises(InvalidParams, match="all_rows must be a boolean"):
-        rc.write_where({"a": 1}, 1, "update")  # type: ignore[arg-type]
+        UpdateRequest("t", {"a": 1}, {"a": 1}, 1)  # type: ignore[arg-type]
+
+
+def test_checked_names_the_param() -> None:
+    """
+    L{rc.checked} runs a check with the param's name.
+    """
+    seen = []
+    validate = rc.checked(lambda value, what: seen.append((value, what)))
+    validate(None, attrs.fields(DropTableRequest).if_exists, True)
+    assert seen == [(True, "if_exists")]
 
 
 def test_order_by() -> None:
