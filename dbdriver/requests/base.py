@@ -28,6 +28,8 @@ class BaseRequest:
     @cvar single_statement: whether it writes with one SQL statement.
     @cvar alone: whether it runs alone, outside any write group (it may
         manage or forbid a transaction of its own).
+    @cvar batchable: whether it may be an operation of a C{transaction}
+        batch (the row methods).
 
     L{writes} and L{raw_sql} are properties, which a class overrides with a
     class attribute (a method that always writes) or with a property (when
@@ -39,6 +41,7 @@ class BaseRequest:
     reads: ClassVar[bool] = False
     single_statement: ClassVar[bool] = False
     alone: ClassVar[bool] = False
+    batchable: ClassVar[bool] = False
 
     @property
     def writes(self) -> bool:

@@ -18,25 +18,40 @@ import attrs
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.sqltext import leading_keyword
+from dbdriver.requests.values import Value
 from dbdriver.requests.where import parse_where
 
 __all__ = [
+    "ALL_ROWS",
+    "COUNT",
+    "FLAG",
+    "NAMES",
+    "ON_CONFLICT",
+    "ORDER_BY",
+    "RETURNING",
     "TRANSACTION_CONTROL",
+    "WHERE",
+    "ConflictClause",
+    "OrderBy",
     "all_rows",
     "checked",
     "deriving",
     "leading_keyword",
     "on_conflict",
-    "order",
     "order_by",
     "raw_statement",
     "returning",
     "statement",
     "statement_params",
-    "where",
 ]
 
 _T = TypeVar("_T")
+
+#: C{on_conflict}: C{"ignore"}, C{"replace"} or
+#: C{{"target": [column], "update": [column]}}.
+ConflictClause = str | dict[str, list[str]] | None
+#: C{order_by}: column names, or C{{"column": name, "desc": bool}} maps.
+OrderBy = list[str | dict[str, Value]]
 
 
 def checked(
@@ -71,10 +86,6 @@ def deriving(
         setattr(request, name, parse(value))
 
     return validate
-
-
-#: The validator of C{where}: parses it into C{where_node}.
-where = deriving("where_node", parse_where)
 
 
 class _Filtered(Protocol):
@@ -133,9 +144,6 @@ def order_by(value: object) -> list[tuple[str, bool]]:
     return order
 
 
-#: The validator of C{order_by}: parses it into C{order}.
-order = deriving("order", order_by)
-
 TRANSACTION_CONTROL = frozenset(
     {"BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE", "START"}
 )
@@ -169,3 +177,32 @@ def raw_statement(sql: object, params: object) -> None:
     """
     statement(sql)
     statement_params(params)
+
+
+# The params several request classes take, declared once: a class names
+# one as its field's default (C{on_conflict: ConflictClause = ON_CONFLICT}).
+
+#: C{on_conflict} of an insert (L{on_conflict}).
+ON_CONFLICT: ConflictClause = attrs.field(default=None, validator=checked(on_conflict))
+#: C{returning} of an insert (L{returning}).
+RETURNING: list[str] | None = attrs.field(default=None, validator=checked(returning))
+#: C{where}, parsed into the request's C{where_node}.
+WHERE: dict[str, Value] | None = attrs.field(
+    default=None, validator=deriving("where_node", parse_where)
+)
+#: C{all_rows} of a write (L{all_rows}).
+ALL_ROWS: bool = attrs.field(default=False, validator=all_rows)
+#: C{order_by}, parsed into the request's C{order} (L{order_by}).
+ORDER_BY: OrderBy | None = attrs.field(
+    default=None, validator=deriving("order", order_by)
+)
+#: An optional list of column names (C{columns}).
+NAMES: list[str] | None = attrs.field(
+    default=None, validator=attrs.validators.optional(checked(check.identifiers))
+)
+#: An optional count of rows (C{limit}, C{offset}).
+COUNT: int | None = attrs.field(
+    default=None, validator=attrs.validators.optional(checked(check.count))
+)
+#: A boolean that is C{False} unless sent (C{if_exists}, C{dry_run}, ...).
+FLAG: bool = attrs.field(default=False, validator=checked(check.boolean))

@@ -20,7 +20,7 @@ from dbdriver.requests.cursors import (
     FetchRequest,
     OpenCursorRequest,
 )
-from dbdriver.requests.fields import checked, deriving
+from dbdriver.requests.fields import FLAG, checked, deriving
 from dbdriver.requests.rows import (
     CountRequest,
     DeleteRequest,
@@ -93,7 +93,7 @@ class CreateTableRequest(BaseRequest):
     schema: dict[str, Value] = attrs.field(
         validator=deriving("table_schema", TableSchema.parse)
     )
-    if_not_exists: bool = attrs.field(default=False, validator=checked(check.boolean))
+    if_not_exists: bool = FLAG
     table_schema: TableSchema = attrs.field(init=False)
 
     @property
@@ -105,7 +105,7 @@ class CreateTableRequest(BaseRequest):
 class DropTableRequest(TableRequest):
     method = "drop_table"
     writes = True
-    if_exists: bool = attrs.field(default=False, validator=checked(check.boolean))
+    if_exists: bool = FLAG
 
 
 @attrs.define(slots=True)
@@ -149,34 +149,20 @@ class RollbackTransactionRequest(_EndTransactionRequest):
     method = "rollback_transaction"
 
 
-_BATCHABLE: dict[str, type[BaseRequest]] = {
-    cls.method: cls
-    for cls in (
-        InsertRequest,
-        InsertManyRequest,
-        UpdateRequest,
-        DeleteRequest,
-        SelectRequest,
-        CountRequest,
-        ExecuteRequest,
-    )
-}
-
-
 def _operation(
     value: object, earlier: list[BaseRequest]
 ) -> tuple[BaseRequest, dict[str, int] | None]:
     if isinstance(value, BaseRequest):
-        if value.method not in _BATCHABLE:
+        if not value.batchable:
             raise InvalidParams(f"{value.method} cannot run in a transaction batch")
         return value, None
     if not isinstance(value, dict) or not set(value) <= {"method", "params", "bind"}:
         raise InvalidParams('each operation is {"method": m, "params": p, "bind"?: b}')
     method = value.get("method")
-    cls = _BATCHABLE.get(method) if type(method) is str else None
-    if cls is None:
+    cls = REQUEST_TYPES.get(method) if type(method) is str else None
+    if cls is None or not cls.batchable:
         raise InvalidParams(
-            f"operation method must be one of {sorted(_BATCHABLE)}, "
+            f"operation method must be one of {_BATCH_METHODS}, "
             f"not {value.get('method')!r}"
         )
     request = cls.from_params(value.get("params"))
@@ -240,6 +226,9 @@ REQUEST_TYPES: dict[str, type[BaseRequest]] = {
         CloseCursorRequest,
     )
 }
+
+
+_BATCH_METHODS = sorted(m for m, cls in REQUEST_TYPES.items() if cls.batchable)
 
 
 def parse_request(method: str, params: object) -> BaseRequest:

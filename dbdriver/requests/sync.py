@@ -10,7 +10,7 @@ import attrs
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
-from dbdriver.requests.fields import checked, deriving
+from dbdriver.requests.fields import FLAG, checked, deriving
 from dbdriver.requests.schema import TableSchema
 from dbdriver.requests.values import Value
 
@@ -38,7 +38,7 @@ class SyncSchemaRequest(BaseRequest):
     backup_dir: str | None = attrs.field(
         default=None, validator=attrs.validators.optional(checked(check.text))
     )
-    dry_run: bool = attrs.field(default=False, validator=checked(check.boolean))
+    dry_run: bool = FLAG
     tables: list[TableSchema] = attrs.field(init=False)
 
     @property
