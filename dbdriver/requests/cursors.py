@@ -25,14 +25,22 @@ DEFAULT_FETCH_SIZE = 1000
 
 
 @attrs.define(slots=True)
-class OpenCursorRequest(BaseRequest):
+class _CursorRequest(BaseRequest):
+    """
+    A cursor method: a cursor belongs to the connection that opened it.
+    """
+
+    kind = "cursor"
+
+
+@attrs.define(slots=True)
+class OpenCursorRequest(_CursorRequest):
     """
     Either C{table} (with C{where}, C{columns}, C{order_by}) or C{sql} (with
     C{params}).
     """
 
     method = "open_cursor"
-    kind = "cursor"
     table: str | None = None
     where: dict[str, Value] | None = None
     columns: list[str] | None = None
@@ -64,17 +72,22 @@ class OpenCursorRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class _CursorIdRequest(BaseRequest):
+class _CursorIdRequest(_CursorRequest):
     """
-    A request about the open cursor C{cursor_id}.
+    A request about the open cursor C{cursor_id}: the id the answer to
+    L{OpenCursorRequest} gave.
     """
 
-    kind = "cursor"
     cursor_id: str = attrs.field(validator=checked(check.text))
 
 
 @attrs.define(slots=True)
 class FetchRequest(_CursorIdRequest):
+    """
+    The cursor's next rows, C{size} at the most, and whether they are the
+    last.
+    """
+
     method = "fetch"
     size: int = attrs.field(
         default=DEFAULT_FETCH_SIZE,
@@ -84,4 +97,9 @@ class FetchRequest(_CursorIdRequest):
 
 @attrs.define(slots=True)
 class CloseCursorRequest(_CursorIdRequest):
+    """
+    Close the cursor (else it stays open until its connection closes or its
+    transaction ends).
+    """
+
     method = "close_cursor"

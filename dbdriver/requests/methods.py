@@ -66,21 +66,39 @@ __all__ = [
 
 
 @attrs.define(slots=True)
-class PingRequest(BaseRequest):
+class _ServerRequest(BaseRequest):
+    """
+    A request the server answers itself, without a database connection.
+    """
+
+    kind = "server"
+
+
+@attrs.define(slots=True)
+class PingRequest(_ServerRequest):
+    """
+    Whether the server is up: it answers C{"pong"}.
+    """
+
     method = "ping"
-    kind = "server"
 
 
 @attrs.define(slots=True)
-class ServerInfoRequest(BaseRequest):
+class ServerInfoRequest(_ServerRequest):
+    """
+    The protocol, the server's version and backend, read_only, the limits.
+    """
+
     method = "server_info"
-    kind = "server"
 
 
 @attrs.define(slots=True)
-class StatsRequest(BaseRequest):
+class StatsRequest(_ServerRequest):
+    """
+    The counters: queue depths, requests, latencies, connections, uptime.
+    """
+
     method = "stats"
-    kind = "server"
 
 
 # --- schema ----------------------------------------------------------------
@@ -88,6 +106,14 @@ class StatsRequest(BaseRequest):
 
 @attrs.define(slots=True)
 class CreateTableRequest(BaseRequest):
+    """
+    Create a table from a schema map (PROTOCOL.md section 4, "Table
+    schemas").
+
+    @ivar schema: the map as sent, parsed into C{table_schema}.
+    @ivar if_not_exists: an existing table of that name is no error.
+    """
+
     method = "create_table"
     writes = True
     schema: dict[str, Value] = attrs.field(
@@ -103,6 +129,10 @@ class CreateTableRequest(BaseRequest):
 
 @attrs.define(slots=True)
 class DropTableRequest(TableRequest):
+    """
+    Drop a table; C{if_exists}: a missing table is no error.
+    """
+
     method = "drop_table"
     writes = True
     if_exists: bool = FLAG
@@ -110,12 +140,20 @@ class DropTableRequest(TableRequest):
 
 @attrs.define(slots=True)
 class GetTableInfoRequest(TableRequest):
+    """
+    A table's columns, in order: name, type, not_null, default, primary_key.
+    """
+
     method = "get_table_info"
     reads = True
 
 
 @attrs.define(slots=True)
 class ListTablesRequest(BaseRequest):
+    """
+    The names of the tables (not the driver's own bookkeeping table).
+    """
+
     method = "list_tables"
     reads = True
 
@@ -124,28 +162,49 @@ class ListTablesRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class BeginTransactionRequest(BaseRequest):
-    method = "begin_transaction"
+class _ControlRequest(BaseRequest):
+    """
+    Transaction control: the server keeps the transaction's connection.
+    """
+
     kind = "control"
 
 
 @attrs.define(slots=True)
-class _EndTransactionRequest(BaseRequest):
+class BeginTransactionRequest(_ControlRequest):
     """
-    A request that ends the transaction C{transaction_id}.
+    Start a transaction; the answer is its id, which the requests that run
+    in it carry as their envelope's C{transaction_id}.
     """
 
-    kind = "control"
+    method = "begin_transaction"
+
+
+@attrs.define(slots=True)
+class _EndTransactionRequest(_ControlRequest):
+    """
+    A request that ends the transaction C{transaction_id} (the id that
+    L{BeginTransactionRequest} answered): after it the id is unknown.
+    """
+
     transaction_id: str = attrs.field(validator=checked(check.text))
 
 
 @attrs.define(slots=True)
 class CommitTransactionRequest(_EndTransactionRequest):
+    """
+    Commit the transaction: its writes become visible to others.
+    """
+
     method = "commit_transaction"
 
 
 @attrs.define(slots=True)
 class RollbackTransactionRequest(_EndTransactionRequest):
+    """
+    Roll the transaction back: none of its writes remain.
+    """
+
     method = "rollback_transaction"
 
 
