@@ -68,8 +68,8 @@ class DriverError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
 
-    def to_wire(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+    def to_wire(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
         return error
