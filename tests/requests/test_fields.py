@@ -13,7 +13,13 @@ import pytest
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
-from dbdriver.requests.methods import DeleteRequest, DropTableRequest, UpdateRequest
+from dbdriver.requests.methods import (
+    CountRequest,
+    DeleteRequest,
+    DropTableRequest,
+    SelectRequest,
+    UpdateRequest,
+)
 from dbdriver.requests.where import TRUE
 
 
@@ -75,7 +81,9 @@ def test_a_write_needs_a_where_or_all_rows() -> None:
 
 def test_all_rows_is_a_boolean() -> None:
     with pytest.raises(InvalidParams, match="all_rows must be a boolean"):
-        UpdateRequest("t", {"a": 1}, {"a": 1}, 1)  # type: ignore[arg-type]
+        UpdateRequest.from_params(
+            {"table": "t", "data": {"a": 1}, "where": {"a": 1}, "all_rows": 1}
+        )
 
 
 def test_checked_names_the_param() -> None:
@@ -149,3 +157,25 @@ def test_the_leading_keyword() -> None:
     assert rc.leading_keyword("  /* x */ -- y\n select 1") == "SELECT"
     assert rc.leading_keyword("") == ""
     assert rc.leading_keyword("(SELECT 1)") == ""
+
+
+def test_the_first_bad_param_in_declared_order_is_reported() -> None:
+    """
+    The validators run in the order a request declares its params.
+    """
+    with pytest.raises(InvalidParams, match="invalid table"):
+        SelectRequest.from_params({"table": "bad name", "where": 5, "limit": -1})
+    with pytest.raises(InvalidParams, match="where must be a map"):
+        SelectRequest.from_params({"table": "t", "where": 5, "limit": -1})
+    with pytest.raises(InvalidParams, match="limit must be an integer >= 0"):
+        SelectRequest("t", None, limit=-1, offset=-1)
+
+
+def test_a_shared_param_validates_in_each_class() -> None:
+    """
+    One field spec (L{rc.WHERE}) serves every request that takes C{where}.
+    """
+    for cls in (SelectRequest, CountRequest):
+        assert cls("t", {"a": 1}).where_node == ("cmp", "a", "=", 1)
+        with pytest.raises(InvalidParams, match="where must be a map"):
+            cls.from_params({"table": "t", "where": []})
