@@ -20,16 +20,9 @@ from dbdriver.exceptions import InvalidParams
 
 __all__ = ["SQLiteOperations"]
 
-_PORTABLE = {
-    "integer": "integer",
-    "bigint": "bigint",
-    "real": "real",
-    "text": "text",
-    "blob": "blob",
-    "boolean": "boolean",
-    "timestamp text": "timestamp",
-    "json text": "json",
-}
+#: Each declared type of the portable columns (lower case), to its portable
+#: name: the dialect's own table, read backwards.
+_PORTABLE = {declared.lower(): name for name, declared in Dialect.types.items()}
 
 #: What raw SQL may not do: transactions and savepoints belong to the driver.
 _TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
