@@ -128,7 +128,7 @@ class MySQLOperations(MySQLStatements):
                 return [(found,)]
             match = {key: found}
         else:
-            primary = [c["name"] for c in info.columns if c["primary_key"]]
+            primary = [c.name for c in info.columns if c.primary_key]
             target = on_conflict["target"] if isinstance(on_conflict, dict) else []
             names = next(
                 (n for n in (primary, target) if n and all(c in row for c in n)), None

@@ -25,8 +25,8 @@ from dbdriver.drivers.mysql.dialect import (
 )
 from dbdriver.drivers.mysql.schema import MySQLSchema
 from dbdriver.drivers.schema.sync import BOOKKEEPING
-from dbdriver.drivers.sql.catalog import ColumnInfo
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError, InvalidParams, SQLError
 from dbdriver.requests.where import Node
 
@@ -111,7 +111,7 @@ class MySQLStatements(InterruptibleOperations[Connection]):
 
     # -- catalog ------------------------------------------------------------------
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         return catalog.table_columns(cursor, table, self.mariadb)
 
     def table_names(self, cursor: DBCursor) -> list[str]:

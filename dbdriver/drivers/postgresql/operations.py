@@ -14,20 +14,18 @@ import re
 import attrs
 
 from dbdriver import requests as rq
-from dbdriver.drivers.interfaces import DBCursor, DriverSettings
-from dbdriver.drivers.interrupt import Interrupter
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.postgresql.connection import DriverConnection
 from dbdriver.drivers.postgresql.dialect import (
-    PostgreSQLDialect,
     convert_placeholders,
     portable_default,
     portable_type,
 )
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
 from dbdriver.drivers.schema.backend import BOOKKEEPING
-from dbdriver.drivers.sql.catalog import ColumnInfo, RowWrite, UniqueKey
+from dbdriver.drivers.sql.catalog import RowWrite, UniqueKey
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
-from dbdriver.drivers.sql.operations import Translation
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
 
@@ -77,41 +75,25 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     backend = "postgresql"
     schema_backend = PostgreSQLSchema
 
-    def __init__(
-        self,
-        dialect: PostgreSQLDialect,
-        settings: DriverSettings,
-        translation: Translation,
-        interrupter: Interrupter[DriverConnection],
-    ) -> None:
-        super().__init__(dialect, settings, translation, interrupter)
-        #: Each table's identity column (its generated key), if it has one.
-        self._identity: dict[str, str | None] = {}
-
     # -- catalog ----------------------------------------------------------------
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         cursor.execute(_COLUMNS_SQL, [self.dialect.quote(table)])
-        columns = []
-        identity = None
-        for row in cursor.fetchall():
-            name, declared, not_null, default, generated, key, comment = row
-            single_key = generated and key
-            if single_key:
-                identity = name
-            columns.append(
-                {
-                    "name": name,
-                    "type": portable_type(declared, comment),
-                    # A generated key takes the next id when left out or
-                    # null, as SQLite's rowid does (which reports it so).
-                    "not_null": bool(not_null) and not single_key,
-                    "default": portable_default(default),
-                    "primary_key": bool(key),
-                }
+        return [
+            CatalogColumn(
+                name,
+                portable_type(declared, comment),
+                # A generated key takes the next id when left out or null, as
+                # SQLite's rowid does (which reports it so).
+                bool(not_null) and not (generated and key),
+                portable_default(default),
+                bool(key),
+                generated=bool(generated),
             )
-        self._identity[table] = identity
-        return columns
+            for name, declared, not_null, default, generated, key, comment in (
+                cursor.fetchall()
+            )
+        ]
 
     def table_names(self, cursor: DBCursor) -> list[str]:
         cursor.execute(_TABLES_SQL)
@@ -137,7 +119,7 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
         Insert one row: its result (see L{insert_row}) and how many rows the
         insert wrote.
         """
-        identity = self._identity.get(write.table)
+        identity = write.info.generated_key
         row = write.row
         if identity is not None and identity in row and row[identity] is None:
             write = write.with_row({c: v for c, v in row.items() if c != identity})
@@ -157,7 +139,7 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)  # row by row
         first = self.row_write(cursor, request, request.rows[0])
-        identity = self._identity.get(first.table)
+        identity = first.info.generated_key
         columns = first.columns
         rows = request.rows
         if request.on_conflict == "replace" or (

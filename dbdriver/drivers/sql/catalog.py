@@ -8,21 +8,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import attrs
 
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import NoSuchColumn, NoSuchTable
 from dbdriver.requests.where import Node, where_columns
 
-__all__ = ["ColumnInfo", "Row", "RowWrite", "TableCatalog", "TableInfo", "UniqueKey"]
+__all__ = ["Row", "RowWrite", "TableCatalog", "TableInfo", "UniqueKey"]
 
-#: One row of C{get_table_info}: C{name}, C{type} (portable), C{not_null},
-#: C{default}, C{primary_key}, as the wire sends it.
-ColumnInfo = dict[str, Any]
 #: A row to write: column name to value.
 Row = Mapping[str, object]
 #: A unique key (the primary key included): its columns in index order,
@@ -30,23 +27,42 @@ Row = Mapping[str, object]
 UniqueKey = list[tuple[str, int | None]]
 
 
+@attrs.frozen(eq=False)
 class TableInfo:
     """
     What a driver needs to know of a table to bind values: column order,
     portable types, primary key.
+
+    @ivar name: the table's name.
+    @ivar columns: its catalog records, in column order.
+    @ivar types: each column's portable type.
+    @ivar integer_key: the single integer primary key column, if the table
+        has one.
+    @ivar generated_key: the key column whose values the database
+        generates (PostgreSQL's identity key), if any.
     """
 
-    __slots__ = ("columns", "integer_key", "name", "types")
+    name: str
+    columns: tuple[CatalogColumn, ...]
+    types: dict[str, str] = attrs.field(init=False)
+    integer_key: str | None = attrs.field(init=False)
+    generated_key: str | None = attrs.field(init=False)
 
-    def __init__(self, name: str, columns: tuple[ColumnInfo, ...]) -> None:
-        self.name = name
-        self.columns = columns
-        self.types: dict[str, str] = {c["name"]: c["type"] for c in columns}
-        keys = [c for c in columns if c["primary_key"]]
-        #: The single integer primary key column, if the table has one.
-        self.integer_key: str | None = None
-        if len(keys) == 1 and keys[0]["type"] in ("integer", "bigint"):
-            self.integer_key = str(keys[0]["name"])
+    @types.default
+    def _types(self) -> dict[str, str]:
+        return {c.name: c.type for c in self.columns}
+
+    @integer_key.default
+    def _integer_key(self) -> str | None:
+        keys = [c for c in self.columns if c.primary_key]
+        if len(keys) == 1 and keys[0].type in ("integer", "bigint"):
+            return keys[0].name
+        return None
+
+    @generated_key.default
+    def _generated_key(self) -> str | None:
+        generated = [c.name for c in self.columns if c.generated and c.primary_key]
+        return generated[-1] if generated else None
 
 
 @attrs.frozen
@@ -121,9 +137,10 @@ class TableCatalog(ABC):
         self._uniques: dict[str, list[UniqueKey]] = {}
 
     @abstractmethod
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         """
-        C{get_table_info}'s rows from the catalog; empty if no such table.
+        The table's columns from the catalog (C{get_table_info}'s rows);
+        empty if no such table.
         """
 
     @abstractmethod

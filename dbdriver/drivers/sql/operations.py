@@ -17,13 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor, DriverSettings
 from dbdriver.drivers.schema.sync import sync_schema
-from dbdriver.drivers.sql.catalog import (
-    ColumnInfo,
-    Row,
-    RowWrite,
-    TableCatalog,
-    TableInfo,
-)
+from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.params import row_groups, rows_params
 from dbdriver.exceptions import (
@@ -195,8 +189,9 @@ class TableOperations(TableCatalog):
 
     def _get_table_info(
         self, cursor: DBCursor, request: rq.GetTableInfoRequest
-    ) -> list[ColumnInfo]:
-        return list(self.table_info(cursor, request.table, fresh=True).columns)
+    ) -> list[dict[str, object]]:
+        info = self.table_info(cursor, request.table, fresh=True)
+        return [column.to_wire() for column in info.columns]
 
     def _list_tables(
         self, cursor: DBCursor, request: rq.ListTablesRequest

@@ -14,6 +14,7 @@ import pytest
 import pytest_twisted
 
 from dbdriver.drivers.sql.catalog import RowWrite, TableInfo
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import NoSuchColumn, NoSuchTable
 from tests.support.backends import selected
 from tests.support.direct import connected
@@ -27,8 +28,8 @@ T = {
 }
 
 
-def column(name: str, type_: str, key: bool = False) -> dict[str, object]:
-    return {"name": name, "type": type_, "primary_key": key}
+def column(name: str, type_: str, key: bool = False) -> CatalogColumn:
+    return CatalogColumn(name, type_, primary_key=key)
 
 
 def test_table_info_types_and_integer_key() -> None:

@@ -10,9 +10,9 @@ from typing import cast
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.interrupt import Interrupter
-from dbdriver.drivers.sql.catalog import ColumnInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.server.config import Config
 
 
@@ -30,7 +30,7 @@ class _Cursor:
 class _Operations(InterruptibleOperations[_Connection]):
     """Answers C{list_tables} with whether its connection is marked."""
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         return []
 
     def table_names(self, cursor: DBCursor) -> list[str]:
