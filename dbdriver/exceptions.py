@@ -37,9 +37,16 @@ __all__ = [
 ]
 
 
+#: The class of each error code, in the order the classes are defined here.
+_BY_CODE: dict[str, type[DriverError]] = {}
+
+
 class DriverError(Exception):
     """
     An error with a protocol error code.
+
+    A subclass that names its own C{code} is the class L{error_for_code}
+    gives for that code (the first class to name a code keeps it).
 
     @ivar code: the protocol's error code (C{"no_such_table"}, ...).
     @ivar message: a message for people.
@@ -47,6 +54,11 @@ class DriverError(Exception):
     """
 
     code: ClassVar[str] = "internal"
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        if "code" in vars(cls):
+            _BY_CODE.setdefault(cls.code, cls)
 
     def __init__(self, message: str, details: Any = None) -> None:
         super().__init__(message)
@@ -56,8 +68,8 @@ class DriverError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
 
-    def to_wire(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+    def to_wire(self) -> dict[str, object]:
+        error: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
         return error
@@ -160,33 +172,6 @@ class ConnectionLost(DriverError):
 
     code = "connection_lost"
 
-
-_BY_CODE: dict[str, type[DriverError]] = {
-    cls.code: cls
-    for cls in (
-        BadFrame,
-        MessageTooLarge,
-        BadRequest,
-        UnknownMethod,
-        InvalidParams,
-        NoSuchTable,
-        NoSuchColumn,
-        ConstraintViolation,
-        SQLError,
-        Busy,
-        QueueFull,
-        RequestTimeout,
-        UnknownTransaction,
-        ReadOnly,
-        Forbidden,
-        ResultTooLarge,
-        ShuttingDown,
-        InternalError,
-        Unavailable,
-        Unauthenticated,
-        ConnectionLost,
-    )
-}
 
 #: Every error code of PROTOCOL.md section 3, in its order.
 PROTOCOL_CODES = tuple(code for code in _BY_CODE if code != "connection_lost")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+import attrs
 from twisted.internet.defer import Deferred, fail, gatherResults, succeed
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -66,6 +67,7 @@ def _first_outcome(jobs: list[Job]) -> object:
     return _outcome(jobs[0])
 
 
+@attrs.define(eq=False, slots=False)
 class BaseDatabaseDriver(TableAPI):
     """
     A database the server (or an embedding process) runs requests on.
@@ -86,22 +88,26 @@ class BaseDatabaseDriver(TableAPI):
 
     log = Logger()
 
-    def __init__(
-        self,
-        config: DriverSettings,
-        reactor: DriverReactor,
-        backend: DatabaseBackend,
-        operations: TableOperations,
-        inline: InlineReads | None = None,
-    ) -> None:
-        self.config = config
-        self.reactor = reactor
-        self.dbms = backend
-        self.operations = operations
-        self.inline = inline
+    config: DriverSettings
+    reactor: DriverReactor
+    dbms: DatabaseBackend = attrs.field(alias="backend")
+    operations: TableOperations
+    inline: InlineReads | None = None
+    backend: str = attrs.field(init=False)
+    inline_reads: bool = attrs.field(init=False)
+    engine: Engine = attrs.field(init=False)
+    batches: BatchRunner = attrs.field(init=False)
+    transactions: Transactions = attrs.field(init=False)
+    cursors: Cursors = attrs.field(init=False)
+    run_batch: Callable[[list[Job], str], Deferred[list[Job]]] = attrs.field(init=False)
+    settle_job: Callable[[Job], None] = attrs.field(init=False)
+    run_inline: Callable[[Job], bool] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        config, operations, inline = self.config, self.operations, self.inline
         self.backend = operations.backend
         self.inline_reads = inline is not None
-        self.engine = engine = Engine(backend, operations, reactor)
+        self.engine = engine = Engine(self.dbms, operations, self.reactor)
         idle = IdlePinned(engine)
         self.batches = BatchRunner(engine)
         self.transactions = Transactions(engine, idle, config.max_transactions)
@@ -115,9 +121,7 @@ class BaseDatabaseDriver(TableAPI):
         # What the dispatcher calls for each request: one lookup away.
         self.run_batch = self.batches.run_batch
         self.settle_job = engine.settle_job
-        self.run_inline: Callable[[Job], bool] = (
-            _not_inline if inline is None else inline.run
-        )
+        self.run_inline = _not_inline if inline is None else inline.run
 
     @property
     def database_label(self) -> str:
@@ -254,12 +258,20 @@ class BaseDatabaseDriver(TableAPI):
         self,
         cursor_id: str,
         size: int,
+        *,
+        deadline: float | None = None,
         finish: Callable[[object], object] | None = None,
     ) -> Deferred[object]:
         """
         A cursor's next page, C{{"rows": [...], "done": bool}}.
+
+        @param deadline: absolute reactor time; past it the read is
+            interrupted, the cursor closed and the result is
+            L{RequestTimeout}.
+        @param finish: applied to the page on the database thread.
         """
-        return self.cursors.fetch(cursor_id, size, finish)
+        request = rq.FetchRequest(cursor_id=cursor_id, size=size)
+        return self.cursors.fetch(Job(request, deadline, finish))
 
     def close_cursor(self, cursor_id: str) -> Deferred[bool]:
         return self.cursors.close_cursor(cursor_id)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+import attrs
 from twisted.enterprise import adbapi
 from twisted.internet.interfaces import IDelayedCall
 
@@ -25,43 +26,34 @@ __all__ = [
 ]
 
 
-class DriverSettings(Protocol):
+@attrs.frozen
+class DriverSettings:
     """
-    The settings of PROTOCOL.md section 8 that a driver reads (the server's
-    C{Config} provides them).
+    The settings of PROTOCOL.md section 8 that a driver reads, with their
+    documented defaults (the server's C{Config} is one, with the server's
+    settings added).
+
+    @ivar database: the C{--database} value: a SQLite path or a server URI.
+    @ivar pool_size: connections of the pool; C{None} picks the backend's
+        default.
+    @ivar busy_timeout: seconds a statement waits for a lock before C{busy}.
+    @ivar max_transactions: open transactions (and cursors) allowed.
+    @ivar max_rows: the most rows a C{select} or C{execute} answers (0: no
+        limit).
+    @ivar read_only: whether every write is refused.
+    @ivar synchronous: SQLite's C{synchronous}: C{"normal"} or C{"full"}.
+    @ivar max_message_size: the largest response frame (no default here:
+        the wire's limit is the server's to pick).
     """
 
-    @property
-    def database(self) -> str:
-        """The C{--database} value: a SQLite path or a server URI."""
-
-    @property
-    def pool_size(self) -> int | None:
-        """Connections of the pool; C{None} picks the backend's default."""
-
-    @property
-    def busy_timeout(self) -> float:
-        """Seconds a statement waits for a lock before C{busy}."""
-
-    @property
-    def max_transactions(self) -> int:
-        """Open transactions (and cursors) allowed."""
-
-    @property
-    def max_message_size(self) -> int:
-        """The largest response frame."""
-
-    @property
-    def max_rows(self) -> int:
-        """The most rows a C{select} or C{execute} answers (0: no limit)."""
-
-    @property
-    def read_only(self) -> bool:
-        """Whether every write is refused."""
-
-    @property
-    def synchronous(self) -> str:
-        """SQLite's C{synchronous}: C{"normal"} or C{"full"}."""
+    database: str = "dbdriver.sqlite3"
+    pool_size: int | None = None
+    busy_timeout: float = 5.0
+    max_transactions: int = 64
+    max_rows: int = 1000000
+    read_only: bool = False
+    synchronous: str = "normal"
+    max_message_size: int = attrs.field(kw_only=True)
 
 
 class ThreadCalls(Protocol):

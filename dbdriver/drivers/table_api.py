@@ -7,7 +7,7 @@ request type and runs it on the pool, returning a L{Deferred}.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from twisted.internet.defer import Deferred
@@ -26,16 +26,10 @@ class TableAPI(ABC):
     """
 
     @abstractmethod
-    def run(
-        self,
-        request: rq.BaseRequest,
-        *,
-        deadline: float | None = None,
-        finish: Callable[[object], object] | None = None,
-        transaction_id: str | None = None,
-    ) -> Deferred[Any]:
+    def run(self, request: rq.BaseRequest) -> Deferred[Any]:
         """
-        Run one request (L{BaseDatabaseDriver.run}).
+        Run one request on the pool (L{BaseDatabaseDriver.run}, which also
+        takes a deadline, a transaction and what to apply to the result).
         """
 
     def create_table(

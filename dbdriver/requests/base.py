@@ -10,8 +10,10 @@ from typing import ClassVar
 import attrs
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import values as check
+from dbdriver.requests.fields import checked
 
-__all__ = ["BaseRequest"]
+__all__ = ["BaseRequest", "TableRequest"]
 
 
 @attrs.define(slots=True)
@@ -26,6 +28,8 @@ class BaseRequest:
     @cvar single_statement: whether it writes with one SQL statement.
     @cvar alone: whether it runs alone, outside any write group (it may
         manage or forbid a transaction of its own).
+    @cvar batchable: whether it may be an operation of a C{transaction}
+        batch (the row methods).
 
     L{writes} and L{raw_sql} are properties, which a class overrides with a
     class attribute (a method that always writes) or with a property (when
@@ -37,6 +41,7 @@ class BaseRequest:
     reads: ClassVar[bool] = False
     single_statement: ClassVar[bool] = False
     alone: ClassVar[bool] = False
+    batchable: ClassVar[bool] = False
 
     @property
     def writes(self) -> bool:
@@ -108,3 +113,14 @@ def _wire(value: object) -> object:
     if isinstance(value, list):
         return [_wire(v) for v in value]
     return value
+
+
+@attrs.define(slots=True)
+class TableRequest(BaseRequest):
+    """
+    A request about one table.
+
+    @ivar table: the table's name.
+    """
+
+    table: str = attrs.field(validator=checked(check.identifier))

@@ -5,12 +5,15 @@ for one message, read in pages from one consistent snapshot.
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.fields import checked
 from dbdriver.requests.rows import OrderBy
 from dbdriver.requests.values import Value
 from dbdriver.requests.where import Node, parse_where
@@ -22,14 +25,22 @@ DEFAULT_FETCH_SIZE = 1000
 
 
 @attrs.define(slots=True)
-class OpenCursorRequest(BaseRequest):
+class _CursorRequest(BaseRequest):
+    """
+    A cursor method: a cursor belongs to the connection that opened it.
+    """
+
+    kind = "cursor"
+
+
+@attrs.define(slots=True)
+class OpenCursorRequest(_CursorRequest):
     """
     Either C{table} (with C{where}, C{columns}, C{order_by}) or C{sql} (with
     C{params}).
     """
 
     method = "open_cursor"
-    kind = "cursor"
     table: str | None = None
     where: dict[str, Value] | None = None
     columns: list[str] | None = None
@@ -61,28 +72,34 @@ class OpenCursorRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class _CursorIdRequest(BaseRequest):
+class _CursorIdRequest(_CursorRequest):
     """
-    A request about the open cursor C{cursor_id}.
+    A request about the open cursor C{cursor_id}: the id the answer to
+    L{OpenCursorRequest} gave.
     """
 
-    kind = "cursor"
-    cursor_id: str
-
-    def __attrs_post_init__(self) -> None:
-        check.text(self.cursor_id, "cursor_id")
+    cursor_id: str = attrs.field(validator=checked(check.text))
 
 
 @attrs.define(slots=True)
 class FetchRequest(_CursorIdRequest):
-    method = "fetch"
-    size: int = DEFAULT_FETCH_SIZE
+    """
+    The cursor's next rows, C{size} at the most, and whether they are the
+    last.
+    """
 
-    def __attrs_post_init__(self) -> None:
-        super().__attrs_post_init__()
-        check.count(self.size, "size", minimum=1)
+    method = "fetch"
+    size: int = attrs.field(
+        default=DEFAULT_FETCH_SIZE,
+        validator=checked(functools.partial(check.count, minimum=1)),
+    )
 
 
 @attrs.define(slots=True)
 class CloseCursorRequest(_CursorIdRequest):
+    """
+    Close the cursor (else it stays open until its connection closes or its
+    transaction ends).
+    """
+
     method = "close_cursor"

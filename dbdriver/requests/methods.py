@@ -13,13 +13,14 @@ import attrs
 
 from dbdriver.exceptions import InvalidParams, UnknownMethod
 from dbdriver.requests import values as check
-from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.base import BaseRequest, TableRequest
 from dbdriver.requests.binds import check_binds
 from dbdriver.requests.cursors import (
     CloseCursorRequest,
     FetchRequest,
     OpenCursorRequest,
 )
+from dbdriver.requests.fields import FLAG, checked, deriving
 from dbdriver.requests.rows import (
     CountRequest,
     DeleteRequest,
@@ -65,21 +66,39 @@ __all__ = [
 
 
 @attrs.define(slots=True)
-class PingRequest(BaseRequest):
+class _ServerRequest(BaseRequest):
+    """
+    A request the server answers itself, without a database connection.
+    """
+
+    kind = "server"
+
+
+@attrs.define(slots=True)
+class PingRequest(_ServerRequest):
+    """
+    Whether the server is up: it answers C{"pong"}.
+    """
+
     method = "ping"
-    kind = "server"
 
 
 @attrs.define(slots=True)
-class ServerInfoRequest(BaseRequest):
+class ServerInfoRequest(_ServerRequest):
+    """
+    The protocol, the server's version and backend, read_only, the limits.
+    """
+
     method = "server_info"
-    kind = "server"
 
 
 @attrs.define(slots=True)
-class StatsRequest(BaseRequest):
+class StatsRequest(_ServerRequest):
+    """
+    The counters: queue depths, requests, latencies, connections, uptime.
+    """
+
     method = "stats"
-    kind = "server"
 
 
 # --- schema ----------------------------------------------------------------
@@ -87,15 +106,21 @@ class StatsRequest(BaseRequest):
 
 @attrs.define(slots=True)
 class CreateTableRequest(BaseRequest):
+    """
+    Create a table from a schema map (PROTOCOL.md section 4, "Table
+    schemas").
+
+    @ivar schema: the map as sent, parsed into C{table_schema}.
+    @ivar if_not_exists: an existing table of that name is no error.
+    """
+
     method = "create_table"
     writes = True
-    schema: dict[str, Value]
-    if_not_exists: bool = False
+    schema: dict[str, Value] = attrs.field(
+        validator=deriving("table_schema", parse_table)
+    )
+    if_not_exists: bool = FLAG
     table_schema: TableSchema = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        self.table_schema = parse_table(self.schema)
-        check.boolean(self.if_not_exists, "if_not_exists")
 
     @property
     def table(self) -> str:
@@ -103,29 +128,32 @@ class CreateTableRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class DropTableRequest(BaseRequest):
+class DropTableRequest(TableRequest):
+    """
+    Drop a table; C{if_exists}: a missing table is no error.
+    """
+
     method = "drop_table"
     writes = True
-    table: str
-    if_exists: bool = False
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.boolean(self.if_exists, "if_exists")
+    if_exists: bool = FLAG
 
 
 @attrs.define(slots=True)
-class GetTableInfoRequest(BaseRequest):
+class GetTableInfoRequest(TableRequest):
+    """
+    A table's columns, in order: name, type, not_null, default, primary_key.
+    """
+
     method = "get_table_info"
     reads = True
-    table: str
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
 
 
 @attrs.define(slots=True)
 class ListTablesRequest(BaseRequest):
+    """
+    The names of the tables (not the driver's own bookkeeping table).
+    """
+
     method = "list_tables"
     reads = True
 
@@ -134,62 +162,66 @@ class ListTablesRequest(BaseRequest):
 
 
 @attrs.define(slots=True)
-class BeginTransactionRequest(BaseRequest):
-    method = "begin_transaction"
+class _ControlRequest(BaseRequest):
+    """
+    Transaction control: the server keeps the transaction's connection.
+    """
+
     kind = "control"
 
 
 @attrs.define(slots=True)
-class _EndTransactionRequest(BaseRequest):
+class BeginTransactionRequest(_ControlRequest):
     """
-    A request that ends the transaction C{transaction_id}.
+    Start a transaction; the answer is its id, which the requests that run
+    in it carry as their envelope's C{transaction_id}.
     """
 
-    kind = "control"
-    transaction_id: str
+    method = "begin_transaction"
 
-    def __attrs_post_init__(self) -> None:
-        check.text(self.transaction_id, "transaction_id")
+
+@attrs.define(slots=True)
+class _EndTransactionRequest(_ControlRequest):
+    """
+    A request that ends the transaction C{transaction_id} (the id that
+    L{BeginTransactionRequest} answered): after it the id is unknown.
+    """
+
+    transaction_id: str = attrs.field(validator=checked(check.text))
 
 
 @attrs.define(slots=True)
 class CommitTransactionRequest(_EndTransactionRequest):
+    """
+    Commit the transaction: its writes become visible to others.
+    """
+
     method = "commit_transaction"
 
 
 @attrs.define(slots=True)
 class RollbackTransactionRequest(_EndTransactionRequest):
+    """
+    Roll the transaction back: none of its writes remain.
+    """
+
     method = "rollback_transaction"
-
-
-_BATCHABLE: dict[str, type[BaseRequest]] = {
-    cls.method: cls
-    for cls in (
-        InsertRequest,
-        InsertManyRequest,
-        UpdateRequest,
-        DeleteRequest,
-        SelectRequest,
-        CountRequest,
-        ExecuteRequest,
-    )
-}
 
 
 def _operation(
     value: object, earlier: list[BaseRequest]
 ) -> tuple[BaseRequest, dict[str, int] | None]:
     if isinstance(value, BaseRequest):
-        if value.method not in _BATCHABLE:
+        if not value.batchable:
             raise InvalidParams(f"{value.method} cannot run in a transaction batch")
         return value, None
     if not isinstance(value, dict) or not set(value) <= {"method", "params", "bind"}:
         raise InvalidParams('each operation is {"method": m, "params": p, "bind"?: b}')
     method = value.get("method")
-    cls = _BATCHABLE.get(method) if type(method) is str else None
-    if cls is None:
+    cls = REQUEST_TYPES.get(method) if type(method) is str else None
+    if cls is None or not cls.batchable:
         raise InvalidParams(
-            f"operation method must be one of {sorted(_BATCHABLE)}, "
+            f"operation method must be one of {_BATCH_METHODS}, "
             f"not {value.get('method')!r}"
         )
     request = cls.from_params(value.get("params"))
@@ -253,6 +285,9 @@ REQUEST_TYPES: dict[str, type[BaseRequest]] = {
         CloseCursorRequest,
     )
 }
+
+
+_BATCH_METHODS = sorted(m for m, cls in REQUEST_TYPES.items() if cls.batchable)
 
 
 def parse_request(method: str, params: object) -> BaseRequest:

@@ -12,9 +12,21 @@ import attrs
 
 from dbdriver.requests import fields as rc
 from dbdriver.requests import values as check
-from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.base import BaseRequest, TableRequest
+from dbdriver.requests.fields import (
+    ALL_ROWS,
+    COUNT,
+    NAMES,
+    ON_CONFLICT,
+    ORDER_BY,
+    RETURNING,
+    WHERE,
+    ConflictClause,
+    OrderBy,
+    checked,
+)
 from dbdriver.requests.values import Row, Value
-from dbdriver.requests.where import Node, parse_where
+from dbdriver.requests.where import Node
 
 __all__ = [
     "ConflictClause",
@@ -24,128 +36,137 @@ __all__ = [
     "InsertManyRequest",
     "InsertRequest",
     "OrderBy",
+    "RowRequest",
     "SelectRequest",
     "UpdateRequest",
 ]
 
-#: C{on_conflict}: C{"ignore"}, C{"replace"} or
-#: C{{"target": [column], "update": [column]}}.
-ConflictClause = str | dict[str, list[str]] | None
-#: C{order_by}: column names, or C{{"column": name, "desc": bool}} maps.
-OrderBy = list[str | dict[str, Value]]
+
+@attrs.define(slots=True)
+class RowRequest(TableRequest):
+    """
+    A row method on one table: an operation a C{transaction} batch may hold.
+    """
+
+    batchable = True
 
 
 @attrs.define(slots=True)
-class InsertRequest(BaseRequest):
+class InsertRequest(RowRequest):
+    """
+    Insert one row.
+
+    @ivar data: the row, column name to value.
+    @ivar on_conflict: what a row that breaks a unique constraint does
+        (L{ConflictClause}); C{None}: the insert fails.
+    @ivar returning: the columns of the inserted row to answer with.
+    """
+
     method = "insert"
     writes = True
     single_statement = True
-    table: str
-    data: Row
-    on_conflict: ConflictClause = None
-    returning: list[str] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.row(self.data)
-        rc.on_conflict(self.on_conflict)
-        rc.returning(self.returning)
+    data: Row = attrs.field(validator=checked(check.row))
+    on_conflict: ConflictClause = ON_CONFLICT
+    returning: list[str] | None = RETURNING
 
 
 @attrs.define(slots=True)
-class InsertManyRequest(BaseRequest):
+class InsertManyRequest(RowRequest):
+    """
+    Insert rows that all name the same columns, in one statement or in
+    several (a backend's choice), as one write.
+
+    @ivar rows: the rows (the values as the drivers read them: they check
+        each one they use).
+    @ivar on_conflict: as L{InsertRequest.on_conflict}, for each row.
+    @ivar returning: as L{InsertRequest.returning}, for each row.
+    """
+
     method = "insert_many"
     writes = True
-    table: str
-    #: (the values as the drivers read them: they check each one they use)
-    rows: list[dict[str, Any]]
-    on_conflict: ConflictClause = None
-    returning: list[str] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.rows(self.rows)
-        rc.on_conflict(self.on_conflict)
-        rc.returning(self.returning)
+    rows: list[dict[str, Any]] = attrs.field(validator=checked(check.rows))
+    on_conflict: ConflictClause = ON_CONFLICT
+    returning: list[str] | None = RETURNING
 
 
 @attrs.define(slots=True)
-class UpdateRequest(BaseRequest):
+class UpdateRequest(RowRequest):
+    """
+    Set columns of the rows a where clause matches.
+
+    @ivar data: the new values, column name to value.
+    @ivar where: the rows to update; without it C{all_rows} must be C{True}.
+    @ivar where_node: C{where}, parsed (L{dbdriver.requests.where}).
+    """
+
     method = "update"
     writes = True
     single_statement = True
-    table: str
-    data: Row
-    where: dict[str, Value] | None = None
-    all_rows: bool = False
+    data: Row = attrs.field(validator=checked(check.row))
+    where: dict[str, Value] | None = WHERE
+    all_rows: bool = ALL_ROWS
     where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        check.row(self.data)
-        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
 
 
 @attrs.define(slots=True)
-class DeleteRequest(BaseRequest):
+class DeleteRequest(RowRequest):
+    """
+    Delete the rows a where clause matches (all of them: C{all_rows}).
+    """
+
     method = "delete"
     writes = True
     single_statement = True
-    table: str
-    where: dict[str, Value] | None = None
-    all_rows: bool = False
+    where: dict[str, Value] | None = WHERE
+    all_rows: bool = ALL_ROWS
     where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = rc.write_where(self.where, self.all_rows, self.method)
 
 
 @attrs.define(slots=True)
-class SelectRequest(BaseRequest):
+class SelectRequest(RowRequest):
+    """
+    Read rows, all in one answer (a cursor reads a large result in pages).
+
+    @ivar columns: the columns to answer with; C{None}: all of them.
+    @ivar order_by: the order of the rows (L{OrderBy}), parsed into
+        C{order}: (column, descending) pairs.
+    @ivar limit: at most this many rows; C{offset}: skip as many first.
+    """
+
     method = "select"
     reads = True
-    table: str
-    where: dict[str, Value] | None = None
-    columns: list[str] | None = None
-    order_by: OrderBy | None = None
-    limit: int | None = None
-    offset: int | None = None
+    where: dict[str, Value] | None = WHERE
+    columns: list[str] | None = NAMES
+    order_by: OrderBy | None = ORDER_BY
+    limit: int | None = COUNT
+    offset: int | None = COUNT
     where_node: Node = attrs.field(init=False)
     order: list[tuple[str, bool]] = attrs.field(init=False)
 
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = parse_where(self.where)
-        if self.columns is not None:
-            check.identifiers(self.columns, "columns")
-        self.order = rc.order_by(self.order_by)
-        if self.limit is not None:
-            check.count(self.limit, "limit")
-        if self.offset is not None:
-            check.count(self.offset, "offset")
-
 
 @attrs.define(slots=True)
-class CountRequest(BaseRequest):
+class CountRequest(RowRequest):
+    """
+    How many rows a where clause matches.
+    """
+
     method = "count"
     reads = True
-    table: str
-    where: dict[str, Value] | None = None
+    where: dict[str, Value] | None = WHERE
     where_node: Node = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        check.identifier(self.table, "table")
-        self.where_node = parse_where(self.where)
 
 
 @attrs.define(slots=True)
 class ExecuteRequest(BaseRequest):
+    """
+    One statement of raw SQL, with C{?} placeholders for C{params}.
+    """
+
     method = "execute"
     raw_sql = True
     alone = True
-    sql: str
-    params: list[Value] | None = None
-
-    def __attrs_post_init__(self) -> None:
-        rc.raw_statement(self.sql, self.params)
+    batchable = True
+    sql: str = attrs.field(validator=checked(rc.statement))
+    params: list[Value] | None = attrs.field(
+        default=None, validator=checked(rc.statement_params)
+    )

@@ -10,33 +10,36 @@ import attrs
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
+from dbdriver.requests.fields import FLAG, checked, deriving
 from dbdriver.requests.schema import TableSchema, parse_table
 from dbdriver.requests.values import Value
 
 __all__ = ["SyncSchemaRequest"]
 
 
+def _tables(definition: object) -> list[TableSchema]:
+    if not isinstance(definition, dict) or set(definition) != {"tables"}:
+        raise InvalidParams('schema_definition must be {"tables": [...]}')
+    tables = check.array(definition["tables"], "schema_definition.tables")
+    parsed = [parse_table(t) for t in tables]
+    names = [t.name for t in parsed]
+    if len(set(names)) != len(names):
+        raise InvalidParams("schema_definition names a table twice")
+    return parsed
+
+
 @attrs.define(slots=True)
 class SyncSchemaRequest(BaseRequest):
     method = "sync_schema"
     alone = True
-    schema_definition: dict[str, Value]
-    backup_dir: str | None = None
-    dry_run: bool = False
+    schema_definition: dict[str, Value] = attrs.field(
+        validator=deriving("tables", _tables)
+    )
+    backup_dir: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(checked(check.text))
+    )
+    dry_run: bool = FLAG
     tables: list[TableSchema] = attrs.field(init=False)
-
-    def __attrs_post_init__(self) -> None:
-        definition = self.schema_definition
-        if not isinstance(definition, dict) or set(definition) != {"tables"}:
-            raise InvalidParams('schema_definition must be {"tables": [...]}')
-        tables = check.array(definition["tables"], "schema_definition.tables")
-        self.tables = [parse_table(t) for t in tables]
-        names = [t.name for t in self.tables]
-        if len(set(names)) != len(names):
-            raise InvalidParams("schema_definition names a table twice")
-        if self.backup_dir is not None:
-            check.text(self.backup_dir, "backup_dir")
-        check.boolean(self.dry_run, "dry_run")
 
     @property
     def writes(self) -> bool:

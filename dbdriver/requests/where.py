@@ -91,16 +91,27 @@ def parse_where(where: object) -> Node:
     if not isinstance(where, dict):
         raise InvalidParams("where must be a map")
     parts = [_parse_entry(key, value) for key, value in where.items()]
-    return _conjunction(parts)
+    return _junction("and", parts)
 
 
-def _conjunction(parts: list[Node]) -> Node:
-    parts = [p for p in parts if p != TRUE]
+#: The identity and the absorbing part of each junction: C{TRUE} drops out
+#: of an C{"and"} and a C{FALSE} part makes it C{FALSE}; the other way round
+#: for an C{"or"}.
+_JUNCTIONS = {"and": (TRUE, FALSE), "or": (FALSE, TRUE)}
+
+
+def _junction(kind: str, parts: list[Node]) -> Node:
+    """
+    The node that joins C{parts} with C{kind} (C{"and"} or C{"or"}),
+    simplified: no part that cannot change it, and one part stands alone.
+    """
+    identity, absorbing = _JUNCTIONS[kind]
+    parts = [p for p in parts if p != identity]
     if not parts:
-        return TRUE
-    if FALSE in parts:
-        return FALSE
-    return parts[0] if len(parts) == 1 else ("and", parts)
+        return identity
+    if absorbing in parts:
+        return absorbing
+    return parts[0] if len(parts) == 1 else (kind, parts)
 
 
 def _parse_entry(key: object, value: object) -> Node:
@@ -108,14 +119,7 @@ def _parse_entry(key: object, value: object) -> Node:
         if not isinstance(value, list):
             raise InvalidParams(f"{key} takes an array of where maps")
         parts = [parse_where(_where_map(v, key)) for v in value]
-        if key == "$and":
-            return _conjunction(parts)
-        parts = [p for p in parts if p != FALSE]
-        if not parts:
-            return FALSE
-        if TRUE in parts:
-            return TRUE
-        return parts[0] if len(parts) == 1 else ("or", parts)
+        return _junction(key[1:], parts)
     if key == "$not":
         inner = parse_where(_where_map(value, key))
         if inner == TRUE:
@@ -129,7 +133,9 @@ def _parse_entry(key: object, value: object) -> Node:
     if isinstance(value, dict):
         if not value:
             raise InvalidParams(f"empty operator map for column {column!r}")
-        return _conjunction([_parse_op(column, op, arg) for op, arg in value.items()])
+        return _junction(
+            "and", [_parse_op(column, op, arg) for op, arg in value.items()]
+        )
     if value is None:
         return ("null", column, True)
     return ("cmp", column, "=", scalar(value, f"where.{column}"))

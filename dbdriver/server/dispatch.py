@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import attrs
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -43,34 +44,31 @@ def _outcome(job: Job) -> Any:
     return job.result if job.error is None else Failure(job.error)
 
 
+@attrs.define(eq=False)
 class Dispatcher:
     """
     Moves requests from the queue to the driver and their outcomes back to
     the server.
+
+    @ivar room: how many more hops each pool lane may start.
+    @ivar running: requests taken and not yet answered.
     """
 
     log = Logger()
 
-    def __init__(
-        self,
-        reactor: IReactorTime,
-        driver: BaseDatabaseDriver,
-        queue: RequestQueue[Work],
-        sessions: Sessions,
-        server: IAnswers,
-    ) -> None:
-        self.reactor = reactor
-        self.driver = driver
-        self.queue = queue
-        self.sessions = sessions
-        self.server = server
-        self.room = {
-            HEAVY: self.driver.pool_size,
-            WRITES: self.driver.write_concurrency,
-        }
-        self.running = 0
-        self._waiting: dict[str, Deferred[Any]] = {}
-        self._stopped = False
+    reactor: IReactorTime
+    driver: BaseDatabaseDriver
+    queue: RequestQueue[Work]
+    sessions: Sessions
+    server: IAnswers
+    room: dict[str, int] = attrs.field(init=False)
+    running: int = attrs.field(init=False, default=0)
+    _waiting: dict[str, Deferred[Any]] = attrs.field(init=False, factory=dict)
+    _stopped: bool = attrs.field(init=False, default=False)
+
+    @room.default
+    def _room(self) -> dict[str, int]:
+        return {HEAVY: self.driver.pool_size, WRITES: self.driver.write_concurrency}
 
     def lane_for(self, request: rq.BaseRequest) -> str:
         """
@@ -187,8 +185,12 @@ class Dispatcher:
             d = driver.open_cursor(request, work.transaction_id)
             d.addCallback(self._opened, work)
         elif isinstance(request, rq.FetchRequest):
-            finish = self.server.finish_for(work)
-            d = driver.fetch(request.cursor_id, request.size, finish)
+            d = driver.fetch(
+                request.cursor_id,
+                request.size,
+                deadline=entry.deadline,
+                finish=self.server.finish_for(work),
+            )
         elif isinstance(request, rq.CloseCursorRequest):
             d = driver.close_cursor(request.cursor_id)
             d.addBoth(self._ended, request.cursor_id)

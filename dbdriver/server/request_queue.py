@@ -41,38 +41,27 @@ SWEEP_INTERVAL = 0.05
 T = TypeVar("T")
 
 
+@attrs.define(eq=False)
 class QueueEntry(Generic[T]):
     """
-    One request waiting in (or taken from) the queue.
+    One request waiting in (or taken from) the queue (slotted: one per
+    request, on the hot path).
 
     @ivar item: what the consumer runs (the queue never looks inside).
     @ivar deadline: absolute time (the queue's clock) after which it must
         not start.
     @ivar lane: the lane's name, or a transaction's key.
+    @ivar state: C{QUEUED}, C{TAKEN} or C{GONE}.
     """
 
-    __slots__ = (
-        "arrived", "deadline", "item", "lane", "owner", "priority", "seq", "state",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        item: T,
-        priority: int,
-        deadline: float,
-        owner: Hashable,
-        lane: Hashable,
-        arrived: float,
-        seq: int,
-    ) -> None:
-        self.item = item
-        self.priority = priority
-        self.deadline = deadline
-        self.owner = owner
-        self.lane = lane
-        self.arrived = arrived
-        self.seq = seq
-        self.state = QUEUED
+    item: T
+    priority: int
+    deadline: float
+    owner: Hashable
+    lane: Hashable
+    arrived: float
+    seq: int
+    state: str = attrs.field(init=False, default=QUEUED)
 
     def __lt__(self, other: QueueEntry[T]) -> bool:
         return (-self.priority, self.seq) < (-other.priority, other.seq)

@@ -8,6 +8,7 @@ sends can raise out of it: every malformed input becomes an error response
 
 from __future__ import annotations
 
+import attrs
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -22,6 +23,7 @@ from dbdriver.wire.results import BaseResult, ErrorResult
 __all__ = ["DriverServerProtocol"]
 
 
+@attrs.define(eq=False, slots=False)
 class DriverServerProtocol(NetstringFraming):
     """
     One client connection to the driver: frames in, L{Envelope}s to the
@@ -32,13 +34,10 @@ class DriverServerProtocol(NetstringFraming):
 
     TURN = 0.002
 
-    def __init__(
-        self, server: IRequestSink, clock: IReactorTime, max_message_size: int
-    ) -> None:
-        self.server = server
-        self.clock = clock
-        self.MAX_LENGTH = max_message_size
-        self.connected_ = False
+    server: IRequestSink
+    clock: IReactorTime
+    MAX_LENGTH: int = attrs.field(alias="max_message_size")
+    connected_: bool = attrs.field(init=False, default=False)
 
     def connectionMade(self) -> None:
         self.connected_ = True

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import attrs
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.interfaces import IAddress, IReactorTime
 from twisted.internet.protocol import ServerFactory
@@ -45,6 +46,7 @@ from dbdriver.wire.results import ErrorResult, SuccessResult
 __all__ = ["DriverServer", "DriverServerFactory"]
 
 
+@attrs.define(eq=False, slots=False)
 class DriverServer:
     """
     Everything between the protocol instances and the driver.
@@ -52,22 +54,28 @@ class DriverServer:
 
     log = Logger()
 
-    def __init__(
-        self, config: Config, driver: BaseDatabaseDriver, reactor: IReactorTime
-    ) -> None:
-        self.config = config
-        self.driver = driver
-        self.reactor = reactor
-        self.started = time.monotonic()
-        self.connections: set[IConnection] = set()
-        self.queue: RequestQueue[Work] = RequestQueue(
-            config.queue_size, reactor, self._expired, LANES
-        )
-        self.sessions = Sessions(
-            reactor, self.queue, driver, config.transaction_idle_timeout, self.answer
-        )
-        self.stopping = False
-        self.dispatcher = Dispatcher(reactor, driver, self.queue, self.sessions, self)
+    config: Config
+    driver: BaseDatabaseDriver
+    reactor: IReactorTime
+    started: float = attrs.field(init=False, factory=time.monotonic)
+    connections: set[IConnection] = attrs.field(init=False, factory=set)
+    stopping: bool = attrs.field(init=False, default=False)
+    queue: RequestQueue[Work] = attrs.field(init=False)
+    sessions: Sessions = attrs.field(init=False)
+    dispatcher: Dispatcher = attrs.field(init=False)
+
+    @queue.default
+    def _queue(self) -> RequestQueue[Work]:
+        return RequestQueue(self.config.queue_size, self.reactor, self._expired, LANES)
+
+    @sessions.default
+    def _sessions(self) -> Sessions:
+        timeout = self.config.transaction_idle_timeout
+        return Sessions(self.reactor, self.queue, self.driver, timeout, self.answer)
+
+    @dispatcher.default
+    def _dispatcher(self) -> Dispatcher:
+        return Dispatcher(self.reactor, self.driver, self.queue, self.sessions, self)
 
     # -- connections ------------------------------------------------------------
 

@@ -51,28 +51,23 @@ class Session:
     idle: IDelayedCall | None = None
 
 
+@attrs.define(eq=False)
 class Sessions:
     """
     The open sessions of one server.
+
+    @ivar answer: answers a queued entry (the server's C{answer}).
     """
 
     log = Logger()
 
-    def __init__(
-        self,
-        reactor: IReactorTime,
-        queue: RequestQueue[Work],
-        driver: BaseDatabaseDriver,
-        idle_timeout: float,
-        answer: Callable[[QueueEntry[Work], object], None],
-    ) -> None:
-        self.reactor = reactor
-        self.queue = queue
-        self.driver = driver
-        self.idle_timeout = idle_timeout
-        self.answer = answer
-        self._open: dict[str, Session] = {}
-        self._ended: OrderedDict[str, str] = OrderedDict()
+    reactor: IReactorTime
+    queue: RequestQueue[Work]
+    driver: BaseDatabaseDriver
+    idle_timeout: float
+    answer: Callable[[QueueEntry[Work], object], None]
+    _open: dict[str, Session] = attrs.field(init=False, factory=dict)
+    _ended: OrderedDict[str, str] = attrs.field(init=False, factory=OrderedDict)
 
     def __contains__(self, session_id: object) -> bool:
         return session_id in self._open

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 
+import attrs
 import pytest
 from twisted.internet import reactor
 
@@ -59,7 +60,13 @@ def test_a_class_lacking_a_hook_is_found_out() -> None:
 
 
 def test_config_provides_driver_settings() -> None:
-    assert mismatches(DriverSettings, Config(database=":memory:")) == []
+    config = Config(database=":memory:")
+    assert isinstance(config, DriverSettings)
+    alone = DriverSettings(database=":memory:", max_message_size=1)
+    shared = {f.name for f in attrs.fields(DriverSettings)} - {"max_message_size"}
+    assert shared  # the driver's defaults are the server's
+    for name in shared:
+        assert getattr(alone, name) == getattr(config, name), name
 
 
 def test_the_reactor_has_what_driver_reactor_declares() -> None:

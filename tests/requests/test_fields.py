@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
+from dbdriver.requests.methods import (
+    CountRequest,
+    DeleteRequest,
+    DropTableRequest,
+    SelectRequest,
+    UpdateRequest,
+)
 from dbdriver.requests.where import TRUE
 
 
@@ -60,11 +68,11 @@ def test_returning() -> None:
 
 
 def test_a_write_needs_a_where_or_all_rows() -> None:
-    assert rc.write_where(None, True, "update") == TRUE
-    assert rc.write_where({"a": 1}, False, "delete") == ("cmp", "a", "=", 1)
+    assert UpdateRequest("t", {"a": 1}, all_rows=True).where_node == TRUE
+    assert DeleteRequest("t", {"a": 1}).where_node == ("cmp", "a", "=", 1)
     for where in (None, {}):
         with pytest.raises(InvalidParams) as info:
-            rc.write_where(where, False, "delete")
+            DeleteRequest("t", where)
         assert info.value.message == (
             'delete without a where clause needs "all_rows": true'
         )
@@ -73,7 +81,19 @@ def test_a_write_needs_a_where_or_all_rows() -> None:
 
 def test_all_rows_is_a_boolean() -> None:
     with pytest.raises(InvalidParams, match="all_rows must be a boolean"):
-        rc.write_where({"a": 1}, 1, "update")  # type: ignore[arg-type]
+        UpdateRequest.from_params(
+            {"table": "t", "data": {"a": 1}, "where": {"a": 1}, "all_rows": 1}
+        )
+
+
+def test_checked_names_the_param() -> None:
+    """
+    L{rc.checked} runs a check with the param's name.
+    """
+    seen = []
+    validate = rc.checked(lambda value, what: seen.append((value, what)))
+    validate(None, attrs.fields(DropTableRequest).if_exists, True)
+    assert seen == [(True, "if_exists")]
 
 
 def test_order_by() -> None:
@@ -137,3 +157,25 @@ def test_the_leading_keyword() -> None:
     assert rc.leading_keyword("  /* x */ -- y\n select 1") == "SELECT"
     assert rc.leading_keyword("") == ""
     assert rc.leading_keyword("(SELECT 1)") == ""
+
+
+def test_the_first_bad_param_in_declared_order_is_reported() -> None:
+    """
+    The validators run in the order a request declares its params.
+    """
+    with pytest.raises(InvalidParams, match="invalid table"):
+        SelectRequest.from_params({"table": "bad name", "where": 5, "limit": -1})
+    with pytest.raises(InvalidParams, match="where must be a map"):
+        SelectRequest.from_params({"table": "t", "where": 5, "limit": -1})
+    with pytest.raises(InvalidParams, match="limit must be an integer >= 0"):
+        SelectRequest("t", None, limit=-1, offset=-1)
+
+
+def test_a_shared_param_validates_in_each_class() -> None:
+    """
+    One field spec (L{rc.WHERE}) serves every request that takes C{where}.
+    """
+    for cls in (SelectRequest, CountRequest):
+        assert cls("t", {"a": 1}).where_node == ("cmp", "a", "=", 1)
+        with pytest.raises(InvalidParams, match="where must be a map"):
+            cls.from_params({"table": "t", "where": []})

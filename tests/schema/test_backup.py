@@ -29,6 +29,7 @@ from dbdriver.drivers.schema.backup import (
 from dbdriver.drivers.schema.plan import AddColumn, Plan
 from dbdriver.drivers.schema.sync import SchemaBackend
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import Busy, InternalError, InvalidParams
 from dbdriver.requests.schema import Column
 
@@ -113,7 +114,7 @@ def test_export_round_trip(tmp_path: Path):
         _odd_table(connection)
         connection.execute("CREATE TABLE empty (x)")
         cursor = connection.cursor()
-        columns = [{"name": "id", "type": "integer"}]
+        columns = [CatalogColumn("id", "integer", primary_key=True)]
         path = export_tables(
             cursor,
             Dialect().quote,
@@ -131,7 +132,7 @@ def test_export_round_trip(tmp_path: Path):
         ("empty", 0),
     ]
     tables = {name: (cols, list(rows)) for name, cols, rows in read_export(path)}
-    assert tables["odd"][0] == columns
+    assert tables["odd"][0] == [c.to_wire() for c in columns]
     assert [tuple(r.values()) for r in tables["odd"][1]] == ODD
     assert tables["empty"][1] == []
 
@@ -185,8 +186,8 @@ class _ServerLike:
     backend = "postgresql"
     dialect = Dialect()
 
-    def table_columns(self, cursor: object, table: str) -> list[dict[str, object]]:
-        return [{"name": "id", "type": "integer"}]
+    def table_columns(self, cursor: object, table: str) -> list[CatalogColumn]:
+        return [CatalogColumn("id", "integer")]
 
     def table_names(self, cursor: object) -> list[str]:
         return ["odd", "_dbdriver_schema"]

@@ -12,7 +12,6 @@ import pytest
 from dbdriver.drivers.interfaces import DriverSettings
 from dbdriver.server.config import Config
 from dbdriver.wire.limits import DEFAULT_MAX_MESSAGE_SIZE
-from tests.support.structural import members
 
 
 def test_defaults_are_the_documented_ones() -> None:
@@ -57,7 +56,8 @@ def test_unknown_settings_are_refused() -> None:
 
 def test_provides_the_driver_settings() -> None:
     config = Config(pool_size=3, busy_timeout=0.5, max_transactions=2)
-    declared = set(members(DriverSettings))
+    assert isinstance(config, DriverSettings)
+    declared = {f.name for f in attrs.fields(DriverSettings)}
     assert declared, "DriverSettings declares nothing"
     missing = declared - {f.name for f in attrs.fields(Config)}
     assert missing == set()

@@ -13,8 +13,15 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import DeferredList, gatherResults
 
-from dbdriver.exceptions import InternalError, QueueFull, RequestTimeout, ShuttingDown
+from dbdriver.exceptions import (
+    InternalError,
+    QueueFull,
+    RequestTimeout,
+    ShuttingDown,
+    UnknownTransaction,
+)
 from dbdriver.requests.methods import CountRequest
+from dbdriver.server.dispatch import WRITES
 from dbdriver.testing import start_driver
 from tests.support.raw import connect_raw
 
@@ -207,6 +214,29 @@ async def test_deadline_in_queue_never_runs(running):
     assert (await client.stats())["requests"]["timed_out"] == 2
 
 
+#: A cursor whose first row comes at once and whose second takes a count to
+#: a billion.
+SLOW_SECOND_ROW = (
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+    "WHERE x < 1000000000) SELECT x FROM c WHERE x = 1 OR x = 1000000000"
+)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_fetch_past_its_deadline_is_interrupted(running):
+    client = await running.client()
+    cursor = await client.open_cursor(sql=SLOW_SECOND_ROW)
+    page = client.fetch(cursor, 1, timeout=0.3)
+    # Without its deadline the fetch would count on: stop waiting long before.
+    page.addTimeout(5, reactor)
+    with pytest.raises(RequestTimeout) as raised:
+        await page
+    assert "interrupted" in raised.value.message
+    with pytest.raises(UnknownTransaction):  # the cursor was closed
+        await client.fetch(cursor, 1)
+    assert (await client.execute("SELECT 1"))["rows"] == [[1]]
+
+
 @pytest_twisted.ensureDeferred
 async def test_running_statement_is_interrupted(running):
     client = await running.client()
@@ -221,7 +251,7 @@ async def test_running_statement_is_interrupted(running):
 async def test_priority_orders_waiting_requests(running):
     client = await running.client()
     await client.create_table(TABLE)
-    running.service.server.dispatcher.concurrency = 1
+    running.service.server.dispatcher.room[WRITES] = 1  # one write group at a time
     slow = client.execute(SLOW, timeout=0.5)
     writes = [client.insert("t", {"v": f"p{p}"}, priority=p) for p in (0, 3, 9, 5, 9)]
     await DeferredList([slow], consumeErrors=True)

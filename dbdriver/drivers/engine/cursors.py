@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+import attrs
 import cbor2
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred, fail, succeed
@@ -40,40 +41,46 @@ __all__ = ["Cursors"]
 _Row = Sequence[object]
 
 
+@attrs.define(eq=False)
 class _Cursor:
-    __slots__ = ("buffer", "done", "names", "own", "pinned", "stream", "transaction_id")
+    """
+    One open cursor: its connection, its statement's stream and the rows
+    read ahead of the next page.
 
-    def __init__(self, pinned: PinnedConnection, transaction_id: str | None) -> None:
-        self.pinned = pinned
-        self.transaction_id = transaction_id
-        self.own = transaction_id is None
-        self.stream: DBCursor | None = None
-        self.names: list[str] = []
-        self.buffer: list[_Row] = []
-        self.done = False
+    @ivar own: whether it pinned a connection of its own (no transaction).
+    """
+
+    pinned: PinnedConnection
+    transaction_id: str | None
+    own: bool = attrs.field(init=False)
+    stream: DBCursor | None = attrs.field(init=False, default=None)
+    names: list[str] = attrs.field(init=False, factory=list)
+    buffer: list[_Row] = attrs.field(init=False, factory=list)
+    done: bool = attrs.field(init=False, default=False)
+
+    @own.default
+    def _own(self) -> bool:
+        return self.transaction_id is None
 
 
+@attrs.define(eq=False)
 class Cursors:
     """
     The open cursors: their own pinned connections (from C{idle}) or their
     transaction's (from C{transactions}, which closes them as it ends).
+
+    @ivar cap: the most cursors open at once (C{--max-transactions}).
     """
 
-    def __init__(
-        self,
-        engine: Engine,
-        idle: IdlePinned,
-        transactions: Transactions,
-        cap: int,
-        max_message_size: int,
-    ) -> None:
-        self.engine = engine
-        self.idle = idle
-        self.transactions = transactions
-        self.cap = cap
-        self.max_message_size = max_message_size
-        self._open: dict[str, _Cursor | None] = {}
-        transactions.ending = self.close_cursors_of
+    engine: Engine
+    idle: IdlePinned
+    transactions: Transactions
+    cap: int
+    max_message_size: int
+    _open: dict[str, _Cursor | None] = attrs.field(init=False, factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self.transactions.ending = self.close_cursors_of
 
     def __len__(self) -> int:
         return len(self._open)
@@ -130,26 +137,23 @@ class Cursors:
             raise UnknownTransaction(f"unknown cursor {cursor_id!r}")
         return state
 
-    def fetch(
-        self,
-        cursor_id: str,
-        size: int,
-        finish: Callable[[object], object] | None = None,
-    ) -> Deferred[object]:
+    def fetch(self, job: Job) -> Deferred[object]:
         """
-        The next page: C{{"rows": [...], "done": bool}} (C{finish} applied on
-        the database thread).  A fetch interrupted by its deadline closes the
-        cursor.
+        The next page: C{{"rows": [...], "done": bool}}, for C{job}, whose
+        request is a L{rq.FetchRequest} (its deadline armed, its C{finish}
+        applied on the database thread).  A fetch interrupted by its
+        deadline closes the cursor.
         """
+        request = job.request
+        assert isinstance(request, rq.FetchRequest)
+        cursor_id, size = request.cursor_id, request.size
         try:
             state = self._state(cursor_id)
         except DriverError as e:
             return fail(e)
-        job = Job(rq.FetchRequest(cursor_id=cursor_id, size=size), None, finish)
-        batch = Batch([job])
-        self.engine.watch(batch)
-        d = state.pinned.call(self._fetch_in_thread, batch, state, size)
-        settled = d.addBoth(self.engine.settle_batch, batch)
+        settled = self.engine.run_pinned(
+            state.pinned, job, self._fetch_in_thread, state, size
+        )
 
         def outcome(jobs: list[Job]) -> object:
             error = job.error

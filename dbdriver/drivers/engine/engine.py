@@ -6,19 +6,27 @@ protocol error each job answers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVarTuple
+
+import attrs
 from twisted.enterprise import adbapi
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.drivers.engine.jobs import Batch, Job
+from dbdriver.drivers.engine.pinned import PinnedConnection
 from dbdriver.drivers.interfaces import DatabaseBackend, DriverReactor
 from dbdriver.drivers.sql.operations import TableOperations
 from dbdriver.exceptions import InternalError, RequestTimeout, ShuttingDown
 
 __all__ = ["Engine"]
 
+_Ts = TypeVarTuple("_Ts")
 
+
+@attrs.define(eq=False)
 class Engine:
     """
     Owns the pools of C{backend} and every running L{Batch}: arms its
@@ -31,18 +39,12 @@ class Engine:
 
     log = Logger()
 
-    def __init__(
-        self,
-        backend: DatabaseBackend,
-        operations: TableOperations,
-        reactor: DriverReactor,
-    ) -> None:
-        self.backend = backend
-        self.operations = operations
-        self.reactor = reactor
-        self.pool: adbapi.ConnectionPool | None = None
-        self.read_pool: adbapi.ConnectionPool | None = None
-        self._running: set[Batch] = set()
+    backend: DatabaseBackend
+    operations: TableOperations
+    reactor: DriverReactor
+    pool: adbapi.ConnectionPool | None = attrs.field(init=False, default=None)
+    read_pool: adbapi.ConnectionPool | None = attrs.field(init=False, default=None)
+    _running: set[Batch] = attrs.field(init=False, factory=set)
 
     # -- pools --------------------------------------------------------------------
 
@@ -91,6 +93,23 @@ class Engine:
         for batch in self._running:
             batch.abort(self.backend.interrupt)
         return len(self._running)
+
+    def run_pinned(
+        self,
+        pinned: PinnedConnection,
+        job: Job,
+        work: Callable[[adbapi.Connection, Batch, *_Ts], None],
+        *args: *_Ts,
+    ) -> Deferred[list[Job]]:
+        """
+        Run C{job} alone on a pinned connection (a transaction's or a
+        cursor's), as C{work(connection, batch, *args)} there, its deadline
+        armed; fires with the settled jobs, never fails.
+        """
+        batch = Batch([job])
+        self.watch(batch)
+        d = pinned.call(work, batch, *args)
+        return d.addBoth(self.settle_batch, batch)
 
     def settle_batch(self, outcome: object, batch: Batch) -> list[Job]:
         """

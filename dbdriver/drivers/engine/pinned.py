@@ -39,6 +39,11 @@ def _STOP(connection: adbapi.Connection) -> None:
 class PinnedConnection:
     """
     Runs functions on one dedicated thread with one connection of C{pool}.
+
+    @ivar connection: the thread's connection, opened on first use.
+    @ivar closed: whether L{close} was called.
+    @ivar thread: the dedicated thread, named C{name}; it ends once L{close}
+        has closed the connection.
     """
 
     def __init__(
@@ -49,8 +54,8 @@ class PinnedConnection:
         self._jobs: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self.connection: adbapi.Connection | None = None
         self.closed = False
-        self._thread = threading.Thread(target=self._work, name=name, daemon=True)
-        self._thread.start()
+        self.thread = threading.Thread(target=self._work, name=name, daemon=True)
+        self.thread.start()
 
     def call(
         self,

@@ -194,10 +194,7 @@ class Transactions:
             pinned = self.pinned(transaction_id)
         except DriverError as e:
             return fail(e)
-        batch = Batch([job])
-        self.engine.watch(batch)
-        d = pinned.call(self._savepointed, batch)
-        settled = d.addBoth(self.engine.settle_batch, batch)
+        settled = self.engine.run_pinned(pinned, job, self._savepointed)
         return settled.addCallback(self._after, transaction_id, pinned)
 
     def _after(

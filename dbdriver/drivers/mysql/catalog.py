@@ -18,6 +18,7 @@ from pymysql.constants import FIELD_TYPE
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql.dialect import INTEGER_COMMENT
+from dbdriver.drivers.sql.records import CatalogColumn
 
 __all__ = [
     "Decoder",
@@ -73,9 +74,9 @@ def portable_type(data_type: str, column_type: str, comment: str, is_json: bool)
     return column_type
 
 
-def table_columns(cursor: DBCursor, table: str, mariadb: bool) -> list[dict[str, Any]]:
+def table_columns(cursor: DBCursor, table: str, mariadb: bool) -> list[CatalogColumn]:
     """
-    C{get_table_info}'s rows for a table of the current database; empty if
+    The columns (C{get_table_info}'s rows) of a table of the current database; empty if
     there is no such table.
     """
     cursor.execute(
@@ -106,15 +107,14 @@ def table_columns(cursor: DBCursor, table: str, mariadb: bool) -> list[dict[str,
         # rowid does (which reports it nullable too).
         serial = "auto_increment" in extra.lower()
         columns.append(
-            {
-                "name": name,
-                "type": portable_type(
-                    data_type, column_type, comment, name in json_columns
-                ),
-                "not_null": nullable == "NO" and not serial,
-                "default": _default(default),
-                "primary_key": key == "PRI",
-            }
+            CatalogColumn(
+                name,
+                portable_type(data_type, column_type, comment, name in json_columns),
+                nullable == "NO" and not serial,
+                _default(default),
+                key == "PRI",
+                generated=serial,
+            )
         )
     return columns
 

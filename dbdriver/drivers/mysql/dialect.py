@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dbdriver.drivers.sql.dialect import Dialect, to_json
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import sqltext
 from dbdriver.requests.schema import Column, TableSchema
@@ -281,6 +282,12 @@ class MySQLDialect(Dialect):
         if column.type == "integer":
             parts.append(f"COMMENT '{INTEGER_COMMENT}'")
         return " ".join(parts)
+
+    def live_column_sql(self, column: CatalogColumn) -> str:
+        sql = super().live_column_sql(column)
+        if column.type == "integer":
+            sql += f" COMMENT '{INTEGER_COMMENT}'"
+        return sql
 
     # -- DML ----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
+import attrs
 import pymysql
 
 from dbdriver import requests as rq
@@ -18,8 +19,7 @@ from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import errno_of
 from dbdriver.drivers.mysql.statements import MySQLStatements
-from dbdriver.drivers.sql.catalog import Row, UniqueKey
-from dbdriver.drivers.sql.operations import TableInfo
+from dbdriver.drivers.sql.catalog import RowWrite, UniqueKey
 from dbdriver.exceptions import SQLError
 
 __all__ = ["DUPLICATE", "MySQLOperations"]
@@ -46,52 +46,31 @@ class MySQLOperations(MySQLStatements):
 
     # -- writes -------------------------------------------------------------------
 
-    def insert_row(
-        self,
-        cursor: DBCursor,
-        info: TableInfo,
-        types: dict[str, str],
-        row: Row,
-        on_conflict: object,
-        returning: list[str] | None,
-    ) -> object:
-        if on_conflict == "replace":
-            return self._replace_row(cursor, info, types, row, returning)
-        key = info.integer_key
-        wanted = returning or ([key] if key else None)
+    def insert_row(self, cursor: DBCursor, write: RowWrite) -> object:
+        if write.on_conflict == "replace":
+            return self._replace_row(cursor, write)
+        key = write.info.integer_key
+        wanted = write.wanted
         native = self.sql.returning
-        skips = _skips(on_conflict)
-        columns = list(row)
+        skips = _skips(write.on_conflict)
+        columns = write.columns
         sql = self.sql.insert(
-            info.name,
+            write.table,
             columns,
-            None if skips else on_conflict,
+            None if skips else write.on_conflict,
             wanted,
             keep_id=None if native else key,
         )
-        params = self._row_params(types, columns, row)
+        params = self._row_params(write.types, columns, write.row)
         if not self._insert_or_skip(cursor, sql, params, skips):
             return None
         if not wanted:
             return None
         if native:
-            found = list(cursor.fetchall())
-        else:
-            found = self._read_back(cursor, info, row, on_conflict, wanted)
-        if not found:
-            return None
-        if returning:
-            return dict(zip(returning, found[0], strict=True))
-        return found[0][0]
+            return write.answer(list(cursor.fetchall()))
+        return write.answer(self._read_back(cursor, write, wanted))
 
-    def _replace_row(
-        self,
-        cursor: DBCursor,
-        info: TableInfo,
-        types: dict[str, str],
-        row: Row,
-        returning: list[str] | None,
-    ) -> object:
+    def _replace_row(self, cursor: DBCursor, write: RowWrite) -> object:
         """
         C{"replace"}, as SQLite does it: delete the rows the new one conflicts
         with on any unique key (the primary key included), then insert it
@@ -99,8 +78,8 @@ class MySQLOperations(MySQLStatements):
         """
         cursor.execute(self.sql.savepoint(_REPLACE))
         try:
-            self.delete_conflicting(cursor, info, types, row)
-            result = self.insert_row(cursor, info, types, row, None, returning)
+            self.delete_conflicting(cursor, write)
+            result = self.insert_row(cursor, attrs.evolve(write, on_conflict=None))
         except BaseException:
             # (if that fails too, the transaction is gone with its changes)
             with contextlib.suppress(pymysql.Error):
@@ -134,18 +113,14 @@ class MySQLOperations(MySQLStatements):
         return True
 
     def _read_back(
-        self,
-        cursor: DBCursor,
-        info: TableInfo,
-        row: Row,
-        on_conflict: object,
-        wanted: list[str],
+        self, cursor: DBCursor, write: RowWrite, wanted: list[str]
     ) -> list[Sequence[object]]:
         """
         The written row's C{wanted} columns, where the server has no
         C{RETURNING}: by its integer key (C{LAST_INSERT_ID}), else by its
         primary key or upsert target values.
         """
+        info, row, on_conflict = write.info, write.row, write.on_conflict
         key = info.integer_key
         if key is not None:
             found = getattr(cursor, "lastrowid", None) or row.get(key)
@@ -153,7 +128,7 @@ class MySQLOperations(MySQLStatements):
                 return [(found,)]
             match = {key: found}
         else:
-            primary = [c["name"] for c in info.columns if c["primary_key"]]
+            primary = [c.name for c in info.columns if c.primary_key]
             target = on_conflict["target"] if isinstance(on_conflict, dict) else []
             names = next(
                 (n for n in (primary, target) if n and all(c in row for c in n)), None
@@ -176,22 +151,21 @@ class MySQLOperations(MySQLStatements):
     def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)
-        types = self._insert_types(cursor, request, request.rows[0])
-        info = self.table_info(cursor, request.table)
-        columns = list(request.rows[0])
-        params = self._rows_params(types, columns, request.rows)
+        first = self.row_write(cursor, request, request.rows[0])
+        columns = first.columns
+        params = self._rows_params(first.types, columns, request.rows)
         conflict = request.on_conflict
         if conflict == "replace":
             # Row by row: a delete before each (every row is written).
             for row in request.rows:
-                self._replace_row(cursor, info, types, row, None)
+                self._replace_row(cursor, first.with_row(row))
             return len(request.rows)
         if not _skips(conflict):
-            sql = self.sql.insert(info.name, columns, conflict, None)
+            sql = self.sql.insert(first.table, columns, conflict, None)
             cursor.executemany(sql, params)
             # an upsert writes every row (rowcount counts an update twice)
             return len(params) if conflict is not None else int(cursor.rowcount)
-        sql = self.sql.insert(info.name, columns, None, None)
+        sql = self.sql.insert(first.table, columns, None, None)
         cursor.execute(self.sql.savepoint(_MANY))
         try:
             cursor.executemany(sql, params)

@@ -23,9 +23,10 @@ from typing import Any
 import attrs
 
 from dbdriver.drivers.interfaces import DBCursor
-from dbdriver.drivers.mysql.dialect import INTEGER_COMMENT, MySQLDialect
+from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.schema import plan as sp
 from dbdriver.drivers.schema.backend import SchemaBackend
+from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
 from dbdriver.requests.schema import Column, Index, TableSchema
 
 __all__ = ["MySQLSchema"]
@@ -94,9 +95,9 @@ class MySQLSchema(SchemaBackend):
                 self._unique_names[(name, cols)] = index  # type: ignore[index]
             elif unique or not implicit:  # (an implicit one backs a foreign key)
                 sql = self._index_sql(name, index, unique, parts)
-                indexes.append(sp.LiveIndex(index, cols, unique, False, sql))
+                indexes.append(CatalogIndex(index, cols, unique, False, sql))
         # A key column reads as nullable only if it is AUTO_INCREMENT.
-        serial = any(c["primary_key"] and not c["not_null"] for c in columns)
+        serial = any(c.primary_key and not c.not_null for c in columns)
         # InnoDB never reuses AUTO_INCREMENT ids: the key is the same either way.
         auto = None if serial else False
         shape = (frozenset(uniques), tuple(indexes), foreign_keys)
@@ -169,7 +170,7 @@ class MySQLSchema(SchemaBackend):
     def _apply(self, cursor: DBCursor, step: sp.Step) -> None:
         if isinstance(step, sp.CreateIndex):
             columns = self.operations.table_columns(cursor, step.table)
-            types = {c["name"]: c["type"] for c in columns}
+            types = {c.name: c.type for c in columns}
             index, q = step.index, self.sql.quote
             if step.replace:  # one statement: never without the index
                 add = self._index_add(step.table, index, types)
@@ -254,7 +255,7 @@ class MySQLSchema(SchemaBackend):
                 drops.add(index.name)
             adds.append(self._index_add(name, index, types))
         clauses += [f"DROP INDEX {q(n)}" for n in sorted(drops)]
-        have = {c["name"]: c for c in live.columns}
+        have = {c.name: c for c in live.columns}
         key_change = schema.primary_key != live.primary_key
         for column in schema.columns:
             current = have.get(column.name)
@@ -265,9 +266,10 @@ class MySQLSchema(SchemaBackend):
         if key_change:
             for key in live.primary_key:
                 if key not in types and key not in dropped:
-                    kept_column = step.live.column(key) or {}
+                    kept = step.live.column(key)
+                    assert kept is not None  # (a live key column)
                     # no longer a key: no longer AUTO_INCREMENT either
-                    clauses.append(f"MODIFY COLUMN {self._kept(kept_column)}")
+                    clauses.append(f"MODIFY COLUMN {self.sql.live_column_sql(kept)}")
             if live.primary_key:
                 clauses.append("DROP PRIMARY KEY")
             if schema.primary_key:
@@ -291,12 +293,12 @@ class MySQLSchema(SchemaBackend):
             )
 
     def _changed(
-        self, column: Column, schema: TableSchema, live: dict[str, Any]
+        self, column: Column, schema: TableSchema, live: CatalogColumn
     ) -> bool:
         return (
-            live["type"] != column.type
-            or bool(live["not_null"]) != self.expected_not_null(column, schema)
-            or not self.same_default(live["default"], column)
+            live.type != column.type
+            or bool(live.not_null) != self.expected_not_null(column, schema)
+            or not self.same_default(live.default, column)
         )
 
     def _column(
@@ -320,17 +322,6 @@ class MySQLSchema(SchemaBackend):
         sql = self.sql._column(plain, False, sized)
         if schema is not None and _serial(column, schema):
             sql = sql.replace(" NOT NULL", " NOT NULL AUTO_INCREMENT", 1)
-        return sql
-
-    def _kept(self, column: dict[str, Any]) -> str:
-        declared = self.sql.types.get(column["type"], column["type"])
-        sql = f"{self.sql.quote(column['name'])} {declared}"
-        if column["not_null"]:
-            sql += " NOT NULL"
-        if column["default"] is not None:
-            sql += f" DEFAULT {column['default']}"
-        if column["type"] == "integer":
-            sql += f" COMMENT '{INTEGER_COMMENT}'"
         return sql
 
     def _fk_sql(self, key: sp.ForeignKey) -> str:

@@ -14,8 +14,7 @@ import pymysql
 import pymysql.cursors
 
 from dbdriver import requests as rq
-from dbdriver.drivers.interfaces import DBCursor, DriverSettings
-from dbdriver.drivers.interrupt import Interrupter
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import Connection, errno_of
 from dbdriver.drivers.mysql.dialect import (
@@ -26,8 +25,8 @@ from dbdriver.drivers.mysql.dialect import (
 )
 from dbdriver.drivers.mysql.schema import MySQLSchema
 from dbdriver.drivers.schema.sync import BOOKKEEPING
-from dbdriver.drivers.sql.catalog import ColumnInfo
-from dbdriver.drivers.sql.operations import TableOperations, Translation
+from dbdriver.drivers.sql.interruptible import InterruptibleOperations
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError, InvalidParams, SQLError
 from dbdriver.requests.where import Node
 
@@ -48,12 +47,10 @@ _SESSION_SETTINGS = re.compile(
 )
 
 
-class MySQLStatements(TableOperations):
+class MySQLStatements(InterruptibleOperations[Connection]):
     """
     The table operations on MySQL/MariaDB, but for the row writes.
 
-    @ivar sql: the dialect, as the MySQL one it is (the server's version
-        decides its features: L{use_dialect}).
     @ivar mariadb: whether the server is MariaDB (its catalog differs).
     @ivar rollback_on_timeout: whether a lock wait timeout rolls back the
         whole transaction (C{innodb_rollback_on_timeout}).
@@ -62,25 +59,23 @@ class MySQLStatements(TableOperations):
     backend = "mysql"
     schema_backend = MySQLSchema
     statement_atomic = True  # InnoDB undoes a failed statement alone
+    mariadb = True
+    rollback_on_timeout = False
 
-    def __init__(
-        self,
-        dialect: MySQLDialect,
-        settings: DriverSettings,
-        translation: Translation,
-        interrupter: Interrupter[Connection],
-    ) -> None:
-        super().__init__(dialect, settings, translation)
-        self._interrupter = interrupter
-        self.sql = dialect
-        self.mariadb = True
-        self.rollback_on_timeout = False
+    @property
+    def sql(self) -> MySQLDialect:
+        """
+        The dialect, as the MySQL one it is (the server's version decides
+        its features: L{use_dialect}).
+        """
+        assert isinstance(self.dialect, MySQLDialect)
+        return self.dialect
 
     def use_dialect(self, dialect: MySQLDialect) -> None:
         """
         Write the SQL of the server found (before the pools open).
         """
-        self.dialect = self.sql = dialect
+        self.dialect = dialect
 
     # -- how requests run ---------------------------------------------------------
 
@@ -96,8 +91,7 @@ class MySQLStatements(TableOperations):
 
     def perform(self, cursor: DBCursor, request: rq.BaseRequest) -> object:
         try:
-            with self._interrupter.running(cursor.connection):
-                return super().perform(cursor, request)
+            return super().perform(cursor, request)
         except pymysql.Error as e:
             self._note(cursor.connection, e)
             raise
@@ -117,7 +111,7 @@ class MySQLStatements(TableOperations):
 
     # -- catalog ------------------------------------------------------------------
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         return catalog.table_columns(cursor, table, self.mariadb)
 
     def table_names(self, cursor: DBCursor) -> list[str]:

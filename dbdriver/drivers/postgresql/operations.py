@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import re
 
+import attrs
+
 from dbdriver import requests as rq
-from dbdriver.drivers.interfaces import DBCursor, DriverSettings
-from dbdriver.drivers.interrupt import Interrupter
+from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.postgresql.connection import DriverConnection
 from dbdriver.drivers.postgresql.dialect import (
-    PostgreSQLDialect,
     convert_placeholders,
     portable_default,
     portable_type,
 )
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
 from dbdriver.drivers.schema.backend import BOOKKEEPING
-from dbdriver.drivers.sql.catalog import ColumnInfo, Row, UniqueKey
-from dbdriver.drivers.sql.operations import TableInfo, TableOperations, Translation
+from dbdriver.drivers.sql.catalog import RowWrite, UniqueKey
+from dbdriver.drivers.sql.interruptible import InterruptibleOperations
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
 
@@ -66,7 +67,7 @@ WHERE s IS NOT NULL AND %s > COALESCE(pg_sequence_last_value(s), 0)
 """
 
 
-class PostgreSQLOperations(TableOperations):
+class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     """
     The table operations on PostgreSQL.
     """
@@ -74,50 +75,25 @@ class PostgreSQLOperations(TableOperations):
     backend = "postgresql"
     schema_backend = PostgreSQLSchema
 
-    def __init__(
-        self,
-        dialect: PostgreSQLDialect,
-        settings: DriverSettings,
-        translation: Translation,
-        interrupter: Interrupter[DriverConnection],
-    ) -> None:
-        super().__init__(dialect, settings, translation)
-        self._interrupter = interrupter
-        #: Each table's identity column (its generated key), if it has one.
-        self._identity: dict[str, str | None] = {}
-
-    def perform(self, cursor: DBCursor, request: rq.BaseRequest) -> object:
-        """
-        Run a request, marked on its connection as the one a deadline may
-        cancel.
-        """
-        with self._interrupter.running(cursor.connection):
-            return super().perform(cursor, request)
-
     # -- catalog ----------------------------------------------------------------
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         cursor.execute(_COLUMNS_SQL, [self.dialect.quote(table)])
-        columns = []
-        identity = None
-        for row in cursor.fetchall():
-            name, declared, not_null, default, generated, key, comment = row
-            single_key = generated and key
-            if single_key:
-                identity = name
-            columns.append(
-                {
-                    "name": name,
-                    "type": portable_type(declared, comment),
-                    # A generated key takes the next id when left out or
-                    # null, as SQLite's rowid does (which reports it so).
-                    "not_null": bool(not_null) and not single_key,
-                    "default": portable_default(default),
-                    "primary_key": bool(key),
-                }
+        return [
+            CatalogColumn(
+                name,
+                portable_type(declared, comment),
+                # A generated key takes the next id when left out or null, as
+                # SQLite's rowid does (which reports it so).
+                bool(not_null) and not (generated and key),
+                portable_default(default),
+                bool(key),
+                generated=bool(generated),
             )
-        self._identity[table] = identity
-        return columns
+            for name, declared, not_null, default, generated, key, comment in (
+                cursor.fetchall()
+            )
+        ]
 
     def table_names(self, cursor: DBCursor) -> list[str]:
         cursor.execute(_TABLES_SQL)
@@ -138,49 +114,33 @@ class PostgreSQLOperations(TableOperations):
         if isinstance(key, int) and not isinstance(key, bool):
             cursor.execute(_ADVANCE_SQL, [key, self.dialect.quote(table), column, key])
 
-    def _write_row(
-        self,
-        cursor: DBCursor,
-        info: TableInfo,
-        types: dict[str, str],
-        row: Row,
-        on_conflict: object,
-        returning: list[str] | None,
-    ) -> tuple[object, int]:
+    def _write_row(self, cursor: DBCursor, write: RowWrite) -> tuple[object, int]:
         """
         Insert one row: its result (see L{insert_row}) and how many rows the
         insert wrote.
         """
-        identity = self._identity.get(info.name)
+        identity = write.info.generated_key
+        row = write.row
         if identity is not None and identity in row and row[identity] is None:
-            row = {c: v for c, v in row.items() if c != identity}
-        if on_conflict == "replace":
-            self.delete_conflicting(cursor, info, types, row)
-            on_conflict = None
-        result = super().insert_row(cursor, info, types, row, on_conflict, returning)
+            write = write.with_row({c: v for c, v in row.items() if c != identity})
+        if write.on_conflict == "replace":
+            self.delete_conflicting(cursor, write)
+            write = attrs.evolve(write, on_conflict=None)
+        result = super().insert_row(cursor, write)
         written = max(0, int(cursor.rowcount))
-        if identity is not None and identity in row:
-            self._advance_identity(cursor, info.name, identity, row[identity])
+        if identity is not None and identity in write.row:
+            self._advance_identity(cursor, write.table, identity, write.row[identity])
         return result, written
 
-    def insert_row(
-        self,
-        cursor: DBCursor,
-        info: TableInfo,
-        types: dict[str, str],
-        row: Row,
-        on_conflict: object,
-        returning: list[str] | None,
-    ) -> object:
-        return self._write_row(cursor, info, types, row, on_conflict, returning)[0]
+    def insert_row(self, cursor: DBCursor, write: RowWrite) -> object:
+        return self._write_row(cursor, write)[0]
 
     def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)  # row by row
-        types = self._insert_types(cursor, request, request.rows[0])
-        info = self.table_info(cursor, request.table)
-        identity = self._identity.get(info.name)
-        columns = list(request.rows[0])
+        first = self.row_write(cursor, request, request.rows[0])
+        identity = first.info.generated_key
+        columns = first.columns
         rows = request.rows
         if request.on_conflict == "replace" or (
             identity is not None
@@ -188,19 +148,16 @@ class PostgreSQLOperations(TableOperations):
             and any(r[identity] is None for r in rows)
         ):
             # Row by row: a delete before each, or each with its own columns.
-            return sum(
-                self._write_row(cursor, info, types, row, request.on_conflict, None)[1]
-                for row in rows
-            )
+            return sum(self._write_row(cursor, first.with_row(r))[1] for r in rows)
         cursor.executemany(
             self.dialect.insert(request.table, columns, request.on_conflict, None),
-            self._rows_params(types, columns, rows),
+            self._rows_params(first.types, columns, rows),
         )
         written = int(cursor.rowcount)
         if identity is not None and identity in columns:
             keys = [r[identity] for r in rows if type(r[identity]) is int]
             if keys:
-                self._advance_identity(cursor, info.name, identity, max(keys))
+                self._advance_identity(cursor, first.table, identity, max(keys))
         return written
 
     def _execute(

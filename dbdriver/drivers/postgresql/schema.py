@@ -21,11 +21,11 @@ from dbdriver.drivers.schema.plan import (
     AddColumn,
     CreateIndex,
     ForeignKey,
-    LiveIndex,
     LiveTable,
     Rebuild,
     Step,
 )
+from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
 from dbdriver.requests.schema import Column, TableSchema
 
 __all__ = ["PostgreSQLSchema"]
@@ -156,7 +156,7 @@ class PostgreSQLSchema(SchemaBackend):
                 self._names[("f", (repr(fk),))] = conname
         cursor.execute(_INDEXES_SQL, [quoted])
         indexes = tuple(
-            LiveIndex(index, tuple(names), bool(unique), bool(partial), sql)
+            CatalogIndex(index, tuple(names), bool(unique), bool(partial), sql)
             for index, unique, partial, sql, names in cursor.fetchall()
         )
         return LiveTable(
@@ -231,16 +231,16 @@ class PostgreSQLSchema(SchemaBackend):
         cursor: DBCursor,
         schema: TableSchema,
         column: Column,
-        have: dict[str, Any],
+        have: CatalogColumn,
         new_key: bool,
     ) -> None:
         q = self.dialect.quote
         alter = f"ALTER TABLE {q(schema.name)} ALTER COLUMN {q(column.name)}"
         declared = self.dialect.column_type(column)
-        was = self.dialect.types.get(have["type"], have["type"]).upper()
-        default_changed = not self.same_default(have["default"], column)
+        was = self.dialect.types.get(have.type, have.type).upper()
+        default_changed = not self.same_default(have.default, column)
         if declared != was:
-            if have["default"] is not None:
+            if have.default is not None:
                 cursor.execute(f"{alter} DROP DEFAULT")
             using = f"{q(column.name)}::{declared}"
             if declared == "BOOLEAN" and was == "BIGINT":
@@ -249,21 +249,21 @@ class PostgreSQLSchema(SchemaBackend):
                 using = f"{q(column.name)}::INTEGER"
             cursor.execute(f"{alter} TYPE {declared} USING {using}")
             default_changed = True
-        if have["type"] != column.type:
+        if have.type != column.type:
             self._comment(cursor, schema.name, column)
         if default_changed:
             if column.has_default:
                 cursor.execute(
                     f"{alter} SET DEFAULT {self.dialect.literal(column.default)}"
                 )
-            elif have["default"] is not None:
+            elif have.default is not None:
                 cursor.execute(f"{alter} DROP DEFAULT")
         if new_key and not _identity(column, schema):
             cursor.execute(f"{alter} DROP IDENTITY IF EXISTS")
         if _identity(column, schema) or (column.primary_key and not new_key):
             return  # the key's constraint decides
         not_null = self.expected_not_null(column, schema)
-        if bool(have["not_null"]) != not_null or new_key:
+        if bool(have.not_null) != not_null or new_key:
             cursor.execute(f"{alter} {'SET' if not_null else 'DROP'} NOT NULL")
 
     def _ensure_identity(self, cursor: DBCursor, table: str, column: Column) -> None:

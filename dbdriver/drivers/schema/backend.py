@@ -7,7 +7,7 @@ C{schema_backend}.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 import attrs
 
@@ -23,6 +23,7 @@ from dbdriver.drivers.schema.plan import (
     Step,
 )
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError
 from dbdriver.requests.schema import Column, TableSchema
 
@@ -50,8 +51,8 @@ class SchemaHost(Protocol):
     def schema_backend(self) -> type[SchemaBackend] | None:
         """The driver's L{SchemaBackend} class (C{None}: no sync_schema)."""
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[dict[str, Any]]:
-        """C{get_table_info}'s rows of a table; empty if no such table."""
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
+        """The columns of a table (C{get_table_info}'s rows); empty if none."""
 
     def table_names(self, cursor: DBCursor) -> list[str]:
         """The names of the tables."""

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import Busy, InternalError, InvalidParams
 
 __all__ = [
@@ -164,12 +165,12 @@ _TAGS: dict[str, Callable[[Any], Any]] = {
 def export_tables(
     cursor: DBCursor,
     quote: Callable[[str], str],
-    tables: Sequence[tuple[str, list[dict[str, Any]]]],
+    tables: Sequence[tuple[str, Sequence[CatalogColumn]]],
     backup_dir: str,
     backend: str,
 ) -> str:
     """
-    Export the rows of C{tables} (name, C{get_table_info} rows) through a
+    Export the rows of C{tables} (name, catalog columns) through a
     DB-API C{cursor}, inside the caller's transaction; the export's
     directory: C{manifest.json} and one C{<table>.jsonl} per table, one
     JSON object per row.
@@ -199,7 +200,12 @@ def export_tables(
             out.flush()
             os.fsync(out.fileno())
         manifest["tables"].append(
-            {"name": name, "file": file_name, "rows": rows, "columns": columns}
+            {
+                "name": name,
+                "file": file_name,
+                "rows": rows,
+                "columns": [c.to_wire() for c in columns],
+            }
         )
     with open(os.path.join(partial, "manifest.json"), "w", encoding="utf-8") as out:
         json.dump(manifest, out, indent=1, default=str)
@@ -214,8 +220,9 @@ def read_export(
     directory: str,
 ) -> Iterator[tuple[str, list[dict[str, Any]], Iterator[dict[str, Any]]]]:
     """
-    The tables of an export: (name, columns, rows) with values decoded
-    (bytes, decimals, non-finite floats); timestamps stay ISO text.
+    The tables of an export: (name, columns in their wire form, rows) with
+    values decoded (bytes, decimals, non-finite floats); timestamps stay ISO
+    text.
     """
     with open(os.path.join(directory, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)

@@ -11,14 +11,15 @@ to it (no difference where there is none): a sync is idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import attrs
 
+from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
 from dbdriver.requests.schema import Column, Index, TableSchema
 
-__all__ = ["AddColumn", "CreateIndex", "CreateTable", "ForeignKey", "LiveIndex"]
+__all__ = ["AddColumn", "CreateIndex", "CreateTable", "ForeignKey"]
 __all__ += ["LiveTable", "Plan", "Rebuild", "Rules", "Step", "make_plan"]
 
 
@@ -54,26 +55,6 @@ class ForeignKey:
         )
 
 
-@attrs.frozen
-class LiveIndex:
-    """
-    An index made by C{CREATE INDEX} (not one backing a constraint).
-
-    @ivar columns: its columns in order (C{None} for an expression).
-    @ivar sql: the statement that recreates it, where the catalog keeps it.
-    """
-
-    name: str
-    columns: tuple[str | None, ...]
-    unique: bool = False
-    partial: bool = False
-    sql: str | None = None
-
-    def matches(self, index: Index) -> bool:
-        wanted = (index.columns, index.unique, False)
-        return (self.columns, self.unique, self.partial) == wanted
-
-
 @attrs.frozen(eq=False)
 class LiveTable:
     """
@@ -86,15 +67,15 @@ class LiveTable:
     """
 
     name: str
-    columns: tuple[dict[str, Any], ...]
+    columns: tuple[CatalogColumn, ...]
     primary_key: tuple[str, ...] = ()
     autoincrement: bool | None = False
     uniques: frozenset[tuple[str, ...]] = frozenset()
-    indexes: tuple[LiveIndex, ...] = ()
+    indexes: tuple[CatalogIndex, ...] = ()
     foreign_keys: frozenset[ForeignKey] = frozenset()
 
-    def column(self, name: str) -> dict[str, Any] | None:
-        return next((c for c in self.columns if c["name"] == name), None)
+    def column(self, name: str) -> CatalogColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
 
 
 class Rules(Protocol):
@@ -151,10 +132,10 @@ class Rebuild:
     live: LiveTable
     reasons: tuple[str, ...]
     copy: tuple[str, ...]
-    keep: tuple[dict[str, Any], ...] = ()
+    keep: tuple[CatalogColumn, ...] = ()
     keep_uniques: tuple[tuple[str, ...], ...] = ()
     keep_foreign_keys: tuple[ForeignKey, ...] = ()
-    keep_indexes: tuple[LiveIndex, ...] = ()
+    keep_indexes: tuple[CatalogIndex, ...] = ()
     added: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     new_indexes: tuple[str, ...] = ()
@@ -266,7 +247,7 @@ def _expected_uniques(schema: TableSchema) -> set[tuple[str, ...]]:
 
 def _diff_table(plan: Plan, schema: TableSchema, live: LiveTable, rules: Rules) -> None:
     wanted = {c.name: c for c in schema.columns}
-    have = {c["name"]: c for c in live.columns}
+    have = {c.name: c for c in live.columns}
     reasons: list[str] = []
     for name, column in wanted.items():
         if name in have:
@@ -303,10 +284,10 @@ def _diff_table(plan: Plan, schema: TableSchema, live: LiveTable, rules: Rules) 
         ]
     extra = [c for n, c in have.items() if n not in wanted]
     if schema.drop_columns:
-        reasons += [f"drop column {c['name']}" for c in extra]
+        reasons += [f"drop column {c.name}" for c in extra]
     else:
         plan.notes += [
-            f"keep column {schema.name}.{c['name']}: not in the definition "
+            f"keep column {schema.name}.{c.name}: not in the definition "
             '(set "drop_columns": true to drop it)'
             for c in extra
         ]
@@ -345,26 +326,26 @@ def _addable(column: Column, schema: TableSchema, rules: Rules) -> bool:
 
 
 def _column_changes(
-    schema: TableSchema, column: Column, live: dict[str, Any], rules: Rules
+    schema: TableSchema, column: Column, live: CatalogColumn, rules: Rules
 ) -> list[str]:
     name = column.name
     changes = []
-    if live["type"] != column.type:
-        changes.append(f"column {name} type {live['type']} -> {column.type}")
+    if live.type != column.type:
+        changes.append(f"column {name} type {live.type} -> {column.type}")
     not_null = rules.expected_not_null(column, schema)
-    if bool(live["not_null"]) != not_null:
+    if bool(live.not_null) != not_null:
         changes.append(f"column {name} {'not null' if not_null else 'nullable'}")
-    if not rules.same_default(live["default"], column):
-        changes.append(f"column {name} default {live['default']} -> {column.default!r}")
+    if not rules.same_default(live.default, column):
+        changes.append(f"column {name} default {live.default} -> {column.default!r}")
     return changes
 
 
 def _survives(
-    index: LiveIndex, schema: TableSchema, extra: list[dict[str, Any]]
+    index: CatalogIndex, schema: TableSchema, extra: list[CatalogColumn]
 ) -> bool:
     names = {c.name for c in schema.columns}
     if not schema.drop_columns:
-        names |= {c["name"] for c in extra}
+        names |= {c.name for c in extra}
     return index.sql is not None and all(c is None or c in names for c in index.columns)
 
 
@@ -372,19 +353,19 @@ def _rebuild(
     schema: TableSchema,
     live: LiveTable,
     reasons: list[str],
-    extra: list[dict[str, Any]],
-    others: list[LiveIndex],
+    extra: list[CatalogColumn],
+    others: list[CatalogIndex],
     index_steps: list[CreateIndex],
-    ours: Any,
+    ours: Callable[[Sequence[str | None]], bool],
 ) -> Rebuild:
-    have = {c["name"] for c in live.columns}
+    have = {c.name for c in live.columns}
     keep = () if schema.drop_columns else tuple(extra)
     copy = tuple(c.name for c in schema.columns if c.name in have)
     return Rebuild(
         schema,
         live,
         tuple(reasons),
-        copy + tuple(c["name"] for c in keep),
+        copy + tuple(c.name for c in keep),
         keep,
         tuple(sorted(u for u in live.uniques if keep and not ours(u))),
         tuple(
@@ -394,6 +375,6 @@ def _rebuild(
         ),
         tuple(i for i in others if _survives(i, schema, extra)),
         tuple(c.name for c in schema.columns if c.name not in have),
-        tuple(c["name"] for c in extra) if schema.drop_columns else (),
+        tuple(c.name for c in extra) if schema.drop_columns else (),
         tuple(s.index.name for s in index_steps),
     )

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from typing import Any
+
+import attrs
 
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import NoSuchColumn, NoSuchTable
 from dbdriver.requests.where import Node, where_columns
 
-__all__ = ["ColumnInfo", "Row", "TableCatalog", "TableInfo", "UniqueKey"]
+__all__ = ["Row", "RowWrite", "TableCatalog", "TableInfo", "UniqueKey"]
 
-#: One row of C{get_table_info}: C{name}, C{type} (portable), C{not_null},
-#: C{default}, C{primary_key}, as the wire sends it.
-ColumnInfo = dict[str, Any]
 #: A row to write: column name to value.
 Row = Mapping[str, object]
 #: A unique key (the primary key included): its columns in index order,
@@ -28,23 +27,98 @@ Row = Mapping[str, object]
 UniqueKey = list[tuple[str, int | None]]
 
 
+@attrs.frozen(eq=False)
 class TableInfo:
     """
     What a driver needs to know of a table to bind values: column order,
     portable types, primary key.
+
+    @ivar name: the table's name.
+    @ivar columns: its catalog records, in column order.
+    @ivar types: each column's portable type.
+    @ivar integer_key: the single integer primary key column, if the table
+        has one.
+    @ivar generated_key: the key column whose values the database
+        generates (PostgreSQL's identity key), if any.
     """
 
-    __slots__ = ("columns", "integer_key", "name", "types")
+    name: str
+    columns: tuple[CatalogColumn, ...]
+    types: dict[str, str] = attrs.field(init=False)
+    integer_key: str | None = attrs.field(init=False)
+    generated_key: str | None = attrs.field(init=False)
 
-    def __init__(self, name: str, columns: tuple[ColumnInfo, ...]) -> None:
-        self.name = name
-        self.columns = columns
-        self.types: dict[str, str] = {c["name"]: c["type"] for c in columns}
-        keys = [c for c in columns if c["primary_key"]]
-        #: The single integer primary key column, if the table has one.
-        self.integer_key: str | None = None
-        if len(keys) == 1 and keys[0]["type"] in ("integer", "bigint"):
-            self.integer_key = str(keys[0]["name"])
+    @types.default
+    def _types(self) -> dict[str, str]:
+        return {c.name: c.type for c in self.columns}
+
+    @integer_key.default
+    def _integer_key(self) -> str | None:
+        keys = [c for c in self.columns if c.primary_key]
+        if len(keys) == 1 and keys[0].type in ("integer", "bigint"):
+            return keys[0].name
+        return None
+
+    @generated_key.default
+    def _generated_key(self) -> str | None:
+        generated = [c.name for c in self.columns if c.generated and c.primary_key]
+        return generated[-1] if generated else None
+
+
+@attrs.frozen
+class RowWrite:
+    """
+    One row an insert writes, with all it needs of its table and request:
+    built once by the common operations, and what every backend's row
+    write takes (a backend changes it with L{attrs.evolve}).
+
+    @ivar info: the table's catalog entry.
+    @ivar types: the portable types of the table's columns.
+    @ivar row: the row: column name to value.
+    @ivar on_conflict: the request's C{on_conflict}.
+    @ivar returning: the columns to answer with, if any.
+    """
+
+    info: TableInfo
+    types: dict[str, str]
+    row: Row
+    on_conflict: object = None
+    returning: list[str] | None = None
+
+    @property
+    def table(self) -> str:
+        """The table's name."""
+        return self.info.name
+
+    @property
+    def columns(self) -> list[str]:
+        """The row's columns, in its order."""
+        return list(self.row)
+
+    @property
+    def wanted(self) -> list[str] | None:
+        """
+        The columns the statement reads back: C{returning}, else the
+        table's integer key (its new id), else none.
+        """
+        key = self.info.integer_key
+        return self.returning or ([key] if key else None)
+
+    def with_row(self, row: Row) -> RowWrite:
+        """The same write of another row (C{insert_many}'s rows)."""
+        return attrs.evolve(self, row=row)
+
+    def answer(self, found: Sequence[Sequence[object]]) -> object:
+        """
+        The result of the write, from the rows it read back (C{wanted}):
+        its C{returning} columns, or its integer key, or C{None} (nothing
+        read: the row was ignored).
+        """
+        if not found:
+            return None
+        if self.returning:
+            return dict(zip(self.returning, found[0], strict=True))
+        return found[0][0]
 
 
 class TableCatalog(ABC):
@@ -63,9 +137,10 @@ class TableCatalog(ABC):
         self._uniques: dict[str, list[UniqueKey]] = {}
 
     @abstractmethod
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         """
-        C{get_table_info}'s rows from the catalog; empty if no such table.
+        The table's columns from the catalog (C{get_table_info}'s rows);
+        empty if no such table.
         """
 
     @abstractmethod
@@ -108,17 +183,16 @@ class TableCatalog(ABC):
         """
         return f"{self.dialect.quote(column)} = %s"
 
-    def delete_conflicting(
-        self, cursor: DBCursor, info: TableInfo, types: dict[str, str], row: Row
-    ) -> None:
+    def delete_conflicting(self, cursor: DBCursor, write: RowWrite) -> None:
         """
-        C{"replace"}, as SQLite does it: delete the rows C{row} conflicts
-        with on any unique key (the primary key included), then insert it
-        plainly (the caller's part).
+        C{"replace"}, as SQLite does it: delete the rows C{write}'s row
+        conflicts with on any unique key (the primary key included), then
+        insert it plainly (the caller's part).
         """
-        keys = self._uniques.get(info.name)
+        table, row, types = write.table, write.row, write.types
+        keys = self._uniques.get(table)
         if keys is None:
-            keys = self._uniques[info.name] = self.read_unique_keys(cursor, info.name)
+            keys = self._uniques[table] = self.read_unique_keys(cursor, table)
         adapt = self.dialect.adapt
         conditions: list[str] = []
         params: list[object] = []
@@ -129,8 +203,8 @@ class TableCatalog(ABC):
             params.extend(adapt(row[c], types.get(c)) for c, _ in key)
         if conditions:
             where = " OR ".join(f"({c})" for c in conditions)
-            table = self.dialect.quote(info.name)
-            cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
+            quoted = self.dialect.quote(table)
+            cursor.execute(f"DELETE FROM {quoted} WHERE {where}", params)
 
     def _types_for(
         self, cursor: DBCursor, table: str, columns: Sequence[str]
@@ -158,18 +232,21 @@ class TableCatalog(ABC):
         """
         return self._types_for(cursor, table, [*columns, *where_columns(where)])
 
-    def _insert_types(
+    def row_write(
         self,
         cursor: DBCursor,
         request: rq.InsertRequest | rq.InsertManyRequest,
         row: Row,
-    ) -> dict[str, str]:
+    ) -> RowWrite:
         """
-        The column types of an insert's table, checking every column it
+        The write of an insert's C{row} (of C{insert_many}'s first row: the
+        others are L{RowWrite.with_row}), checking every column the request
         names (row, conflict target and update, returning) exists.
         """
         columns = [*row, *(request.returning or ())]
         if isinstance(request.on_conflict, dict):
             columns += request.on_conflict["target"]
             columns += request.on_conflict.get("update", [])
-        return self._types_for(cursor, request.table, columns)
+        types = self._types_for(cursor, request.table, columns)
+        info = self.table_info(cursor, request.table)
+        return RowWrite(info, types, row, request.on_conflict, request.returning)

@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.schema import Column, TableSchema
 from dbdriver.requests.where import Node, render_where
@@ -125,6 +126,20 @@ class Dialect:
         if column.not_null or (column.primary_key and not rowid):
             parts.append("NOT NULL")
         return " ".join(parts + self.constraints_sql(column))
+
+    def live_column_sql(self, column: CatalogColumn) -> str:
+        """
+        The definition of a live column as the catalog describes it (one a
+        rebuild keeps, absent from the definition): its type, C{NOT NULL}
+        and default as they are.
+        """
+        declared = self.types.get(column.type, column.type)
+        sql = f"{self.quote(column.name)} {declared}".rstrip()
+        if column.not_null:
+            sql += " NOT NULL"
+        if column.default is not None:
+            sql += f" DEFAULT {column.default}"
+        return sql
 
     def constraints_sql(self, column: Column) -> list[str]:
         """

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor, DriverSettings
 from dbdriver.drivers.schema.sync import sync_schema
-from dbdriver.drivers.sql.catalog import ColumnInfo, Row, TableCatalog, TableInfo
+from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.params import row_groups, rows_params
 from dbdriver.exceptions import (
@@ -35,7 +35,13 @@ from dbdriver.wire.cbor import Encoded, encode_rows
 if TYPE_CHECKING:
     from dbdriver.drivers.schema.backend import SchemaBackend
 
-__all__ = ["Row", "TableInfo", "TableOperations", "Translation"]
+__all__ = [
+    "Row",
+    "RowWrite",
+    "TableInfo",
+    "TableOperations",
+    "Translation",
+]
 
 #: The statements whose C{lastrowid} is their own.
 _INSERTS = frozenset({"INSERT", "REPLACE"})
@@ -183,8 +189,9 @@ class TableOperations(TableCatalog):
 
     def _get_table_info(
         self, cursor: DBCursor, request: rq.GetTableInfoRequest
-    ) -> list[ColumnInfo]:
-        return list(self.table_info(cursor, request.table, fresh=True).columns)
+    ) -> list[dict[str, object]]:
+        info = self.table_info(cursor, request.table, fresh=True)
+        return [column.to_wire() for column in info.columns]
 
     def _list_tables(
         self, cursor: DBCursor, request: rq.ListTablesRequest
@@ -198,58 +205,34 @@ class TableOperations(TableCatalog):
 
     # -- rows -----------------------------------------------------------------
 
-    def insert_row(
-        self,
-        cursor: DBCursor,
-        info: TableInfo,
-        types: dict[str, str],
-        row: Row,
-        on_conflict: object,
-        returning: list[str] | None,
-    ) -> object:
+    def insert_row(self, cursor: DBCursor, write: RowWrite) -> object:
         """
         Insert one row; its integer key, or its C{returning} columns, or
         C{None} (no integer key, or the row was ignored).
         """
-        key = info.integer_key
-        wanted = returning or ([key] if key else None)
-        columns = list(row)
+        wanted = write.wanted
+        columns = write.columns
         cursor.execute(
-            self.dialect.insert(info.name, columns, on_conflict, wanted),
-            self._row_params(types, columns, row),
+            self.dialect.insert(write.table, columns, write.on_conflict, wanted),
+            self._row_params(write.types, columns, write.row),
         )
         if not wanted:
             return None
         # Step RETURNING to completion: SQLite keeps the statement (and its
         # transaction) open until then.
-        found = cursor.fetchall()
-        if not found:
-            return None
-        if returning:
-            return dict(zip(returning, found[0], strict=True))
-        return found[0][0]
+        return write.answer(cursor.fetchall())
 
     def _insert(self, cursor: DBCursor, request: rq.InsertRequest) -> object:
-        types = self._insert_types(cursor, request, request.data)
-        info = self.table_info(cursor, request.table)
-        return self.insert_row(
-            cursor, info, types, request.data, request.on_conflict, request.returning
-        )
+        return self.insert_row(cursor, self.row_write(cursor, request, request.data))
 
     def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows:
             return [] if request.returning else 0
-        types = self._insert_types(cursor, request, request.rows[0])
-        info = self.table_info(cursor, request.table)
+        first = self.row_write(cursor, request, request.rows[0])
         if request.returning:
-            return [
-                self.insert_row(
-                    cursor, info, types, row, request.on_conflict, request.returning
-                )
-                for row in request.rows
-            ]
-        columns = list(request.rows[0])
-        params = self._rows_params(types, columns, request.rows)
+            return [self.insert_row(cursor, first.with_row(r)) for r in request.rows]
+        columns = first.columns
+        params = self._rows_params(first.types, columns, request.rows)
         # Several rows a statement: fewer statements, and far fewer GIL
         # hand-overs (one per statement) while the reactor thread is busy.
         statements: dict[int, str] = {}  # one text per group size

@@ -12,24 +12,17 @@ from typing import cast
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor, DriverSettings
 from dbdriver.drivers.schema.sync import BOOKKEEPING
-from dbdriver.drivers.sql.catalog import ColumnInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.operations import TableOperations, Translation
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.drivers.sqlite.schema import SQLiteFile, SQLiteSchema
 from dbdriver.exceptions import InvalidParams
 
 __all__ = ["SQLiteOperations"]
 
-_PORTABLE = {
-    "integer": "integer",
-    "bigint": "bigint",
-    "real": "real",
-    "text": "text",
-    "blob": "blob",
-    "boolean": "boolean",
-    "timestamp text": "timestamp",
-    "json text": "json",
-}
+#: Each declared type of the portable columns (lower case), to its portable
+#: name: the dialect's own table, read backwards.
+_PORTABLE = {declared.lower(): name for name, declared in Dialect.types.items()}
 
 #: What raw SQL may not do: transactions and savepoints belong to the driver.
 _TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
@@ -76,19 +69,19 @@ class SQLiteOperations(TableOperations):
         super().__init__(dialect, config, translation)
         self.file = SQLiteFile(path, uri, config.busy_timeout)
 
-    def table_columns(self, cursor: DBCursor, table: str) -> list[ColumnInfo]:
+    def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
         cursor.execute(
             'SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)',
             (table,),
         )
         return [
-            {
-                "name": name,
-                "type": _PORTABLE.get(declared.lower(), declared.lower()),
-                "not_null": bool(not_null),
-                "default": default,
-                "primary_key": pk > 0,
-            }
+            CatalogColumn(
+                name,
+                _PORTABLE.get(declared.lower(), declared.lower()),
+                bool(not_null),
+                default,
+                pk > 0,
+            )
             for name, declared, not_null, default, pk in cursor.fetchall()
         ]
 

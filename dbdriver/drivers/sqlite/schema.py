@@ -20,7 +20,8 @@ import attrs
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema.backend import SchemaBackend, SchemaHost
 from dbdriver.drivers.schema.backup import backup_sqlite
-from dbdriver.drivers.schema.plan import ForeignKey, LiveIndex, LiveTable, Plan, Rebuild
+from dbdriver.drivers.schema.plan import ForeignKey, LiveTable, Plan, Rebuild
+from dbdriver.drivers.sql.records import CatalogIndex
 from dbdriver.exceptions import Busy, ConstraintViolation, InternalError
 from dbdriver.requests.schema import Column, TableSchema
 
@@ -122,7 +123,7 @@ class SQLiteSchema(SchemaBackend):
                 uniques.add(names)  # type: ignore[arg-type]
             elif origin == "c":
                 indexes.append(
-                    LiveIndex(
+                    CatalogIndex(
                         index,
                         names,
                         bool(unique),
@@ -249,7 +250,7 @@ class SQLiteSchema(SchemaBackend):
             columns = ", ".join(
                 dialect.column_sql(c, single) for c in step.schema.columns
             )
-            kept = ", ".join(self._kept_column(c) for c in step.keep)
+            kept = ", ".join(self.dialect.live_column_sql(c) for c in step.keep)
             assert columns in create
             create = create.replace(columns, f"{columns}, {kept}", 1)
         extras = [f"UNIQUE ({dialect.names(u)})" for u in step.keep_uniques]
@@ -299,15 +300,6 @@ class SQLiteSchema(SchemaBackend):
         row = cursor.fetchone()
         return None if row is None else int(row[0])
 
-    def _kept_column(self, column: dict[str, Any]) -> str:
-        declared = self.dialect.types.get(column["type"], column["type"])
-        sql = f"{self.dialect.quote(column['name'])} {declared}".rstrip()
-        if column["not_null"]:
-            sql += " NOT NULL"
-        if column["default"] is not None:
-            sql += f" DEFAULT {column['default']}"
-        return sql
-
     def _foreign_key_sql(self, key: ForeignKey) -> str:
         sql = (
             f"FOREIGN KEY ({self.dialect.names(key.columns)}) "
@@ -321,7 +313,7 @@ class SQLiteSchema(SchemaBackend):
         """A column becoming C{json} must hold JSON text already."""
         for column in step.schema.columns:
             live = step.live.column(column.name)
-            if column.type != "json" or live is None or live["type"] == "json":
+            if column.type != "json" or live is None or live.type == "json":
                 continue
             cursor.execute(
                 f"SELECT count(*) FROM {self.dialect.quote(step.schema.name)} "

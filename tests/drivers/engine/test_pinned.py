@@ -80,8 +80,9 @@ async def test_close_rolls_back_and_ends_the_thread(tmp_path: Path) -> None:
         await pinned.call(execute, "INSERT INTO t VALUES (1)")
         await pinned.close()
         assert pinned.closed and pinned.connection is None
-        pinned._thread.join(5)
-        assert not pinned._thread.is_alive()
+        assert pinned.thread.name == "pinned-close"
+        pinned.thread.join(5)
+        assert not pinned.thread.is_alive()
         assert await pinned.close() is None  # twice is harmless
         with sqlite3.connect(path) as check:
             assert check.execute("SELECT count(*) FROM t").fetchall() == [(0,)]

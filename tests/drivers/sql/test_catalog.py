@@ -1,8 +1,9 @@
 """
 L{dbdriver.drivers.sql.catalog}: L{TableInfo}'s types and single integer
-key, and the table cache of every backend: a column added behind the
-driver's back is found by refreshing the entry, a column that does not
-exist answers C{no_such_column}, a dropped table C{no_such_table}.
+key, what a L{RowWrite} reads back and answers, and the table cache of
+every backend: a column added behind the driver's back is found by
+refreshing the entry, a column that does not exist answers
+C{no_such_column}, a dropped table C{no_such_table}.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
-from dbdriver.drivers.sql.catalog import TableInfo
+from dbdriver.drivers.sql.catalog import RowWrite, TableInfo
+from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import NoSuchColumn, NoSuchTable
 from tests.support.backends import selected
 from tests.support.direct import connected
@@ -26,8 +28,8 @@ T = {
 }
 
 
-def column(name: str, type_: str, key: bool = False) -> dict[str, object]:
-    return {"name": name, "type": type_, "primary_key": key}
+def column(name: str, type_: str, key: bool = False) -> CatalogColumn:
+    return CatalogColumn(name, type_, primary_key=key)
 
 
 def test_table_info_types_and_integer_key() -> None:
@@ -38,6 +40,24 @@ def test_table_info_types_and_integer_key() -> None:
     both = (column("a", "integer", True), column("b", "integer", True))
     assert TableInfo("t", both).integer_key is None
     assert TableInfo("t", (column("k", "text"),)).integer_key is None
+
+
+def test_a_row_write_wants_returning_else_the_integer_key() -> None:
+    info = TableInfo("t", (column("id", "integer", True), column("k", "text")))
+    write = RowWrite(info, info.types, {"k": "a"})
+    assert (write.table, write.columns, write.wanted) == ("t", ["k"], ["id"])
+    assert write.answer([(7,)]) == 7 and write.answer([]) is None
+    wants = RowWrite(info, info.types, {"k": "a"}, "ignore", ["id", "k"])
+    assert wants.wanted == ["id", "k"]
+    assert wants.answer([(7, "a")]) == {"id": 7, "k": "a"}
+    other = wants.with_row({"k": "b"})
+    assert (other.row, other.on_conflict, other.returning) == (
+        {"k": "b"},
+        "ignore",
+        ["id", "k"],
+    )
+    keyless = TableInfo("t", (column("k", "text", True),))
+    assert RowWrite(keyless, keyless.types, {"k": "a"}).wanted is None
 
 
 @pytest.mark.parametrize("backend", selected()[0])
