@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from twisted.internet.defer import Deferred
 
-from dbdriver.client.params import OrderItem, Params, Where, _list, _params
+from dbdriver.client.params import (
+    CallOptions,
+    OrderItem,
+    Params,
+    Where,
+    _list,
+    _params,
+)
 from dbdriver.requests.values import Row
 from dbdriver.wire.results import Page
 
@@ -30,18 +37,17 @@ class _CursorMethods(ABC):
     """
 
     @abstractmethod
-    def _call(
-        self,
-        method: str,
-        params: Params = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[Any]:
+    def _call(self, method: str, params: Params, options: CallOptions) -> Deferred[Any]:
         """
         Send one request; fires with its result (of the type the method's
         caller declares) or fails with a L{dbdriver.exceptions.DriverError}.
         """
+
+    def _send(
+        self, method: str, options: CallOptions, /, **params: object
+    ) -> Deferred[Any]:
+        """L{_call} C{method} with those of C{params} that are set."""
+        return self._call(method, _params(**params), options)
 
     # --- cursors ---------------------------------------------------------------
 
@@ -54,11 +60,12 @@ class _CursorMethods(ABC):
         order_by: Sequence[OrderItem] | None = None,
         sql: str | None = None,
         params: Sequence[object] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[str]:
         """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
-        wire = _params(
+        return self._send(
+            "open_cursor",
+            options,
             table=table,
             where=where,
             columns=_list(columns),
@@ -66,30 +73,18 @@ class _CursorMethods(ABC):
             sql=sql,
             params=_list(params),
         )
-        return self._call("open_cursor", wire, priority=priority, timeout=timeout)
 
     def fetch(
-        self,
-        cursor_id: str,
-        size: int | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, cursor_id: str, size: int | None = None, **options: Unpack[CallOptions]
     ) -> Deferred[Page]:
         """Fires with C{{"rows": [...], "done": bool}}."""
-        params = _params(cursor_id=cursor_id, size=size)
-        return self._call("fetch", params, priority=priority, timeout=timeout)
+        return self._send("fetch", options, cursor_id=cursor_id, size=size)
 
     def close_cursor(
-        self,
-        cursor_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, cursor_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True}."""
-        params: dict[str, object] = {"cursor_id": cursor_id}
-        return self._call("close_cursor", params, priority=priority, timeout=timeout)
+        return self._call("close_cursor", {"cursor_id": cursor_id}, options)
 
     def iterate(
         self,

@@ -10,12 +10,13 @@ left at their default are not sent, so the wire stays minimal
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import overload
+from typing import Unpack, overload
 
 from twisted.internet.defer import Deferred
 
 from dbdriver.client.cursors import _CursorMethods
 from dbdriver.client.params import (
+    CallOptions,
     ConflictClause,
     Operation,
     OrderItem,
@@ -23,7 +24,6 @@ from dbdriver.client.params import (
     Where,
     _list,
     _operation,
-    _params,
 )
 from dbdriver.requests.values import Row, Value
 from dbdriver.wire.results import ExecuteResult
@@ -39,23 +39,17 @@ class _Methods(_CursorMethods):
 
     # --- answered by the server ---------------------------------------------
 
-    def ping(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[str]:
+    def ping(self, **options: Unpack[CallOptions]) -> Deferred[str]:
         """Fires with C{"pong"}."""
-        return self._call("ping", None, priority=priority, timeout=timeout)
+        return self._call("ping", None, options)
 
-    def server_info(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[dict[str, Value]]:
+    def server_info(self, **options: Unpack[CallOptions]) -> Deferred[dict[str, Value]]:
         """Fires with the server's protocol, version, backend and limits."""
-        return self._call("server_info", None, priority=priority, timeout=timeout)
+        return self._call("server_info", None, options)
 
-    def stats(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[dict[str, Value]]:
+    def stats(self, **options: Unpack[CallOptions]) -> Deferred[dict[str, Value]]:
         """Fires with the server's queue, request and latency counters."""
-        return self._call("stats", None, priority=priority, timeout=timeout)
+        return self._call("stats", None, options)
 
     # --- schema ----------------------------------------------------------------
 
@@ -63,42 +57,31 @@ class _Methods(_CursorMethods):
         self,
         schema: Mapping[str, object],
         if_not_exists: bool = False,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[bool]:
         """
         Fires with C{True} if created, C{False} if it existed (and
         C{if_not_exists}).
         """
-        params = _params(schema=schema, if_not_exists=if_not_exists)
-        return self._call("create_table", params, priority=priority, timeout=timeout)
-
-    def drop_table(
-        self,
-        table: str,
-        if_exists: bool = False,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[bool]:
-        """Fires with C{True} if dropped, C{False} if absent (and C{if_exists})."""
-        params = _params(table=table, if_exists=if_exists)
-        return self._call("drop_table", params, priority=priority, timeout=timeout)
-
-    def get_table_info(
-        self, table: str, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[list[dict[str, Value]]]:
-        """Fires with the table's columns, in order."""
-        return self._call(
-            "get_table_info", {"table": table}, priority=priority, timeout=timeout
+        return self._send(
+            "create_table", options, schema=schema, if_not_exists=if_not_exists
         )
 
-    def list_tables(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[list[str]]:
+    def drop_table(
+        self, table: str, if_exists: bool = False, **options: Unpack[CallOptions]
+    ) -> Deferred[bool]:
+        """Fires with C{True} if dropped, C{False} if absent (and C{if_exists})."""
+        return self._send("drop_table", options, table=table, if_exists=if_exists)
+
+    def get_table_info(
+        self, table: str, **options: Unpack[CallOptions]
+    ) -> Deferred[list[dict[str, Value]]]:
+        """Fires with the table's columns, in order."""
+        return self._call("get_table_info", {"table": table}, options)
+
+    def list_tables(self, **options: Unpack[CallOptions]) -> Deferred[list[str]]:
         """Fires with the names of the tables."""
-        return self._call("list_tables", None, priority=priority, timeout=timeout)
+        return self._call("list_tables", None, options)
 
     def sync_schema(
         self,
@@ -106,14 +89,16 @@ class _Methods(_CursorMethods):
         *,
         backup_dir: str | None = None,
         dry_run: bool = False,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[dict[str, Value]]:
         """Bring the database to C{schema_definition}; fires with the report."""
-        params = _params(
-            schema_definition=schema_definition, backup_dir=backup_dir, dry_run=dry_run
+        return self._send(
+            "sync_schema",
+            options,
+            schema_definition=schema_definition,
+            backup_dir=backup_dir,
+            dry_run=dry_run,
         )
-        return self._call("sync_schema", params, priority=priority, timeout=timeout)
 
     # --- rows ------------------------------------------------------------------
 
@@ -125,8 +110,7 @@ class _Methods(_CursorMethods):
         *,
         on_conflict: ConflictClause = None,
         returning: None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int | None]: ...
 
     @overload
@@ -137,8 +121,7 @@ class _Methods(_CursorMethods):
         *,
         on_conflict: ConflictClause = None,
         returning: Sequence[str],
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[Row | None]: ...
 
     def insert(
@@ -148,21 +131,21 @@ class _Methods(_CursorMethods):
         *,
         on_conflict: ConflictClause = None,
         returning: Sequence[str] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int | None] | Deferred[Row | None]:
         """
         Fires with the row's integer primary key, or with the C{returning}
         columns as a map; with C{None} where the table has no such key or
         the row was ignored on conflict.
         """
-        params = _params(
+        return self._send(
+            "insert",
+            options,
             table=table,
             data=data,
             on_conflict=on_conflict,
             returning=_list(returning),
         )
-        return self._call("insert", params, priority=priority, timeout=timeout)
 
     @overload
     def insert_many(
@@ -172,8 +155,7 @@ class _Methods(_CursorMethods):
         *,
         on_conflict: ConflictClause = None,
         returning: None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int]: ...
 
     @overload
@@ -184,8 +166,7 @@ class _Methods(_CursorMethods):
         *,
         on_conflict: ConflictClause = None,
         returning: Sequence[str],
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[list[Row | None]]: ...
 
     def insert_many(
@@ -195,20 +176,20 @@ class _Methods(_CursorMethods):
         *,
         on_conflict: ConflictClause = None,
         returning: Sequence[str] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int] | Deferred[list[Row | None]]:
         """
         Fires with the number of rows written, or with the C{returning}
         columns of each row (C{None} for a row ignored on conflict).
         """
-        params = _params(
+        return self._send(
+            "insert_many",
+            options,
             table=table,
             rows=_list(rows),
             on_conflict=on_conflict,
             returning=_list(returning),
         )
-        return self._call("insert_many", params, priority=priority, timeout=timeout)
 
     def update(
         self,
@@ -217,15 +198,15 @@ class _Methods(_CursorMethods):
         data: RowData,
         *,
         all_rows: bool = False,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int]:
         """
         Set C{data} on the rows matching C{where} (C{None} with C{all_rows}
         for every row); fires with the number of rows changed.
         """
-        params = _params(table=table, where=where, data=data, all_rows=all_rows)
-        return self._call("update", params, priority=priority, timeout=timeout)
+        return self._send(
+            "update", options, table=table, where=where, data=data, all_rows=all_rows
+        )
 
     def delete(
         self,
@@ -233,12 +214,12 @@ class _Methods(_CursorMethods):
         where: Where | None = None,
         *,
         all_rows: bool = False,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int]:
         """Fires with the number of rows deleted."""
-        params = _params(table=table, where=where, all_rows=all_rows)
-        return self._call("delete", params, priority=priority, timeout=timeout)
+        return self._send(
+            "delete", options, table=table, where=where, all_rows=all_rows
+        )
 
     def select(
         self,
@@ -249,11 +230,12 @@ class _Methods(_CursorMethods):
         order_by: Sequence[OrderItem] | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[list[Row]]:
         """Fires with the matching rows as maps of column to value."""
-        params = _params(
+        return self._send(
+            "select",
+            options,
             table=table,
             where=where,
             columns=_list(columns),
@@ -261,43 +243,29 @@ class _Methods(_CursorMethods):
             limit=limit,
             offset=offset,
         )
-        return self._call("select", params, priority=priority, timeout=timeout)
 
     def count(
-        self,
-        table: str,
-        where: Where | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, where: Where | None = None, **options: Unpack[CallOptions]
     ) -> Deferred[int]:
         """Fires with the number of matching rows."""
-        params = _params(table=table, where=where)
-        return self._call("count", params, priority=priority, timeout=timeout)
+        return self._send("count", options, table=table, where=where)
 
     def execute(
         self,
         sql: str,
         params: Sequence[object] | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[ExecuteResult]:
         """
         Run one statement with C{?} placeholders; fires with
         C{{"columns", "rows", "rowcount", "lastrowid"}}.
         """
-        wire = _params(sql=sql, params=_list(params))
-        return self._call("execute", wire, priority=priority, timeout=timeout)
+        return self._send("execute", options, sql=sql, params=_list(params))
 
     # --- transactions ----------------------------------------------------------
 
     def batch(
-        self,
-        operations: Sequence[Operation],
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, operations: Sequence[Operation], **options: Unpack[CallOptions]
     ) -> Deferred[list[Value]]:
         """
         Run C{operations} (C{{"method": m, "params": p}} maps, or request
@@ -310,36 +278,24 @@ class _Methods(_CursorMethods):
         params: dict[str, object] = {
             "operations": [_operation(op) for op in operations]
         }
-        return self._call("transaction", params, priority=priority, timeout=timeout)
+        return self._call("transaction", params, options)
 
-    def begin_transaction(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[str]:
+    def begin_transaction(self, **options: Unpack[CallOptions]) -> Deferred[str]:
         """Fires with the id of a new transaction."""
-        return self._call("begin_transaction", None, priority=priority, timeout=timeout)
+        return self._call("begin_transaction", None, options)
 
     def commit_transaction(
-        self,
-        transaction_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, transaction_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True} once committed."""
-        params: dict[str, object] = {"transaction_id": transaction_id}
         return self._call(
-            "commit_transaction", params, priority=priority, timeout=timeout
+            "commit_transaction", {"transaction_id": transaction_id}, options
         )
 
     def rollback_transaction(
-        self,
-        transaction_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, transaction_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True} once rolled back."""
-        params: dict[str, object] = {"transaction_id": transaction_id}
         return self._call(
-            "rollback_transaction", params, priority=priority, timeout=timeout
+            "rollback_transaction", {"transaction_id": transaction_id}, options
         )

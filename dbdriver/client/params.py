@@ -7,10 +7,12 @@ request objects become C{{"method": m, "params": p}} maps.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 from dbdriver.requests.base import BaseRequest
 
 __all__ = [
+    "CallOptions",
     "ConflictClause",
     "Operation",
     "OrderItem",
@@ -33,6 +35,21 @@ ConflictClause = str | Mapping[str, Sequence[str]] | None
 Operation = BaseRequest | Mapping[str, object]
 #: The params of one request, as sent (C{None}: none).
 Params = dict[str, object] | None
+
+
+class CallOptions(TypedDict, total=False):
+    """
+    The keyword arguments every method takes for its request's envelope
+    (PROTOCOL.md section 2), declared once: C{**options: Unpack[CallOptions]}.
+
+    @ivar priority: queue priority, 0..9 (C{None}: the server's default, 5,
+        or the L{dbdriver.client.api.Transaction}'s).
+    @ivar timeout: deadline in seconds (C{None}: the server's default, 30,
+        or the transaction's).
+    """
+
+    priority: int | None
+    timeout: float | None
 
 
 def _params(**params: object) -> dict[str, object]:
