@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from types import TracebackType
-from typing import Any, Unpack
+from typing import Unpack
 
 import attrs
 from twisted.internet.defer import Deferred, fail
@@ -17,7 +17,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.client.methods import _Methods
-from dbdriver.client.params import CallOptions, Params
+from dbdriver.client.params import CallOptions, _Envelope
 from dbdriver.client.protocol import (
     DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     DriverClientFactory,
@@ -38,8 +38,9 @@ class DriverClient(_Methods):
 
     protocol: DriverClientProtocol
 
-    def _call(self, method: str, params: Params, options: CallOptions) -> Deferred[Any]:
-        return self.protocol.call(method, params, **options)
+    @property
+    def _protocol(self) -> DriverClientProtocol:
+        return self.protocol
 
     def transaction(self, **defaults: Unpack[CallOptions]) -> Transaction:
         """
@@ -96,17 +97,21 @@ class Transaction(_Methods):
         self._state = state
         return failure
 
-    def _call(self, method: str, params: Params, options: CallOptions) -> Deferred[Any]:
+    @property
+    def _protocol(self) -> DriverClientProtocol:
+        return self._client.protocol
+
+    def _envelope(self, options: CallOptions) -> _Envelope | DriverError:
+        """Inside the transaction, C{priority} and C{timeout} default to its own."""
         if self._state != "open":
-            return fail(self._finished())
+            return self._finished()
         priority, timeout = options.get("priority"), options.get("timeout")
-        return self._client.protocol.call(
-            method,
-            params,
-            priority=self._priority if priority is None else priority,
-            timeout=self._timeout if timeout is None else timeout,
-            transaction_id=self._id,
-        )
+        return {
+            **options,
+            "priority": self._priority if priority is None else priority,
+            "timeout": self._timeout if timeout is None else timeout,
+            "transaction_id": self._id,
+        }
 
     def _finished(self) -> UnknownTransaction:
         return UnknownTransaction(
@@ -124,8 +129,7 @@ class Transaction(_Methods):
     def _end(self, method: str, state: str, options: CallOptions) -> Deferred[bool]:
         if self._state != "open":
             return fail(self._finished())
-        d: Deferred[bool]
-        d = self._call(method, {"transaction_id": self._id}, options)
+        d: Deferred[bool] = self._send(method, options, transaction_id=self._id)
         self._state = state
         return d.addErrback(self._then, f"ended ({method} failed)")
 

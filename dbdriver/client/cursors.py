@@ -9,16 +9,18 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Unpack
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 
 from dbdriver.client.params import (
     CallOptions,
     OrderItem,
-    Params,
     Where,
+    _Envelope,
     _list,
     _params,
 )
+from dbdriver.client.protocol import DriverClientProtocol
+from dbdriver.exceptions import DriverError
 from dbdriver.requests.values import Row
 from dbdriver.wire.results import Page
 
@@ -32,22 +34,35 @@ class _CursorMethods(ABC):
     page at a time and closes it (also when the loop is left early; wrap in
     C{contextlib.aclosing} to close it at once then).
 
-    The base of L{dbdriver.client.methods._Methods}: the one method a
-    subclass supplies is L{_call}.
+    The base of L{dbdriver.client.methods._Methods}: a subclass supplies
+    the connection, L{_protocol}, and may add to each request's
+    L{_envelope}.
     """
 
+    @property
     @abstractmethod
-    def _call(self, method: str, params: Params, options: CallOptions) -> Deferred[Any]:
+    def _protocol(self) -> DriverClientProtocol:
+        """The connection the requests go on."""
+
+    def _envelope(self, options: CallOptions) -> _Envelope | DriverError:
         """
-        Send one request; fires with its result (of the type the method's
-        caller declares) or fails with a L{dbdriver.exceptions.DriverError}.
+        The envelope of a request made with C{options} (a subclass may add
+        to it), or the error it fails with, unsent.
         """
+        return {**options, "transaction_id": None}
 
     def _send(
         self, method: str, options: CallOptions, /, **params: object
     ) -> Deferred[Any]:
-        """L{_call} C{method} with those of C{params} that are set."""
-        return self._call(method, _params(**params), options)
+        """
+        Send one request with those of C{params} that are set (none: no
+        params); fires with its result (of the type the method's caller
+        declares) or fails with a L{dbdriver.exceptions.DriverError}.
+        """
+        envelope = self._envelope(options)
+        if isinstance(envelope, DriverError):
+            return fail(envelope)
+        return self._protocol.call(method, _params(**params) or None, **envelope)
 
     # --- cursors ---------------------------------------------------------------
 
@@ -84,7 +99,7 @@ class _CursorMethods(ABC):
         self, cursor_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True}."""
-        return self._call("close_cursor", {"cursor_id": cursor_id}, options)
+        return self._send("close_cursor", options, cursor_id=cursor_id)
 
     def iterate(
         self,

@@ -2,7 +2,7 @@
 One Deferred-returning method per method of PROTOCOL.md section 4.
 
 L{_Methods} is shared by L{dbdriver.client.api.DriverClient} and
-L{dbdriver.client.api.Transaction}; each supplies L{_Methods._call}.  Params
+L{dbdriver.client.api.Transaction}; each supplies the connection.  Params
 left at their default are not sent, so the wire stays minimal
 (L{dbdriver.client.params}).
 """
@@ -41,15 +41,15 @@ class _Methods(_CursorMethods):
 
     def ping(self, **options: Unpack[CallOptions]) -> Deferred[str]:
         """Fires with C{"pong"}."""
-        return self._call("ping", None, options)
+        return self._send("ping", options)
 
     def server_info(self, **options: Unpack[CallOptions]) -> Deferred[dict[str, Value]]:
         """Fires with the server's protocol, version, backend and limits."""
-        return self._call("server_info", None, options)
+        return self._send("server_info", options)
 
     def stats(self, **options: Unpack[CallOptions]) -> Deferred[dict[str, Value]]:
         """Fires with the server's queue, request and latency counters."""
-        return self._call("stats", None, options)
+        return self._send("stats", options)
 
     # --- schema ----------------------------------------------------------------
 
@@ -77,11 +77,11 @@ class _Methods(_CursorMethods):
         self, table: str, **options: Unpack[CallOptions]
     ) -> Deferred[list[dict[str, Value]]]:
         """Fires with the table's columns, in order."""
-        return self._call("get_table_info", {"table": table}, options)
+        return self._send("get_table_info", options, table=table)
 
     def list_tables(self, **options: Unpack[CallOptions]) -> Deferred[list[str]]:
         """Fires with the names of the tables."""
-        return self._call("list_tables", None, options)
+        return self._send("list_tables", options)
 
     def sync_schema(
         self,
@@ -275,27 +275,23 @@ class _Methods(_CursorMethods):
         id the earlier C{insert} at C{index} returned goes into that column
         of its rows (L{dbdriver.requests.binds}).
         """
-        params: dict[str, object] = {
-            "operations": [_operation(op) for op in operations]
-        }
-        return self._call("transaction", params, options)
+        batch = [_operation(op) for op in operations]
+        return self._send("transaction", options, operations=batch)
 
     def begin_transaction(self, **options: Unpack[CallOptions]) -> Deferred[str]:
         """Fires with the id of a new transaction."""
-        return self._call("begin_transaction", None, options)
+        return self._send("begin_transaction", options)
 
     def commit_transaction(
         self, transaction_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True} once committed."""
-        return self._call(
-            "commit_transaction", {"transaction_id": transaction_id}, options
-        )
+        return self._send("commit_transaction", options, transaction_id=transaction_id)
 
     def rollback_transaction(
         self, transaction_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True} once rolled back."""
-        return self._call(
-            "rollback_transaction", {"transaction_id": transaction_id}, options
+        return self._send(
+            "rollback_transaction", options, transaction_id=transaction_id
         )

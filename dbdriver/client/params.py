@@ -52,6 +52,15 @@ class CallOptions(TypedDict, total=False):
     timeout: float | None
 
 
+class _Envelope(CallOptions, total=False):
+    """
+    The envelope of a request, as L{dbdriver.client.protocol} takes it: the
+    L{CallOptions} and the C{transaction_id} it runs in.
+    """
+
+    transaction_id: str | None
+
+
 def _params(**params: object) -> dict[str, object]:
     """
     The params that are set: C{None} and C{False} (every optional param's
