@@ -17,13 +17,16 @@ from twisted.internet.defer import Deferred
 from dbdriver.client.cursors import _CursorMethods
 from dbdriver.client.params import (
     CallOptions,
-    ConflictClause,
     Operation,
     OrderItem,
     RowData,
     Where,
+    _KeysWritten,
     _list,
     _operation,
+    _RowsWritten,
+    _Writes,
+    _writes,
 )
 from dbdriver.requests.values import Row, Value
 from dbdriver.wire.results import ExecuteResult
@@ -104,91 +107,45 @@ class _Methods(_CursorMethods):
 
     @overload
     def insert(
-        self,
-        table: str,
-        data: RowData,
-        *,
-        on_conflict: ConflictClause = None,
-        returning: None = None,
-        **options: Unpack[CallOptions],
+        self, table: str, data: RowData, **options: Unpack[_KeysWritten]
     ) -> Deferred[int | None]: ...
 
     @overload
     def insert(
-        self,
-        table: str,
-        data: RowData,
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str],
-        **options: Unpack[CallOptions],
+        self, table: str, data: RowData, **options: Unpack[_RowsWritten]
     ) -> Deferred[Row | None]: ...
 
     def insert(
-        self,
-        table: str,
-        data: RowData,
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str] | None = None,
-        **options: Unpack[CallOptions],
+        self, table: str, data: RowData, **options: Unpack[_Writes]
     ) -> Deferred[int | None] | Deferred[Row | None]:
         """
         Fires with the row's integer primary key, or with the C{returning}
         columns as a map; with C{None} where the table has no such key or
         the row was ignored on conflict.
         """
-        return self._send(
-            "insert",
-            options,
-            table=table,
-            data=data,
-            on_conflict=on_conflict,
-            returning=_list(returning),
-        )
+        envelope, params = _writes(options)
+        return self._send("insert", envelope, table=table, data=data, **params)
 
     @overload
     def insert_many(
-        self,
-        table: str,
-        rows: Sequence[RowData],
-        *,
-        on_conflict: ConflictClause = None,
-        returning: None = None,
-        **options: Unpack[CallOptions],
+        self, table: str, rows: Sequence[RowData], **options: Unpack[_KeysWritten]
     ) -> Deferred[int]: ...
 
     @overload
     def insert_many(
-        self,
-        table: str,
-        rows: Sequence[RowData],
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str],
-        **options: Unpack[CallOptions],
+        self, table: str, rows: Sequence[RowData], **options: Unpack[_RowsWritten]
     ) -> Deferred[list[Row | None]]: ...
 
     def insert_many(
-        self,
-        table: str,
-        rows: Sequence[RowData],
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str] | None = None,
-        **options: Unpack[CallOptions],
+        self, table: str, rows: Sequence[RowData], **options: Unpack[_Writes]
     ) -> Deferred[int] | Deferred[list[Row | None]]:
         """
         Fires with the number of rows written, or with the C{returning}
         columns of each row (C{None} for a row ignored on conflict).
         """
+        envelope, params = _writes(options)
         return self._send(
-            "insert_many",
-            options,
-            table=table,
-            rows=_list(rows),
-            on_conflict=on_conflict,
-            returning=_list(returning),
+            "insert_many", envelope, table=table, rows=_list(rows), **params
         )
 
     def update(

@@ -7,7 +7,7 @@ request objects become C{{"method": m, "params": p}} maps.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TypedDict
+from typing import Required, TypedDict
 
 from dbdriver.requests.base import BaseRequest
 
@@ -61,6 +61,30 @@ class _Envelope(CallOptions, total=False):
     transaction_id: str | None
 
 
+class _Conflict(CallOptions, total=False):
+    on_conflict: ConflictClause
+
+
+class _Writes(_Conflict, total=False):
+    """
+    The keyword arguments of C{insert} and C{insert_many}, declared once:
+    the L{CallOptions}, C{on_conflict} (L{ConflictClause}) and C{returning}
+    (the columns to fire with, instead of the key or the count).  Their
+    overloads tell the result's type by C{returning}: L{_KeysWritten}
+    (none) or L{_RowsWritten} (some columns).
+    """
+
+    returning: Sequence[str] | None
+
+
+class _KeysWritten(_Conflict, total=False):
+    returning: None
+
+
+class _RowsWritten(_Conflict, total=False):
+    returning: Required[Sequence[str]]
+
+
 def _params(**params: object) -> dict[str, object]:
     """
     The params that are set: C{None} and C{False} (every optional param's
@@ -77,6 +101,15 @@ def _operation(op: Operation) -> object:
     if isinstance(op, BaseRequest):
         return {"method": op.method, "params": op.to_params()}
     return op
+
+
+def _writes(options: _Writes) -> tuple[CallOptions, dict[str, object]]:
+    """C{insert}'s or C{insert_many}'s C{options}: the envelope's, and its params."""
+    params = {
+        "on_conflict": options.pop("on_conflict", None),
+        "returning": _list(options.pop("returning", None)),
+    }
+    return options, params
 
 
 def _list(value: Sequence[object] | None) -> object:
