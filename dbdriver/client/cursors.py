@@ -18,6 +18,8 @@ from dbdriver.client.params import (
     _Envelope,
     _list,
     _params,
+    _Query,
+    _query,
 )
 from dbdriver.client.protocol import DriverClientProtocol
 from dbdriver.exceptions import DriverError
@@ -71,22 +73,14 @@ class _CursorMethods(ABC):
         table: str | None = None,
         where: Where | None = None,
         *,
-        columns: Sequence[str] | None = None,
-        order_by: Sequence[OrderItem] | None = None,
         sql: str | None = None,
         params: Sequence[object] | None = None,
-        **options: Unpack[CallOptions],
+        **options: Unpack[_Query],
     ) -> Deferred[str]:
         """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
+        envelope, query = _query(table, where, options)
         return self._send(
-            "open_cursor",
-            options,
-            table=table,
-            where=where,
-            columns=_list(columns),
-            order_by=_list(order_by),
-            sql=sql,
-            params=_list(params),
+            "open_cursor", envelope, **query, sql=sql, params=_list(params)
         )
 
     def fetch(

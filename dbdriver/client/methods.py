@@ -18,12 +18,13 @@ from dbdriver.client.cursors import _CursorMethods
 from dbdriver.client.params import (
     CallOptions,
     Operation,
-    OrderItem,
     RowData,
     Where,
     _KeysWritten,
     _list,
     _operation,
+    _Query,
+    _query,
     _RowsWritten,
     _Writes,
     _writes,
@@ -183,23 +184,13 @@ class _Methods(_CursorMethods):
         table: str,
         where: Where | None = None,
         *,
-        columns: Sequence[str] | None = None,
-        order_by: Sequence[OrderItem] | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        **options: Unpack[CallOptions],
+        **options: Unpack[_Query],
     ) -> Deferred[list[Row]]:
         """Fires with the matching rows as maps of column to value."""
-        return self._send(
-            "select",
-            options,
-            table=table,
-            where=where,
-            columns=_list(columns),
-            order_by=_list(order_by),
-            limit=limit,
-            offset=offset,
-        )
+        envelope, query = _query(table, where, options)
+        return self._send("select", envelope, **query, limit=limit, offset=offset)
 
     def count(
         self, table: str, where: Where | None = None, **options: Unpack[CallOptions]

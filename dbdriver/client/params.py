@@ -61,6 +61,17 @@ class _Envelope(CallOptions, total=False):
     transaction_id: str | None
 
 
+class _Query(CallOptions, total=False):
+    """
+    The keyword arguments of C{select} and C{open_cursor}, declared once:
+    the L{CallOptions}, and the C{columns} and C{order_by} (L{OrderItem}s)
+    of their query of a table.
+    """
+
+    columns: Sequence[str] | None
+    order_by: Sequence[OrderItem] | None
+
+
 class _Conflict(CallOptions, total=False):
     on_conflict: ConflictClause
 
@@ -101,6 +112,22 @@ def _operation(op: Operation) -> object:
     if isinstance(op, BaseRequest):
         return {"method": op.method, "params": op.to_params()}
     return op
+
+
+def _query(
+    table: str | None, where: Where | None, options: _Query
+) -> tuple[CallOptions, dict[str, object]]:
+    """
+    A query of C{table} (C{select}'s or C{open_cursor}'s) with C{options}:
+    the envelope's, and its params.
+    """
+    params = {
+        "table": table,
+        "where": where,
+        "columns": _list(options.pop("columns", None)),
+        "order_by": _list(options.pop("order_by", None)),
+    }
+    return options, params
 
 
 def _writes(options: _Writes) -> tuple[CallOptions, dict[str, object]]:
