@@ -37,8 +37,8 @@ __all__: list[str] = []
 
 class _Methods(_CursorMethods):
     """
-    The protocol's methods, each with keyword-only C{priority} (0..9) and
-    C{timeout} (seconds) passed through to the request envelope.
+    The protocol's methods, each with the keyword-only L{CallOptions}
+    (C{priority}, C{timeout}) passed through to the request envelope.
     """
 
     # --- answered by the server ---------------------------------------------

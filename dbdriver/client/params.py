@@ -73,6 +73,8 @@ class _Query(CallOptions, total=False):
 
 
 class _Conflict(CallOptions, total=False):
+    """The L{CallOptions} and C{on_conflict}, which every write takes."""
+
     on_conflict: ConflictClause
 
 
@@ -89,10 +91,14 @@ class _Writes(_Conflict, total=False):
 
 
 class _KeysWritten(_Conflict, total=False):
+    """L{_Writes} without C{returning}: the write fires with keys or a count."""
+
     returning: None
 
 
 class _RowsWritten(_Conflict, total=False):
+    """L{_Writes} with C{returning}: the write fires with those columns."""
+
     returning: Required[Sequence[str]]
 
 
