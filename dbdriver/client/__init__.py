@@ -3,26 +3,13 @@ The client: L{connect} to a driver process and call its methods through a
 L{DriverClient} (or a L{Transaction}), with cursor iteration.
 """
 
-from dbdriver.client.api import DriverClient, Transaction, connect, connect_endpoint
-from dbdriver.client.params import (
-    ConflictClause,
-    Operation,
-    OrderItem,
-    Params,
-    RowData,
-    Where,
-)
-from dbdriver.client.protocol import (
-    DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
-    DriverClientFactory,
-    DriverClientProtocol,
-)
+from dbdriver.client import api, params, protocol
 
-# Connecting.
-__all__ = ["DEFAULT_CLIENT_MAX_MESSAGE_SIZE", "connect", "connect_endpoint"]
-# Calling the driver's methods.
-__all__ += ["DriverClient", "Transaction"]
-# The connection underneath.
-__all__ += ["DriverClientFactory", "DriverClientProtocol"]
-# The types of the methods' params.
-__all__ += ["ConflictClause", "Operation", "OrderItem", "Params", "RowData", "Where"]
+# Each module lists its names once, in its own __all__.
+from dbdriver.client.api import *  # noqa: F403
+from dbdriver.client.params import *  # noqa: F403
+from dbdriver.client.protocol import *  # noqa: F403
+
+# Connecting and calling the driver's methods, the types of the methods'
+# params and options, and the connection underneath.
+__all__ = api.__all__ + params.__all__ + protocol.__all__

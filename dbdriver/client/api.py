@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from contextlib import suppress
 from types import TracebackType
-from typing import Any
+from typing import Unpack
 
+import attrs
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.endpoints import UNIXClientEndpoint
 from twisted.internet.interfaces import IProtocol, IReactorUNIX, IStreamClientEndpoint
@@ -16,7 +17,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.client.methods import _Methods
-from dbdriver.client.params import Params
+from dbdriver.client.params import CallOptions, _Envelope
 from dbdriver.client.protocol import (
     DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     DriverClientFactory,
@@ -27,6 +28,7 @@ from dbdriver.exceptions import ConnectionLost, DriverError, UnknownTransaction
 __all__ = ["DriverClient", "Transaction", "connect", "connect_endpoint"]
 
 
+@attrs.define(eq=False)
 class DriverClient(_Methods):
     """
     The driver's methods on a connected L{DriverClientProtocol}.
@@ -34,33 +36,25 @@ class DriverClient(_Methods):
     @ivar protocol: the connection.
     """
 
-    def __init__(self, protocol: DriverClientProtocol) -> None:
-        self.protocol = protocol
+    protocol: DriverClientProtocol
 
-    def _call(
-        self,
-        method: str,
-        params: Params = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[Any]:
-        return self.protocol.call(method, params, priority=priority, timeout=timeout)
+    @property
+    def _protocol(self) -> DriverClientProtocol:
+        return self.protocol
 
-    def transaction(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Transaction:
+    def transaction(self, **defaults: Unpack[CallOptions]) -> Transaction:
         """
         A transaction, begun by C{async with} (or L{Transaction.begin}), whose
         requests default to C{priority} and C{timeout}.
         """
-        return Transaction(self, priority=priority, timeout=timeout)
+        return Transaction(self, **defaults)
 
     def close(self) -> Deferred[None]:
         """Close the connection; fires once it is closed."""
         return self.protocol.close()
 
 
+@attrs.define(eq=False)
 class Transaction(_Methods):
     """
     An open transaction: its methods run inside it, in order.
@@ -72,18 +66,11 @@ class Transaction(_Methods):
 
     log = Logger()
 
-    def __init__(
-        self,
-        client: DriverClient,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        self._client = client
-        self._priority = priority
-        self._timeout = timeout
-        self._id: str | None = None
-        self._state = "not begun"
+    _client: DriverClient
+    _priority: int | None = attrs.field(default=None, kw_only=True)
+    _timeout: float | None = attrs.field(default=None, kw_only=True)
+    _id: str | None = attrs.field(default=None, init=False)
+    _state: str = attrs.field(default="not begun", init=False)
 
     @property
     def transaction_id(self) -> str | None:
@@ -110,49 +97,39 @@ class Transaction(_Methods):
         self._state = state
         return failure
 
-    def _call(
-        self,
-        method: str,
-        params: Params = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[Any]:
+    @property
+    def _protocol(self) -> DriverClientProtocol:
+        return self._client.protocol
+
+    def _envelope(self, options: CallOptions) -> _Envelope | DriverError:
+        """Inside the transaction, C{priority} and C{timeout} default to its own."""
         if self._state != "open":
-            return fail(self._finished())
-        return self._client.protocol.call(
-            method,
-            params,
-            priority=self._priority if priority is None else priority,
-            timeout=self._timeout if timeout is None else timeout,
-            transaction_id=self._id,
-        )
+            return self._finished()
+        priority, timeout = options.get("priority"), options.get("timeout")
+        return {
+            **options,
+            "priority": self._priority if priority is None else priority,
+            "timeout": self._timeout if timeout is None else timeout,
+            "transaction_id": self._id,
+        }
 
     def _finished(self) -> UnknownTransaction:
         return UnknownTransaction(
             f"transaction {self._id!r} is {self._state}", {"transaction_id": self._id}
         )
 
-    def commit(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[bool]:
+    def commit(self, **options: Unpack[CallOptions]) -> Deferred[bool]:
         """Commit; fires with C{True}."""
-        return self._end("commit_transaction", "committed", priority, timeout)
+        return self._end("commit_transaction", "committed", options)
 
-    def rollback(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[bool]:
+    def rollback(self, **options: Unpack[CallOptions]) -> Deferred[bool]:
         """Roll back; fires with C{True}."""
-        return self._end("rollback_transaction", "rolled back", priority, timeout)
+        return self._end("rollback_transaction", "rolled back", options)
 
-    def _end(
-        self, method: str, state: str, priority: int | None, timeout: float | None
-    ) -> Deferred[bool]:
+    def _end(self, method: str, state: str, options: CallOptions) -> Deferred[bool]:
         if self._state != "open":
             return fail(self._finished())
-        params: dict[str, object] = {"transaction_id": self._id}
-        d: Deferred[bool]
-        d = self._call(method, params, priority=priority, timeout=timeout)
+        d: Deferred[bool] = self._send(method, options, transaction_id=self._id)
         self._state = state
         return d.addErrback(self._then, f"ended ({method} failed)")
 

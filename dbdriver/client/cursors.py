@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import Any, Unpack
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 
-from dbdriver.client.params import OrderItem, Params, Where, _list, _params
+from dbdriver.client.params import (
+    CallOptions,
+    OrderItem,
+    Where,
+    _Envelope,
+    _list,
+    _params,
+    _Query,
+    _query,
+)
+from dbdriver.client.protocol import DriverClientProtocol
+from dbdriver.exceptions import DriverError
 from dbdriver.requests.values import Row
 from dbdriver.wire.results import Page
 
@@ -25,23 +36,35 @@ class _CursorMethods(ABC):
     page at a time and closes it (also when the loop is left early; wrap in
     C{contextlib.aclosing} to close it at once then).
 
-    The base of L{dbdriver.client.methods._Methods}: the one method a
-    subclass supplies is L{_call}.
+    The base of L{dbdriver.client.methods._Methods}: a subclass supplies
+    the connection, L{_protocol}, and may add to each request's
+    L{_envelope}.
     """
 
+    @property
     @abstractmethod
-    def _call(
-        self,
-        method: str,
-        params: Params = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+    def _protocol(self) -> DriverClientProtocol:
+        """The connection the requests go on."""
+
+    def _envelope(self, options: CallOptions) -> _Envelope | DriverError:
+        """
+        The envelope of a request made with C{options} (a subclass may add
+        to it), or the error it fails with, unsent.
+        """
+        return {**options, "transaction_id": None}
+
+    def _send(
+        self, method: str, options: CallOptions, /, **params: object
     ) -> Deferred[Any]:
         """
-        Send one request; fires with its result (of the type the method's
-        caller declares) or fails with a L{dbdriver.exceptions.DriverError}.
+        Send one request with those of C{params} that are set (none: no
+        params); fires with its result (of the type the method's caller
+        declares) or fails with a L{dbdriver.exceptions.DriverError}.
         """
+        envelope = self._envelope(options)
+        if isinstance(envelope, DriverError):
+            return fail(envelope)
+        return self._protocol.call(method, _params(**params) or None, **envelope)
 
     # --- cursors ---------------------------------------------------------------
 
@@ -50,46 +73,27 @@ class _CursorMethods(ABC):
         table: str | None = None,
         where: Where | None = None,
         *,
-        columns: Sequence[str] | None = None,
-        order_by: Sequence[OrderItem] | None = None,
         sql: str | None = None,
         params: Sequence[object] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[_Query],
     ) -> Deferred[str]:
         """Open a cursor on a C{table} (or on C{sql}); fires with its id."""
-        wire = _params(
-            table=table,
-            where=where,
-            columns=_list(columns),
-            order_by=_list(order_by),
-            sql=sql,
-            params=_list(params),
+        envelope, query = _query(table, where, options)
+        return self._send(
+            "open_cursor", envelope, **query, sql=sql, params=_list(params)
         )
-        return self._call("open_cursor", wire, priority=priority, timeout=timeout)
 
     def fetch(
-        self,
-        cursor_id: str,
-        size: int | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, cursor_id: str, size: int | None = None, **options: Unpack[CallOptions]
     ) -> Deferred[Page]:
         """Fires with C{{"rows": [...], "done": bool}}."""
-        params = _params(cursor_id=cursor_id, size=size)
-        return self._call("fetch", params, priority=priority, timeout=timeout)
+        return self._send("fetch", options, cursor_id=cursor_id, size=size)
 
     def close_cursor(
-        self,
-        cursor_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, cursor_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True}."""
-        params: dict[str, object] = {"cursor_id": cursor_id}
-        return self._call("close_cursor", params, priority=priority, timeout=timeout)
+        return self._send("close_cursor", options, cursor_id=cursor_id)
 
     def iterate(
         self,

@@ -2,7 +2,7 @@
 One Deferred-returning method per method of PROTOCOL.md section 4.
 
 L{_Methods} is shared by L{dbdriver.client.api.DriverClient} and
-L{dbdriver.client.api.Transaction}; each supplies L{_Methods._call}.  Params
+L{dbdriver.client.api.Transaction}; each supplies the connection.  Params
 left at their default are not sent, so the wire stays minimal
 (L{dbdriver.client.params}).
 """
@@ -10,20 +10,24 @@ left at their default are not sent, so the wire stays minimal
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import overload
+from typing import Unpack, overload
 
 from twisted.internet.defer import Deferred
 
 from dbdriver.client.cursors import _CursorMethods
 from dbdriver.client.params import (
-    ConflictClause,
+    CallOptions,
     Operation,
-    OrderItem,
     RowData,
     Where,
+    _KeysWritten,
     _list,
     _operation,
-    _params,
+    _Query,
+    _query,
+    _RowsWritten,
+    _Writes,
+    _writes,
 )
 from dbdriver.requests.values import Row, Value
 from dbdriver.wire.results import ExecuteResult
@@ -33,29 +37,23 @@ __all__: list[str] = []
 
 class _Methods(_CursorMethods):
     """
-    The protocol's methods, each with keyword-only C{priority} (0..9) and
-    C{timeout} (seconds) passed through to the request envelope.
+    The protocol's methods, each with the keyword-only L{CallOptions}
+    (C{priority}, C{timeout}) passed through to the request envelope.
     """
 
     # --- answered by the server ---------------------------------------------
 
-    def ping(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[str]:
+    def ping(self, **options: Unpack[CallOptions]) -> Deferred[str]:
         """Fires with C{"pong"}."""
-        return self._call("ping", None, priority=priority, timeout=timeout)
+        return self._send("ping", options)
 
-    def server_info(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[dict[str, Value]]:
+    def server_info(self, **options: Unpack[CallOptions]) -> Deferred[dict[str, Value]]:
         """Fires with the server's protocol, version, backend and limits."""
-        return self._call("server_info", None, priority=priority, timeout=timeout)
+        return self._send("server_info", options)
 
-    def stats(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[dict[str, Value]]:
+    def stats(self, **options: Unpack[CallOptions]) -> Deferred[dict[str, Value]]:
         """Fires with the server's queue, request and latency counters."""
-        return self._call("stats", None, priority=priority, timeout=timeout)
+        return self._send("stats", options)
 
     # --- schema ----------------------------------------------------------------
 
@@ -63,42 +61,31 @@ class _Methods(_CursorMethods):
         self,
         schema: Mapping[str, object],
         if_not_exists: bool = False,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[bool]:
         """
         Fires with C{True} if created, C{False} if it existed (and
         C{if_not_exists}).
         """
-        params = _params(schema=schema, if_not_exists=if_not_exists)
-        return self._call("create_table", params, priority=priority, timeout=timeout)
-
-    def drop_table(
-        self,
-        table: str,
-        if_exists: bool = False,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[bool]:
-        """Fires with C{True} if dropped, C{False} if absent (and C{if_exists})."""
-        params = _params(table=table, if_exists=if_exists)
-        return self._call("drop_table", params, priority=priority, timeout=timeout)
-
-    def get_table_info(
-        self, table: str, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[list[dict[str, Value]]]:
-        """Fires with the table's columns, in order."""
-        return self._call(
-            "get_table_info", {"table": table}, priority=priority, timeout=timeout
+        return self._send(
+            "create_table", options, schema=schema, if_not_exists=if_not_exists
         )
 
-    def list_tables(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[list[str]]:
+    def drop_table(
+        self, table: str, if_exists: bool = False, **options: Unpack[CallOptions]
+    ) -> Deferred[bool]:
+        """Fires with C{True} if dropped, C{False} if absent (and C{if_exists})."""
+        return self._send("drop_table", options, table=table, if_exists=if_exists)
+
+    def get_table_info(
+        self, table: str, **options: Unpack[CallOptions]
+    ) -> Deferred[list[dict[str, Value]]]:
+        """Fires with the table's columns, in order."""
+        return self._send("get_table_info", options, table=table)
+
+    def list_tables(self, **options: Unpack[CallOptions]) -> Deferred[list[str]]:
         """Fires with the names of the tables."""
-        return self._call("list_tables", None, priority=priority, timeout=timeout)
+        return self._send("list_tables", options)
 
     def sync_schema(
         self,
@@ -106,109 +93,61 @@ class _Methods(_CursorMethods):
         *,
         backup_dir: str | None = None,
         dry_run: bool = False,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[dict[str, Value]]:
         """Bring the database to C{schema_definition}; fires with the report."""
-        params = _params(
-            schema_definition=schema_definition, backup_dir=backup_dir, dry_run=dry_run
+        return self._send(
+            "sync_schema",
+            options,
+            schema_definition=schema_definition,
+            backup_dir=backup_dir,
+            dry_run=dry_run,
         )
-        return self._call("sync_schema", params, priority=priority, timeout=timeout)
 
     # --- rows ------------------------------------------------------------------
 
     @overload
     def insert(
-        self,
-        table: str,
-        data: RowData,
-        *,
-        on_conflict: ConflictClause = None,
-        returning: None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, data: RowData, **options: Unpack[_KeysWritten]
     ) -> Deferred[int | None]: ...
 
     @overload
     def insert(
-        self,
-        table: str,
-        data: RowData,
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str],
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, data: RowData, **options: Unpack[_RowsWritten]
     ) -> Deferred[Row | None]: ...
 
     def insert(
-        self,
-        table: str,
-        data: RowData,
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, data: RowData, **options: Unpack[_Writes]
     ) -> Deferred[int | None] | Deferred[Row | None]:
         """
         Fires with the row's integer primary key, or with the C{returning}
         columns as a map; with C{None} where the table has no such key or
         the row was ignored on conflict.
         """
-        params = _params(
-            table=table,
-            data=data,
-            on_conflict=on_conflict,
-            returning=_list(returning),
-        )
-        return self._call("insert", params, priority=priority, timeout=timeout)
+        envelope, params = _writes(options)
+        return self._send("insert", envelope, table=table, data=data, **params)
 
     @overload
     def insert_many(
-        self,
-        table: str,
-        rows: Sequence[RowData],
-        *,
-        on_conflict: ConflictClause = None,
-        returning: None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, rows: Sequence[RowData], **options: Unpack[_KeysWritten]
     ) -> Deferred[int]: ...
 
     @overload
     def insert_many(
-        self,
-        table: str,
-        rows: Sequence[RowData],
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str],
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, rows: Sequence[RowData], **options: Unpack[_RowsWritten]
     ) -> Deferred[list[Row | None]]: ...
 
     def insert_many(
-        self,
-        table: str,
-        rows: Sequence[RowData],
-        *,
-        on_conflict: ConflictClause = None,
-        returning: Sequence[str] | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, rows: Sequence[RowData], **options: Unpack[_Writes]
     ) -> Deferred[int] | Deferred[list[Row | None]]:
         """
         Fires with the number of rows written, or with the C{returning}
         columns of each row (C{None} for a row ignored on conflict).
         """
-        params = _params(
-            table=table,
-            rows=_list(rows),
-            on_conflict=on_conflict,
-            returning=_list(returning),
+        envelope, params = _writes(options)
+        return self._send(
+            "insert_many", envelope, table=table, rows=_list(rows), **params
         )
-        return self._call("insert_many", params, priority=priority, timeout=timeout)
 
     def update(
         self,
@@ -217,15 +156,15 @@ class _Methods(_CursorMethods):
         data: RowData,
         *,
         all_rows: bool = False,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int]:
         """
         Set C{data} on the rows matching C{where} (C{None} with C{all_rows}
         for every row); fires with the number of rows changed.
         """
-        params = _params(table=table, where=where, data=data, all_rows=all_rows)
-        return self._call("update", params, priority=priority, timeout=timeout)
+        return self._send(
+            "update", options, table=table, where=where, data=data, all_rows=all_rows
+        )
 
     def delete(
         self,
@@ -233,71 +172,48 @@ class _Methods(_CursorMethods):
         where: Where | None = None,
         *,
         all_rows: bool = False,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[int]:
         """Fires with the number of rows deleted."""
-        params = _params(table=table, where=where, all_rows=all_rows)
-        return self._call("delete", params, priority=priority, timeout=timeout)
+        return self._send(
+            "delete", options, table=table, where=where, all_rows=all_rows
+        )
 
     def select(
         self,
         table: str,
         where: Where | None = None,
         *,
-        columns: Sequence[str] | None = None,
-        order_by: Sequence[OrderItem] | None = None,
         limit: int | None = None,
         offset: int | None = None,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[_Query],
     ) -> Deferred[list[Row]]:
         """Fires with the matching rows as maps of column to value."""
-        params = _params(
-            table=table,
-            where=where,
-            columns=_list(columns),
-            order_by=_list(order_by),
-            limit=limit,
-            offset=offset,
-        )
-        return self._call("select", params, priority=priority, timeout=timeout)
+        envelope, query = _query(table, where, options)
+        return self._send("select", envelope, **query, limit=limit, offset=offset)
 
     def count(
-        self,
-        table: str,
-        where: Where | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, table: str, where: Where | None = None, **options: Unpack[CallOptions]
     ) -> Deferred[int]:
         """Fires with the number of matching rows."""
-        params = _params(table=table, where=where)
-        return self._call("count", params, priority=priority, timeout=timeout)
+        return self._send("count", options, table=table, where=where)
 
     def execute(
         self,
         sql: str,
         params: Sequence[object] | None = None,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        **options: Unpack[CallOptions],
     ) -> Deferred[ExecuteResult]:
         """
         Run one statement with C{?} placeholders; fires with
         C{{"columns", "rows", "rowcount", "lastrowid"}}.
         """
-        wire = _params(sql=sql, params=_list(params))
-        return self._call("execute", wire, priority=priority, timeout=timeout)
+        return self._send("execute", options, sql=sql, params=_list(params))
 
     # --- transactions ----------------------------------------------------------
 
     def batch(
-        self,
-        operations: Sequence[Operation],
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, operations: Sequence[Operation], **options: Unpack[CallOptions]
     ) -> Deferred[list[Value]]:
         """
         Run C{operations} (C{{"method": m, "params": p}} maps, or request
@@ -307,39 +223,23 @@ class _Methods(_CursorMethods):
         id the earlier C{insert} at C{index} returned goes into that column
         of its rows (L{dbdriver.requests.binds}).
         """
-        params: dict[str, object] = {
-            "operations": [_operation(op) for op in operations]
-        }
-        return self._call("transaction", params, priority=priority, timeout=timeout)
+        batch = [_operation(op) for op in operations]
+        return self._send("transaction", options, operations=batch)
 
-    def begin_transaction(
-        self, *, priority: int | None = None, timeout: float | None = None
-    ) -> Deferred[str]:
+    def begin_transaction(self, **options: Unpack[CallOptions]) -> Deferred[str]:
         """Fires with the id of a new transaction."""
-        return self._call("begin_transaction", None, priority=priority, timeout=timeout)
+        return self._send("begin_transaction", options)
 
     def commit_transaction(
-        self,
-        transaction_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, transaction_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True} once committed."""
-        params: dict[str, object] = {"transaction_id": transaction_id}
-        return self._call(
-            "commit_transaction", params, priority=priority, timeout=timeout
-        )
+        return self._send("commit_transaction", options, transaction_id=transaction_id)
 
     def rollback_transaction(
-        self,
-        transaction_id: str,
-        *,
-        priority: int | None = None,
-        timeout: float | None = None,
+        self, transaction_id: str, **options: Unpack[CallOptions]
     ) -> Deferred[bool]:
         """Fires with C{True} once rolled back."""
-        params: dict[str, object] = {"transaction_id": transaction_id}
-        return self._call(
-            "rollback_transaction", params, priority=priority, timeout=timeout
+        return self._send(
+            "rollback_transaction", options, transaction_id=transaction_id
         )

@@ -249,3 +249,15 @@ def test_a_commit_the_server_cannot_roll_back_is_not_rolled_back(
             "begin_transaction",
             "commit_transaction",
         ]
+
+
+def test_an_unknown_keyword_argument_inside_is_a_type_error(
+    server: FakeServer,
+) -> None:
+    begin = server.client.transaction(priority=3).begin()
+    server.answer(1, "tx1")
+    tx = result_of(begin)
+    server.sent()
+    with pytest.raises(TypeError, match="timout"):
+        tx.select("t", timout=1)
+    assert server.sent() == []

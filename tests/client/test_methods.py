@@ -110,3 +110,39 @@ def test_results_are_passed_on(server: FakeServer) -> None:
     answer = {"columns": ["a"], "rows": [[1]], "rowcount": -1, "lastrowid": None}
     server.answer(1, answer)
     assert result_of(d) == answer
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs", "params"),
+    [
+        ("insert", ("t", {"a": 1}), {"on_conflict": "ignore", "returning": ["id"]},
+         {**_ROW, "on_conflict": "ignore", "returning": ["id"]}),
+        ("insert_many", ("t", [{"a": 1}]), {"on_conflict": "replace"},
+         {**_T, "rows": [{"a": 1}], "on_conflict": "replace"}),
+        ("select", ("t", _W), {"columns": ("a",), "order_by": ["a"], "limit": 2},
+         {**_T, "where": _W, "columns": ["a"], "order_by": ["a"], "limit": 2}),
+        ("open_cursor", ("t",), {"columns": ["a"]}, {**_T, "columns": ["a"]}),
+        ("ping", (), {}, None),
+    ],
+)  # fmt: skip
+def test_options_go_in_the_envelope_and_the_rest_in_the_params(
+    server: FakeServer, name: str, args: Any, kwargs: Any, params: Any
+) -> None:
+    """A method's own keyword arguments are params; C{CallOptions} are not."""
+    getattr(server.client, name)(*args, **kwargs, priority=2, timeout=1.5)
+    (message,) = server.sent()
+    assert message.get("params") == params
+    assert (message["priority"], message["timeout"]) == (2, 1.5)
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [("ping", ()), ("select", ("t",)), ("insert", ("t", {"a": 1}))],
+)
+def test_an_unknown_keyword_argument_is_a_type_error(
+    server: FakeServer, name: str, args: Any
+) -> None:
+    """A misspelt option is refused at once, not sent nor silently dropped."""
+    with pytest.raises(TypeError, match="timout"):
+        getattr(server.client, name)(*args, timout=1)
+    assert server.sent() == []
