@@ -83,6 +83,12 @@ class _Methods(_CursorMethods):
         """Fires with the table's columns, in order."""
         return self._send("get_table_info", options, table=table)
 
+    def describe_table(
+        self, table: str, **options: Unpack[CallOptions]
+    ) -> Deferred[dict[str, Value]]:
+        """Fires with the table's whole schema, in the table-schema format."""
+        return self._send("describe_table", options, table=table)
+
     def list_tables(self, **options: Unpack[CallOptions]) -> Deferred[list[str]]:
         """Fires with the names of the tables."""
         return self._send("list_tables", options)

@@ -90,3 +90,6 @@ class TableAPI(ABC):
 
     def get_table_info(self, table_name: str) -> Deferred[list[dict[str, object]]]:
         return self.run(rq.GetTableInfoRequest(table=table_name))
+
+    def describe_table(self, table_name: str) -> Deferred[dict[str, object]]:
+        return self.run(rq.DescribeTableRequest(table=table_name))

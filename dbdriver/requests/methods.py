@@ -43,6 +43,7 @@ __all__ = [
     "CountRequest",
     "CreateTableRequest",
     "DeleteRequest",
+    "DescribeTableRequest",
     "DropTableRequest",
     "ExecuteRequest",
     "FetchRequest",
@@ -145,6 +146,17 @@ class GetTableInfoRequest(TableRequest):
     """
 
     method = "get_table_info"
+    reads = True
+
+
+@attrs.define(slots=True)
+class DescribeTableRequest(TableRequest):
+    """
+    A table's whole schema, read back from the catalog, in the canonical
+    form of the table-schema format.
+    """
+
+    method = "describe_table"
     reads = True
 
 
@@ -278,6 +290,7 @@ REQUEST_TYPES: dict[str, type[BaseRequest]] = {
         RollbackTransactionRequest,
         TransactionRequest,
         GetTableInfoRequest,
+        DescribeTableRequest,
         ListTablesRequest,
         SyncSchemaRequest,
         OpenCursorRequest,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TypeAlias
 
 from dbdriver.exceptions import InvalidParams
@@ -79,7 +79,19 @@ def scalar(value: object, what: str) -> Scalar:
     """
     if not isinstance(value, SCALAR_TYPES):
         raise InvalidParams(f"{what}: {type(value).__name__} is not a column value")
+    if type(value) is str and "\x00" in value:
+        _nul(what)
     return value
+
+
+def _nul(what: str) -> None:
+    # PostgreSQL cannot store U+0000 in text; no backend takes it.
+    column = what.rsplit(".", 1)[-1]
+    raise InvalidParams(f"{what}: text may not contain U+0000", {"column": column})
+
+
+def _has_nul(values: Iterable[object]) -> bool:
+    return any(type(v) is str and "\x00" in v for v in values)
 
 
 _JSON_LEAVES = frozenset({type(None), bool, int, float, str})
@@ -90,13 +102,18 @@ def _json_able(value: object, what: str) -> None:
         for key, item in value.items():
             if type(key) is not str:
                 raise InvalidParams(f"{what}: JSON object keys must be text")
-            if type(item) not in _JSON_LEAVES:
+            if "\x00" in key:
+                _nul(what)
+            if type(item) not in _JSON_LEAVES or type(item) is str:
                 _json_able(item, what)
     elif isinstance(value, list):
         for item in value:
-            if type(item) not in _JSON_LEAVES:
+            if type(item) not in _JSON_LEAVES or type(item) is str:
                 _json_able(item, what)
-    elif not isinstance(value, (type(None), bool, int, float, str)):
+    elif type(value) is str:
+        if "\x00" in value:
+            _nul(what)
+    elif not isinstance(value, (type(None), bool, int, float)):
         raise InvalidParams(f"{what}: {type(value).__name__} cannot be stored as JSON")
 
 
@@ -119,6 +136,7 @@ def row(value: object, what: str = "data") -> Row:
         and value
         and _VALID.issuperset(value)
         and _SCALAR_TYPE_SET.issuperset(map(type, value.values()))
+        and not _has_nul(value.values())
     ):
         return value  # names seen before, plain values: no loop in Python
     if not isinstance(value, dict) or not value:
@@ -131,7 +149,9 @@ def row(value: object, what: str = "data") -> Row:
 
 def _cells(value: Row, what: str) -> Row:
     for key, item in value.items():
-        if type(item) not in _SCALAR_TYPE_SET:  # the usual case needs no call
+        if type(item) not in _SCALAR_TYPE_SET or (
+            type(item) is str and "\x00" in item
+        ):  # the usual case needs no call
             cell(item, f"{what}.{key}")
     return value
 
@@ -150,7 +170,8 @@ def rows(value: object, what: str = "rows") -> list[Row]:
                 continue
             row(item, "row")
         except InvalidParams as e:
-            raise InvalidParams(f"{what}[{i}]: {e.message}", {"index": i}) from None
+            details = {**(e.details or {}), "index": i}
+            raise InvalidParams(f"{what}[{i}]: {e.message}", details) from None
         if keys is None:
             keys = item.keys()
         elif item.keys() != keys:

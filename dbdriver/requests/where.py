@@ -61,7 +61,9 @@ class WhereDialect(Protocol):
     What L{render_where} needs of a backend's SQL.
     """
 
-    param: str
+    @property
+    def param(self) -> str:
+        """The placeholder of a bound parameter."""
 
     def quote(self, name: str) -> str: ...
 

@@ -216,7 +216,7 @@ class MySQLDialect(Dialect):
                 continue
             line = (
                 f"FOREIGN KEY ({self.quote(column.name)}) "
-                f"REFERENCES {self.quote(ref.table)} ({self.quote(ref.column)})"
+                f"REFERENCES {self.quote(ref.table)} ({self.names(ref.columns)})"
             )
             if ref.on_delete:
                 line += " ON DELETE " + ref.on_delete.upper()

@@ -42,7 +42,7 @@ class ForeignKey:
         return cls(
             (column.name,),
             ref.table,
-            (ref.column,),
+            ref.columns,
             (ref.on_delete or "no action").upper(),
             (ref.on_update or "no action").upper(),
         )

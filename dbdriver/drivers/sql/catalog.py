@@ -15,8 +15,9 @@ from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.records import CatalogColumn
-from dbdriver.exceptions import NoSuchColumn, NoSuchTable
-from dbdriver.requests.where import Node, where_columns
+from dbdriver.exceptions import InvalidParams, NoSuchColumn, NoSuchTable, UnknownMethod
+from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.where import Node, match_columns, where_columns
 
 __all__ = ["Row", "RowWrite", "TableCatalog", "TableInfo", "UniqueKey"]
 
@@ -165,6 +166,57 @@ class TableCatalog(ABC):
     def forget_tables(self) -> None:
         self._tables.clear()
         self._uniques.clear()
+
+    # -- where clauses and descriptions -------------------------------------------
+
+    def where_for(
+        self, cursor: DBCursor, table: str, node: Node, columns: Sequence[str] = ()
+    ) -> tuple[dict[str, str], Node]:
+        """
+        The column types of C{table} (checking that C{columns} and those
+        C{node} names exist) and C{node} ready to render: bound to those
+        types, its C{match} terms aimed at their full-text indexes.
+        """
+        types = self._named_types(cursor, table, node, columns)
+        if match_columns(node):
+            node = self._aim(node, table, self.fulltext_targets(cursor, table))
+        return types, self.bind_where(node, types)
+
+    def fulltext_targets(self, cursor: DBCursor, table: str) -> dict[str, str]:
+        """
+        The columns of C{table} that a full-text index covers, each with
+        what the dialect's C{render_match} needs to search it (the backend's
+        name of the index).
+        """
+        return {}
+
+    def _aim(self, node: Node, table: str, targets: dict[str, str]) -> Node:
+        kind = node[0]
+        if kind == "match":
+            if node[1] not in targets:
+                raise InvalidParams(
+                    f"match needs a fulltext index on {table}.{node[1]}",
+                    {"table": table, "column": node[1]},
+                )
+            return ("match", node[1], node[2], targets[node[1]])
+        if kind == "and" or kind == "or":
+            return (kind, [self._aim(n, table, targets) for n in node[1]])
+        if kind == "not":
+            return (kind, self._aim(node[1], table, targets))
+        return node
+
+    def describe(self, cursor: DBCursor, table: str) -> TableSchema:
+        """
+        The whole schema of C{table} from the catalog (and the notes of its
+        conditions); L{NoSuchTable} if there is none.
+        """
+        raise UnknownMethod(
+            f"describe_table is not implemented for {self.dialect.name}"
+        )
+
+    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
+        """A where tree ready for the table's column C{types} (MySQL: timestamps)."""
+        return node
 
     # -- "replace" as a delete and an insert --------------------------------------
 

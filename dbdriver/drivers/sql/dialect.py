@@ -15,12 +15,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from dbdriver.drivers.sql.records import CatalogColumn
+from dbdriver.drivers.sql.ddl import TableDDL
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import Column, TableSchema
-from dbdriver.requests.where import Node, render_where
+from dbdriver.requests.schema import canonical_uuid
+from dbdriver.requests.where import Node, Terms, render_where
 
-__all__ = ["REQUEST_SAVEPOINT", "Dialect", "to_json"]
+__all__ = ["REQUEST_SAVEPOINT", "Dialect", "like_to_glob", "to_json"]
 
 #: The savepoint each request of a write group or of a transaction runs
 #: under, so that it can fail alone.
@@ -43,41 +43,33 @@ def to_json(value: object) -> str:
         raise InvalidParams(f"cannot be stored as JSON: {e}") from None
 
 
+_GLOB_SPECIAL = {"*": "[*]", "?": "[?]", "[": "[[]", "%": "*", "_": "?"}
+
+
+def like_to_glob(pattern: str) -> str:
+    """
+    A C{LIKE} pattern (C{%}, C{_}, no escape) as the C{GLOB} pattern that
+    matches the same text, case-sensitively.
+    """
+    return "".join(_GLOB_SPECIAL.get(c, c) for c in pattern)
+
+
 def iso_timestamp(value: datetime.datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
     return value.isoformat()
 
 
-class Dialect:
+class Dialect(TableDDL):
     """
-    SQL text for one backend.  The defaults are SQLite's, which are close to
-    the standard.
+    SQL text for one backend: its DDL (L{TableDDL}) and the statements of
+    the row methods.  The defaults are SQLite's, which are close to the
+    standard.
     """
-
-    name = "sqlite"
-    quote_char = '"'
-    param = "?"
-    types = {
-        "integer": "INTEGER",
-        "bigint": "BIGINT",
-        "real": "REAL",
-        "text": "TEXT",
-        "blob": "BLOB",
-        "boolean": "BOOLEAN",
-        "timestamp": "TIMESTAMP TEXT",
-        "json": "JSON TEXT",
-    }
-
-    # -- pieces --------------------------------------------------------------
-
-    def quote(self, name: str) -> str:
-        # Names are validated identifiers; quoting makes keywords safe.
-        return f"{self.quote_char}{name}{self.quote_char}"
 
     #: Column types whose values always go through L{adapt}, whatever
     #: their Python type.
-    adapted_types: frozenset[str] = frozenset({"json", "timestamp", "boolean"})
+    adapted_types: frozenset[str] = frozenset({"json", "timestamp", "boolean", "uuid"})
 
     def adapt(self, value: Any, column_type: str | None = None) -> Any:
         """
@@ -85,6 +77,8 @@ class Dialect:
         """
         if column_type == "json":
             return None if value is None else to_json(value)
+        if column_type == "uuid" and value is not None:
+            return canonical_uuid(value, "a uuid column")
         if isinstance(value, datetime.datetime):
             return iso_timestamp(value)
         if isinstance(value, (dict, list)):
@@ -94,99 +88,30 @@ class Dialect:
             raise InvalidParams("NaN cannot be stored; send null instead")
         return value
 
-    def literal(self, value: object) -> str:
-        """
-        An escaped literal, for column defaults only (DDL takes no params).
-        """
-        if value is None:
-            return "NULL"
-        if value is True or value is False:
-            return "1" if value else "0"
-        if isinstance(value, (int, float)):
-            return repr(value)
-        return "'" + str(value).replace("'", "''") + "'"
-
-    def column_type(self, column: Column) -> str:
-        return self.types[column.type]
-
     def where(self, node: Node) -> tuple[str, list[object]]:
-        return render_where(node, self.quote, self.param, self.adapt)
+        return render_where(node, self)
 
-    # -- DDL -----------------------------------------------------------------
-
-    def column_sql(self, column: Column, single_pk: bool) -> str:
-        parts = [self.quote(column.name), self.column_type(column)]
-        if column.primary_key and single_pk:
-            parts.append("PRIMARY KEY")
-            if column.autoincrement:
-                parts.append(self.autoincrement_sql())
-        # SQLite lets a primary key other than its rowid (INTEGER PRIMARY
-        # KEY, where NULL picks the next id) hold NULLs; no other backend does.
-        rowid = single_pk and column.type == "integer"
-        if column.not_null or (column.primary_key and not rowid):
-            parts.append("NOT NULL")
-        return " ".join(parts + self.constraints_sql(column))
-
-    def live_column_sql(self, column: CatalogColumn) -> str:
+    def render_like(
+        self, column: str, pattern: str, negated: bool, insensitive: bool
+    ) -> tuple[str, list[object]]:
         """
-        The definition of a live column as the catalog describes it (one a
-        rebuild keeps, absent from the definition): its type, C{NOT NULL}
-        and default as they are.
+        SQLite's: its C{LIKE} ignores the case of ASCII letters and has no
+        escape character; C{GLOB} compares case-sensitively, so a
+        case-sensitive pattern is translated to one.
         """
-        declared = self.types.get(column.type, column.type)
-        sql = f"{self.quote(column.name)} {declared}".rstrip()
-        if column.not_null:
-            sql += " NOT NULL"
-        if column.default is not None:
-            sql += f" DEFAULT {column.default}"
-        return sql
+        not_ = "NOT " if negated else ""
+        if insensitive:
+            return f"{column} {not_}LIKE {self.param}", [pattern]
+        return f"{column} {not_}GLOB {self.param}", [like_to_glob(pattern)]
 
-    def constraints_sql(self, column: Column) -> list[str]:
+    def render_match(
+        self, column: str, terms: Terms, target: str = ""
+    ) -> tuple[str, list[object]]:
         """
-        The UNIQUE, DEFAULT and REFERENCES clauses of a column definition.
+        A full-text match on C{column} through the index C{target} (each
+        backend's own).
         """
-        parts = []
-        if column.unique:
-            parts.append("UNIQUE")
-        if column.has_default:
-            parts.append("DEFAULT " + self.literal(column.default))
-        if column.references is not None:
-            ref = column.references
-            parts.append(
-                f"REFERENCES {self.quote(ref.table)} ({self.quote(ref.column)})"
-            )
-            if ref.on_delete:
-                parts.append("ON DELETE " + ref.on_delete.upper())
-            if ref.on_update:
-                parts.append("ON UPDATE " + ref.on_update.upper())
-        return parts
-
-    def autoincrement_sql(self) -> str:
-        return "AUTOINCREMENT"
-
-    def create_table(self, schema: TableSchema, if_not_exists: bool) -> list[str]:
-        pk = schema.primary_key
-        lines = [self.column_sql(c, len(pk) == 1) for c in schema.columns]
-        if len(pk) > 1:
-            lines.append(f"PRIMARY KEY ({self.names(pk)})")
-        lines.extend(f"UNIQUE ({self.names(u)})" for u in schema.unique)
-        exists = "IF NOT EXISTS " if if_not_exists else ""
-        statements = [
-            f"CREATE TABLE {exists}{self.quote(schema.name)} ({', '.join(lines)})"
-        ]
-        for index in schema.indexes:
-            statements.append(
-                f"CREATE {'UNIQUE ' if index.unique else ''}INDEX "
-                f"{self.quote(index.name)} ON {self.quote(schema.name)} "
-                f"({self.names(index.columns)})"
-            )
-        return statements
-
-    def drop_table(self, table: str) -> str:
-        return f"DROP TABLE {self.quote(table)}"
-
-    def names(self, names: Sequence[str]) -> str:
-        return ", ".join(self.quote(n) for n in names)
+        raise InvalidParams(f"{self.name} has no full-text search yet")
 
     # -- DML -----------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from dbdriver.drivers.interfaces import DBCursor, DriverSettings
 from dbdriver.drivers.schema.sync import sync_schema
 from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.params import row_groups, rows_params
 from dbdriver.exceptions import (
     DriverError,
@@ -29,7 +30,7 @@ from dbdriver.exceptions import (
 )
 from dbdriver.requests import fields as rc
 from dbdriver.requests.binds import apply_binds
-from dbdriver.requests.where import Node
+from dbdriver.requests.values import Value
 from dbdriver.wire.cbor import Encoded, encode_rows
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class TableOperations(TableCatalog):
     ) -> None:
         super().__init__()
         self.dialect = dialect
+        self.notes = Notes(dialect, self.table_columns)
         self.max_rows = settings.max_rows
         self.max_message_size = settings.max_message_size
         self.read_only = settings.read_only
@@ -88,6 +90,7 @@ class TableOperations(TableCatalog):
             rq.ExecuteRequest: self._execute,
             rq.TransactionRequest: self._transaction,
             rq.GetTableInfoRequest: self._get_table_info,
+            rq.DescribeTableRequest: self._describe_table,
             rq.ListTablesRequest: self._list_tables,
             rq.SyncSchemaRequest: self._sync_schema,
         }
@@ -133,10 +136,6 @@ class TableOperations(TableCatalog):
 
     # -- backend hooks --------------------------------------------------------
 
-    def bind_where(self, node: Node, types: dict[str, str]) -> Node:
-        """A where tree ready for the table's column C{types} (MySQL: timestamps)."""
-        return node
-
     def convert_placeholders(self, sql: str) -> str:
         """
         Raw SQL with C{?} placeholders in the backend's paramstyle.
@@ -174,6 +173,7 @@ class TableOperations(TableCatalog):
         self.forget_tables()
         for statement in self.dialect.create_table(schema, False):
             cursor.execute(statement)
+        self.notes.write(cursor, schema)
         return True
 
     def _drop_table(self, cursor: DBCursor, request: rq.DropTableRequest) -> bool:
@@ -185,7 +185,13 @@ class TableOperations(TableCatalog):
             )
         self.forget_tables()
         cursor.execute(self.dialect.drop_table(request.table))
+        self.notes.forget(cursor, request.table)
         return True
+
+    def _describe_table(
+        self, cursor: DBCursor, request: rq.DescribeTableRequest
+    ) -> dict[str, Value]:
+        return self.describe(cursor, request.table).to_wire()
 
     def _get_table_info(
         self, cursor: DBCursor, request: rq.GetTableInfoRequest
@@ -250,15 +256,15 @@ class TableOperations(TableCatalog):
 
     def _update(self, cursor: DBCursor, request: rq.UpdateRequest) -> int:
         columns = list(request.data)
-        types = self._named_types(cursor, request.table, request.where_node, columns)
-        where = self.bind_where(request.where_node, types)
+        types, where = self.where_for(
+            cursor, request.table, request.where_node, columns
+        )
         sql, params = self.dialect.update(request.table, columns, where)
         cursor.execute(sql, self._row_params(types, columns, request.data) + params)
         return int(cursor.rowcount)
 
     def _delete(self, cursor: DBCursor, request: rq.DeleteRequest) -> int:
-        types = self._named_types(cursor, request.table, request.where_node)
-        where = self.bind_where(request.where_node, types)
+        _, where = self.where_for(cursor, request.table, request.where_node)
         sql, params = self.dialect.delete(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.rowcount)
@@ -276,11 +282,11 @@ class TableOperations(TableCatalog):
         table = request.table
         assert table is not None  # (a table cursor's)
         named = [*(request.columns or ()), *(c for c, _ in request.order)]
-        types = self._named_types(cursor, table, request.where_node, named)
+        _, where = self.where_for(cursor, table, request.where_node, named)
         return self.dialect.select(
             table,
             request.columns,
-            self.bind_where(request.where_node, types),
+            where,
             request.order,
             limit,
             getattr(request, "offset", None),
@@ -325,8 +331,7 @@ class TableOperations(TableCatalog):
         return list(rows)
 
     def _count(self, cursor: DBCursor, request: rq.CountRequest) -> int:
-        types = self._named_types(cursor, request.table, request.where_node)
-        where = self.bind_where(request.where_node, types)
+        _, where = self.where_for(cursor, request.table, request.where_node)
         sql, params = self.dialect.count(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
