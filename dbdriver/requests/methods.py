@@ -65,7 +65,7 @@ __all__ = [
 # --- answered by the server ------------------------------------------------
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _ServerRequest(BaseRequest):
     """
     A request the server answers itself, without a database connection.
@@ -74,7 +74,7 @@ class _ServerRequest(BaseRequest):
     kind = "server"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class PingRequest(_ServerRequest):
     """
     Whether the server is up: it answers C{"pong"}.
@@ -83,7 +83,7 @@ class PingRequest(_ServerRequest):
     method = "ping"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class ServerInfoRequest(_ServerRequest):
     """
     The protocol, the server's version and backend, read_only, the limits.
@@ -92,7 +92,7 @@ class ServerInfoRequest(_ServerRequest):
     method = "server_info"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class StatsRequest(_ServerRequest):
     """
     The counters: queue depths, requests, latencies, connections, uptime.
@@ -104,7 +104,7 @@ class StatsRequest(_ServerRequest):
 # --- schema ----------------------------------------------------------------
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class CreateTableRequest(BaseRequest):
     """
     Create a table from a schema map (PROTOCOL.md section 4, "Table
@@ -127,7 +127,7 @@ class CreateTableRequest(BaseRequest):
         return self.table_schema.name
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class DropTableRequest(TableRequest):
     """
     Drop a table; C{if_exists}: a missing table is no error.
@@ -138,7 +138,7 @@ class DropTableRequest(TableRequest):
     if_exists: bool = FLAG
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class GetTableInfoRequest(TableRequest):
     """
     A table's columns, in order: name, type, not_null, default, primary_key.
@@ -148,7 +148,7 @@ class GetTableInfoRequest(TableRequest):
     reads = True
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class ListTablesRequest(BaseRequest):
     """
     The names of the tables (not the driver's own bookkeeping table).
@@ -161,7 +161,7 @@ class ListTablesRequest(BaseRequest):
 # --- transactions ----------------------------------------------------------
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _ControlRequest(BaseRequest):
     """
     Transaction control: the server keeps the transaction's connection.
@@ -170,7 +170,7 @@ class _ControlRequest(BaseRequest):
     kind = "control"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class BeginTransactionRequest(_ControlRequest):
     """
     Start a transaction; the answer is its id, which the requests that run
@@ -180,7 +180,7 @@ class BeginTransactionRequest(_ControlRequest):
     method = "begin_transaction"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _EndTransactionRequest(_ControlRequest):
     """
     A request that ends the transaction C{transaction_id} (the id that
@@ -190,7 +190,7 @@ class _EndTransactionRequest(_ControlRequest):
     transaction_id: str = attrs.field(validator=checked(check.text))
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class CommitTransactionRequest(_EndTransactionRequest):
     """
     Commit the transaction: its writes become visible to others.
@@ -199,7 +199,7 @@ class CommitTransactionRequest(_EndTransactionRequest):
     method = "commit_transaction"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class RollbackTransactionRequest(_EndTransactionRequest):
     """
     Roll the transaction back: none of its writes remain.
@@ -228,7 +228,7 @@ def _operation(
     return request, check_binds(value.get("bind"), request, earlier)
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class TransactionRequest(BaseRequest):
     method = "transaction"
     operations: list[BaseRequest | dict[str, Value]]
