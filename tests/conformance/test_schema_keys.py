@@ -26,7 +26,9 @@ from tests.support.backends import Database
 from tests.support.data import error_of
 from tests.support.live import driver_on
 
-UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID4 = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
 
 
 def _id() -> dict[str, Any]:
@@ -166,7 +168,10 @@ async def test_sql_default(
 ) -> None:
     schema = {
         "name": "computed",
-        "columns": [_id(), {"name": "n", "type": "integer", "default": {"sql": "1 + 1"}}],
+        "columns": [
+            _id(),
+            {"name": "n", "type": "integer", "default": {"sql": "1 + 1"}},
+        ],
     }
     assert await client.create_table(schema) is True
     key = await client.insert("computed", {})
@@ -216,16 +221,14 @@ async def test_checks(client: DriverClient) -> None:
     ]
     for row in bad:
         assert await _code(client.insert("locks", row)) == "constraint_violation", row
-    error = await error_of(
-        client.update("locks", {"resource": "a"}, {"refcount": 2})
-    )
+    error = await error_of(client.update("locks", {"resource": "a"}, {"refcount": 2}))
     assert error.code == "constraint_violation"
     assert error.details["constraint"] == "locks_exclusive_once"
     assert await _code(
         client.update("locks", {"resource": "b"}, {"refcount": -1})
     ) == "constraint_violation"  # fmt: skip
-    assert await _code(client.insert_many("locks", [good[0] | {"resource": "d"},
-                                                    bad[0]])) == "constraint_violation"  # fmt: skip
+    pair = [good[0] | {"resource": "d"}, bad[0]]
+    assert await _code(client.insert_many("locks", pair)) == "constraint_violation"
     assert await client.count("locks") == 2
 
 

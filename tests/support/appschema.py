@@ -265,7 +265,11 @@ def _op(column: str, op: str, operand: Any) -> Any:
 def _default(value: Any, kind: str) -> Any:
     if isinstance(value, dict):
         return tuple(sorted(value.items()))
-    if kind == "real" and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if (
+        kind == "real"
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         return float(value)
     return value
 
@@ -324,7 +328,13 @@ def _fk(columns: Any, table: str, refs: Any, actions: dict[str, Any]) -> Any:
     def action(name: str) -> str:
         return str(actions.get(name) or "no action").lower()
 
-    return (tuple(columns), table, tuple(refs), action("on_delete"), action("on_update"))
+    return (
+        tuple(columns),
+        table,
+        tuple(refs),
+        action("on_delete"),
+        action("on_update"),
+    )
 
 
 def same_schema(described: dict[str, Any], given: dict[str, Any]) -> bool:
