@@ -291,7 +291,11 @@ def normal(table: dict[str, Any]) -> dict[str, Any]:
         foreign.add(_fk(fk["columns"], ref["table"], ref["columns"], fk))
     checks = [_where(c["check"]) for c in columns if c.get("check")]
     checks += [_where(c["where"]) for c in table.get("checks") or ()]
-    named = {c["name"]: _where(c["where"]) for c in table.get("checks") or ()}
+    named = {
+        c["name"]: _where(c["where"])
+        for c in table.get("checks") or ()
+        if c.get("name")
+    }
     indexes = {
         (
             i["name"],
