@@ -1,7 +1,7 @@
 """
 L{dbdriver.drivers.sqlite.operations}: C{get_table_info} from the
 C{pragma}s with portable types, C{list_tables} without SQLite's own tables
-or the driver's bookkeeping, and the authorizer that keeps transaction
+or the driver's own (C{_dbdriver_...}: bookkeeping, notes, full-text tables), and the authorizer that keeps transaction
 control out of C{execute}, however the statement hides it.
 """
 
@@ -20,7 +20,7 @@ T = {
     "name": "t",
     "columns": [
         {"name": "id", "type": "integer", "primary_key": True, "autoincrement": True},
-        {"name": "flag", "type": "boolean", "not_null": True, "default": "0"},
+        {"name": "flag", "type": "boolean", "not_null": True, "default": False},
         {"name": "at", "type": "timestamp"},
         {"name": "doc", "type": "json"},
         {"name": "big", "type": "bigint"},
@@ -50,6 +50,23 @@ async def test_list_tables_leaves_out_internal_tables(tmp_path: Path) -> None:
         await driver.create_table(T)  # AUTOINCREMENT: sqlite_sequence exists
         await driver.execute("CREATE TABLE a (x INTEGER)")
         assert await driver.run(rq.ListTablesRequest()) == ["a", "t"]
+        # The notes of a check, and a full-text index's FTS5 tables.
+        await driver.create_table(
+            {
+                "name": "docs",
+                "columns": [
+                    {"name": "body", "type": "text", "check": {"body": {"!=": ""}}}
+                ],
+                "indexes": [
+                    {"name": "docs_body", "columns": ["body"], "kind": "fulltext"}
+                ],
+            }
+        )
+        found = await driver.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        )
+        assert found["rows"][0][0] > 5
+        assert await driver.run(rq.ListTablesRequest()) == ["a", "docs", "t"]
 
 
 @pytest.mark.parametrize(
