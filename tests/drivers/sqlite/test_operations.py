@@ -1,8 +1,9 @@
 """
 L{dbdriver.drivers.sqlite.operations}: C{get_table_info} from the
 C{pragma}s with portable types, C{list_tables} without SQLite's own tables
-or the driver's own (C{_dbdriver_...}: bookkeeping, notes, full-text tables), and the authorizer that keeps transaction
-control out of C{execute}, however the statement hides it.
+or the driver's own (C{_dbdriver_...}: bookkeeping, notes, full-text
+tables), and the authorizer that keeps transaction control out of
+C{execute}, however the statement hides it.
 """
 
 from __future__ import annotations
