@@ -112,6 +112,18 @@ class SQLiteOperations(TableOperations):
         for _, fts, _ in fulltext_indexes(cursor, self.dialect, table):
             cursor.execute(f"DROP TABLE {self.dialect.quote(fts)}")
 
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
+        if not request.rows or request.rows[0] or request.returning:
+            return super()._insert_many(cursor, request)
+        # Rows of no columns: SQLite has DEFAULT VALUES for one row only.
+        self.row_write(cursor, request, request.rows[0])  # the table exists
+        sql = self.dialect.insert_rows(request.table, [], request.on_conflict, None, 1)
+        written = 0
+        for _ in request.rows:
+            cursor.execute(sql)
+            written += cursor.rowcount
+        return written
+
     def _drop_table(self, cursor: DBCursor, request: rq.DropTableRequest) -> bool:
         if self.table_columns(cursor, request.table):
             self.drop_fulltext(cursor, request.table)
