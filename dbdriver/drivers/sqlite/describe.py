@@ -23,7 +23,11 @@ import attrs
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.notes import Notes
-from dbdriver.drivers.sqlite.dialect import SQLiteDialect, fts_name
+from dbdriver.drivers.sqlite.dialect import (
+    FTS_COLUMN,
+    SQLiteDialect,
+    fts_name,
+)
 from dbdriver.exceptions import NoSuchTable
 from dbdriver.requests.schema import TableSchema, parse_table
 
@@ -37,7 +41,7 @@ _INTEGER = re.compile(r"^[-+]?\d+$")
 _TEXT = re.compile(r"^'((?:[^']|'')*)'$", re.DOTALL)
 _BLOB = re.compile(r"^[xX]'([0-9a-fA-F]*)'$")
 _FTS_TABLES = (
-    "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+    "SELECT name FROM sqlite_master WHERE type = 'table' "
     "AND name LIKE ? ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
 )
 
@@ -166,14 +170,12 @@ def fulltext_indexes(
     prefix = fts_name(table, "")
     pattern = prefix.replace("_", "\\_") + "%"
     cursor.execute(_FTS_TABLES, (pattern,))
-    content = f"content={dialect.literal(table)},"
     found = []
-    for name, sql in cursor.fetchall():
-        if content not in sql:
-            continue  # another table's (whose name has this one's as prefix)
+    for (name,) in cursor.fetchall():
+        index = name[len(prefix) :]
         cursor.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid", (name,))
-        columns = [c for (c,) in cursor.fetchall()]
-        found.append((name[len(prefix) :], name, columns))
+        columns = [c.removeprefix(FTS_COLUMN) for (c,) in cursor.fetchall()]
+        found.append((index, name, columns))
     return found
 
 

@@ -3,11 +3,13 @@ SQLite's dialect: the base L{Dialect} (whose defaults are SQLite's) with
 full-text search.
 
 A C{fulltext} index is an FTS5 external-content table named
-C{_dbdriver_fts_<table>_<index>} over the table's rows (by rowid, with the
+C{_dbdriver_fts_<table>$<index>} over the table's rows (by rowid, with the
 C{unicode61} tokenizer), kept current by three triggers of the same prefix
 (after insert, update and delete), which run inside the writing statement:
-the index is consistent inside a transaction and rolls back with it.  A
-C{match} is a C{rowid IN} subquery on that table.
+the index is consistent inside a transaction and rolls back with it.  Its
+columns are the indexed ones prefixed with C{c_} (FTS5 reserves C{rank}
+and C{rowid}), read through a view C{_dbdriver_ftsv_<table>$<index>} that
+renames them.  A C{match} is a C{_rowid_ IN} subquery on that table.
 """
 
 from __future__ import annotations
@@ -19,17 +21,33 @@ from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.requests.schema import Index, TableSchema
 from dbdriver.requests.where import Terms
 
-__all__ = ["FTS_PREFIX", "SQLiteDialect", "fts_name"]
+__all__ = ["FTS_COLUMN", "FTS_PREFIX", "SQLiteDialect", "fts_name", "fts_view"]
 
 #: The prefix of the driver's full-text tables and their triggers.
 FTS_PREFIX = "_dbdriver_fts_"
+#: Between the table's name and the index's in those names: no identifier
+#: has it, so that no two tables' names meet (C{a} and C{b_c}, C{a_b} and
+#: C{c}).
+FTS_SEPARATOR = "$"
+#: The prefix of each column of an FTS5 table (C{rank}, C{rowid} are FTS5's).
+FTS_COLUMN = "c_"
+#: The rowid column of the views the FTS5 tables read.
+FTS_ROWID = "_dbdriver_rowid"
 
 
 def fts_name(table: str, index: str) -> str:
     """
     The FTS5 table of the full-text index C{index} of C{table}.
     """
-    return f"{FTS_PREFIX}{table}_{index}"
+    return f"{FTS_PREFIX}{table}{FTS_SEPARATOR}{index}"
+
+
+def fts_view(table: str, index: str) -> str:
+    """
+    The view of C{table} that the FTS5 table of C{index} reads its text
+    from (its rowid, and each column under its FTS5 name).
+    """
+    return f"_dbdriver_ftsv_{table}{FTS_SEPARATOR}{index}"
 
 
 class SQLiteDialect(Dialect):
@@ -67,27 +85,48 @@ class SQLiteDialect(Dialect):
         fts = fts_name(table, index)
         return [fts + "_ai", fts + "_ad", fts + "_au"]
 
+    def drop_fulltext_sql(self, table: str, index: str) -> list[str]:
+        """
+        The statements that drop a full-text index: its triggers, its FTS5
+        table and its view (each if it exists).
+        """
+        q = self.quote
+        return [
+            *(
+                f"DROP TRIGGER IF EXISTS {q(t)}"
+                for t in self.fulltext_triggers(table, index)
+            ),
+            f"DROP TABLE IF EXISTS {q(fts_name(table, index))}",
+            f"DROP VIEW IF EXISTS {q(fts_view(table, index))}",
+        ]
+
     def fulltext_sql(self, schema: TableSchema, index: Index) -> list[str]:
         """
-        The FTS5 table of C{index}, its three triggers, and the filling of
-        it from the rows already there.
+        The view, FTS5 table and three triggers of C{index}, and the filling
+        of it from the rows already there (after dropping any leftover of an
+        index of that name, a table dropped by raw SQL).
         """
-        fts = fts_name(schema.name, index.name)
+        fts, view = fts_name(schema.name, index.name), fts_view(schema.name, index.name)
         q = self.quote
-        table, columns = q(schema.name), self.names(index.columns)
+        table = q(schema.name)
+        own = self.names([FTS_COLUMN + c for c in index.columns])
         new = ", ".join(f"new.{q(c)}" for c in index.columns)
         old = ", ".join(f"old.{q(c)}" for c in index.columns)
-        add = f"INSERT INTO {q(fts)} (rowid, {columns}) VALUES (new.rowid, {new});"
+        add = f"INSERT INTO {q(fts)} (rowid, {own}) VALUES (new._rowid_, {new});"
         remove = (
-            f"INSERT INTO {q(fts)} ({q(fts)}, rowid, {columns}) "
-            f"VALUES ('delete', old.rowid, {old});"
+            f"INSERT INTO {q(fts)} ({q(fts)}, rowid, {own}) "
+            f"VALUES ('delete', old._rowid_, {old});"
         )
+        source = ", ".join(f"{q(c)} AS {q(FTS_COLUMN + c)}" for c in index.columns)
         inserted, deleted, updated = map(
             q, self.fulltext_triggers(schema.name, index.name)
         )
         return [
-            f"CREATE VIRTUAL TABLE {q(fts)} USING fts5({columns}, "
-            f"content={self.literal(schema.name)}, content_rowid='rowid', "
+            *self.drop_fulltext_sql(schema.name, index.name),
+            f"CREATE VIEW {q(view)} AS SELECT _rowid_ AS {q(FTS_ROWID)}, {source} "
+            f"FROM {table}",
+            f"CREATE VIRTUAL TABLE {q(fts)} USING fts5({own}, "
+            f"content={self.literal(view)}, content_rowid={self.literal(FTS_ROWID)}, "
             "tokenize='unicode61')",
             f"CREATE TRIGGER {inserted} AFTER INSERT ON {table} BEGIN {add} END",
             f"CREATE TRIGGER {deleted} AFTER DELETE ON {table} BEGIN {remove} END",
@@ -102,12 +141,12 @@ class SQLiteDialect(Dialect):
         """
         The rows whose C{column} holds every term, through the FTS5 table
         C{target}: an FTS5 query of quoted words (C{"w" *} for a prefix)
-        ANDed under a filter on the column.
+        ANDed under a filter on the column's own column there.
         """
         words = " AND ".join(
             '"' + word.replace('"', '""') + '"' + (" *" if prefix else "")
             for word, prefix in terms
         )
-        query = "{" + self.quote(column) + "} : (" + words + ")"
+        query = "{" + self.quote(FTS_COLUMN + column) + "} : (" + words + ")"
         fts = self.quote(target)
-        return f"rowid IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [query]
+        return f"_rowid_ IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)", [query]

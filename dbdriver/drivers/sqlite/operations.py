@@ -107,10 +107,11 @@ class SQLiteOperations(TableOperations):
 
     def drop_fulltext(self, cursor: DBCursor, table: str) -> None:
         """
-        Drop the full-text tables of C{table} (their triggers go with it).
+        Drop the full-text indexes of C{table}: FTS5 tables, views, triggers.
         """
-        for _, fts, _ in fulltext_indexes(cursor, self.dialect, table):
-            cursor.execute(f"DROP TABLE {self.dialect.quote(fts)}")
+        for index, _, _ in fulltext_indexes(cursor, self.dialect, table):
+            for statement in self.dialect.drop_fulltext_sql(table, index):
+                cursor.execute(statement)
 
     def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.rows[0] or request.returning:

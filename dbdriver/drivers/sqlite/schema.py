@@ -283,14 +283,12 @@ class SQLiteSchema(SchemaBackend):
         Drop the index C{name} of C{table}: a full-text one's FTS5 table and
         triggers, or a plain one.
         """
-        fulltext = [f for n, f, _ in fulltext_indexes(cursor, self.dialect, table)
-                    if n == name]  # fmt: skip
-        if not fulltext:
+        fulltext = [n for n, _, _ in fulltext_indexes(cursor, self.dialect, table)]
+        if name not in fulltext:
             cursor.execute(self.drop_index_sql(table, name))
             return
-        for trigger in self.dialect.fulltext_triggers(table, name):
-            cursor.execute(f"DROP TRIGGER IF EXISTS {self.dialect.quote(trigger)}")
-        cursor.execute(f"DROP TABLE {self.dialect.quote(fulltext[0])}")
+        for statement in self.dialect.drop_fulltext_sql(table, name):
+            cursor.execute(statement)
 
     # -- the rebuild -----------------------------------------------------------------
 
@@ -327,8 +325,9 @@ class SQLiteSchema(SchemaBackend):
         # The full-text indexes are made again over the new table (their
         # triggers go with the old one).
         fulltext = fulltext_indexes(cursor, dialect, name)
-        for _, fts, _ in fulltext:
-            cursor.execute(f"DROP TABLE {quote(fts)}")
+        for index_name, _, _ in fulltext:
+            for statement in dialect.drop_fulltext_sql(name, index_name):
+                cursor.execute(statement)
         sequence = self._sequence(cursor, name)
         cursor.execute(create)
         if step.copy:

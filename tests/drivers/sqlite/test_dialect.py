@@ -40,13 +40,15 @@ def _database() -> sqlite3.Connection:
 
 def test_names_have_the_driver_prefix() -> None:
     assert FTS_PREFIX.startswith("_dbdriver_")
-    assert fts_name("docs", "docs_text") == "_dbdriver_fts_docs_docs_text"
+    assert fts_name("docs", "docs_text") == "_dbdriver_fts_docs$docs_text"
+    assert fts_name("a", "b_c") != fts_name("a_b", "c")
     connection = _database()
     names = [
         n for (n,) in connection.execute("SELECT name FROM sqlite_master ORDER BY 1")
     ]
     assert "docs" in names
-    assert all(n == "docs" or n.startswith(FTS_PREFIX) for n in names), names
+    assert all(n == "docs" or n.startswith("_dbdriver_") for n in names), names
+    assert FTS_PREFIX + "docs$docs_text" in names
     triggers = connection.execute(
         "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
     ).fetchone()
@@ -97,3 +99,25 @@ def test_default_values_and_kept_defaults() -> None:
     assert dialect.values_sql(["a"], 2) == '("a") VALUES (?), (?)'
     kept = CatalogColumn("n", "integer", True, "1 + 1")
     assert dialect.live_column_sql(kept) == '"n" INTEGER NOT NULL DEFAULT (1 + 1)'
+
+
+def test_names_fts5_reserves_and_names_that_meet() -> None:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    dialect = SQLiteDialect()
+    for table, index in (("a", "b_c"), ("a_b", "c")):
+        schema = parse_table(
+            {
+                "name": table,
+                "columns": [{"name": "rank", "type": "text"}],
+                "indexes": [{"name": index, "columns": ["rank"], "kind": "fulltext"}],
+            }
+        )
+        for statement in dialect.create_table(schema, False):
+            connection.execute(statement)
+        connection.execute(f'INSERT INTO "{table}" VALUES (?)', (f"word {table}",))
+    for table, index in (("a", "b_c"), ("a_b", "c")):
+        sql, params = dialect.render_match(
+            "rank", (("word", False),), fts_name(table, index)
+        )
+        found = connection.execute(f'SELECT "rank" FROM "{table}" WHERE {sql}', params)
+        assert found.fetchall() == [(f"word {table}",)]
