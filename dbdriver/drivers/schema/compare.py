@@ -8,6 +8,7 @@ defaults and composite foreign keys, which only the described form holds.
 from __future__ import annotations
 
 from dbdriver.requests.schema import Default, TableSchema
+from dbdriver.requests.where import where_columns
 
 __all__ = ["described_changes"]
 
@@ -31,9 +32,16 @@ def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
         wanted, found = column.default, have.default
         if wanted != found and "function" in (_kind(wanted), _kind(found)):
             changes.append(f"column {column.name} default -> {_wire(wanted)}")
+    # What concerns the live columns the definition lacks stays with them
+    # (they are kept, unless drop_columns), and is no difference.
+    defined = {c.name for c in schema.columns}
+    live_checks = tuple(
+        c for c in live.all_checks() if set(where_columns(c.node)) <= defined
+    )
+    live_keys = tuple(f for f in live.foreign_keys if set(f.columns) <= defined)
     for verb, a, b in (
-        ("new", schema.all_checks(), live.all_checks()),
-        ("drop", live.all_checks(), schema.all_checks()),
+        ("new", schema.all_checks(), live_checks),
+        ("drop", live_checks, schema.all_checks()),
     ):
         names = {(c.name, c.where_json) for c in b}
         changes += [
@@ -42,8 +50,8 @@ def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
             if (c.name, c.where_json) not in names
         ]
     for verb, x, y in (
-        ("new", schema.foreign_keys, live.foreign_keys),
-        ("drop", live.foreign_keys, schema.foreign_keys),
+        ("new", schema.foreign_keys, live_keys),
+        ("drop", live_keys, schema.foreign_keys),
     ):
         changes += [
             f"{verb} foreign key ({', '.join(f.columns)}) -> {f.reference.table}"
