@@ -16,8 +16,8 @@ __all__ = ["described_changes"]
 def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
     """
     What differs between the definition and the described live table in
-    what the catalog comparison above does not see: lengths, checks,
-    function and SQL defaults, composite foreign keys.
+    what the catalog comparison does not see: lengths, checks and
+    function defaults.
     """
     changes = []
     for column in schema.columns:
@@ -38,7 +38,6 @@ def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
     live_checks = tuple(
         c for c in live.all_checks() if set(where_columns(c.node)) <= defined
     )
-    live_keys = tuple(f for f in live.foreign_keys if set(f.columns) <= defined)
     for verb, a, b in (
         ("new", schema.all_checks(), live_checks),
         ("drop", live_checks, schema.all_checks()),
@@ -48,15 +47,6 @@ def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
             f"{verb} check {c.name} {c.where_json}"
             for c in a
             if (c.name, c.where_json) not in names
-        ]
-    for verb, x, y in (
-        ("new", schema.foreign_keys, live_keys),
-        ("drop", live_keys, schema.foreign_keys),
-    ):
-        changes += [
-            f"{verb} foreign key ({', '.join(f.columns)}) -> {f.reference.table}"
-            for f in x
-            if f not in y
         ]
     return changes
 
