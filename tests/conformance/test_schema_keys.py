@@ -228,7 +228,7 @@ async def test_checks(client: DriverClient) -> None:
     assert await _code(
         client.update("locks", {"resource": "b"}, {"refcount": -1})
     ) == "constraint_violation"  # fmt: skip
-    pair = [good[0] | {"resource": "d"}, bad[0]]
+    pair = [good[0] | {"resource": "d"}, bad[0] | {"refcount": 1}]
     assert await _code(client.insert_many("locks", pair)) == "constraint_violation"
     assert await client.count("locks") == 2
 
