@@ -83,6 +83,11 @@ def fulltext_name(index: Index, position: int) -> str:
     return _short(f"{GENERATED}{index.name}", 60) + f"_{position}"
 
 
+def fulltext_column(column: str) -> str:
+    """The stored lower-case copy of C{column} that full-text indexes hold."""
+    return _short(f"{GENERATED}ft_{column}", 64)
+
+
 class MySQLDDL(Dialect):
     """
     Table DDL for MariaDB 10.7+ (and MySQL 8 where it has the same).
@@ -100,6 +105,7 @@ class MySQLDDL(Dialect):
         "uuid": "UUID",
     }
     collation = "utf8mb4_nopad_bin"
+    length_function = "CHAR_LENGTH"
 
     # -- sizes -----------------------------------------------------------------
 
@@ -162,12 +168,20 @@ class MySQLDDL(Dialect):
                     {"table": schema.name, "index": what},
                 )
 
-    def index_parts(self, schema: TableSchema, columns: Sequence[str]) -> str:
+    def index_parts(
+        self,
+        schema: TableSchema,
+        columns: Sequence[str],
+        live: dict[str, str] | None = None,
+    ) -> str:
         """
         A non-unique index's columns, with prefixes where the whole key
-        would be longer than InnoDB's (the same rows are found).
+        would be longer than InnoDB's (the same rows are found); C{live}:
+        the column types as they are (an index added to a table).
         """
         keyed = self.keyed_columns(schema)
+        if live is not None:
+            keyed = {n for n in columns if not live.get(n, "").startswith("long")}
         found = {c.name: c for c in schema.columns}
         known = [found[n] for n in columns if n in found]
         total = sum(self.key_bytes(c, c.name in keyed) for c in known)
@@ -178,11 +192,11 @@ class MySQLDDL(Dialect):
             if column is not None and column.type in ("text", "blob", "json"):
                 long = column.type == "json" or (
                     column.name not in keyed
-                    and column.type == "text"
-                    and (column.max_length or 0) > VARCHAR_MAX
+                    and (column.max_length or VARCHAR_MAX + 1) > VARCHAR_MAX
                 )
                 if long or total > KEY_BYTES:
-                    prefix = f"({_BLOB_PREFIX if column.type == 'blob' else _TEXT_PREFIX})"
+                    size = _BLOB_PREFIX if column.type == "blob" else _TEXT_PREFIX
+                    prefix = f"({size})"
             parts.append(self.quote(name) + prefix)
         return ", ".join(parts)
 
@@ -273,13 +287,22 @@ class MySQLDDL(Dialect):
         return statements
 
     def index_sql(self, schema: TableSchema, index: Index) -> list[str]:
+        return self.live_index_sql(schema, index, None)
+
+    def live_index_sql(
+        self, schema: TableSchema, index: Index, live: dict[str, str] | None
+    ) -> list[str]:
+        """
+        The statements of one index; C{live}: the column types as they are
+        (lower case), for an index added to an existing table.
+        """
         if index.fulltext:
             return self.fulltext_sql(schema, index)
         table = self.quote(schema.name)
         comment = f" COMMENT '{INDEX_COMMENT}'"
         if not index.unique:
             # A partial index that is not unique finds the same rows whole.
-            parts = self.index_parts(schema, index.columns)
+            parts = self.index_parts(schema, index.columns, live)
             return [
                 f"CREATE INDEX {self.quote(index.name)} ON {table} ({parts}){comment}"
             ]
@@ -295,6 +318,8 @@ class MySQLDDL(Dialect):
             column = schema.column(name)
             assert column is not None  # (the parser checked)
             kind = self.sized(column, name in keyed)[0]
+            if live is not None and name in live:
+                kind = live[name].upper()
             generated = generated_name(index.name, position)
             names.append(generated)
             clauses.append(
@@ -308,13 +333,21 @@ class MySQLDDL(Dialect):
         return [f"ALTER TABLE {table} {', '.join(clauses)}"]
 
     def fulltext_sql(self, schema: TableSchema, index: Index) -> list[str]:
+        # Over a stored lower-case copy of each column: the binary collation
+        # of text would make the words case-sensitive.
         table = self.quote(schema.name)
         comment = f"{FULLTEXT_COMMENT}{index.name}"
-        return [
-            f"CREATE FULLTEXT INDEX {self.quote(fulltext_name(index, i))} ON {table} "
-            f"({self.quote(name)}) COMMENT '{comment}'"
-            for i, name in enumerate(index.columns)
-        ]
+        statements = []
+        for i, name in enumerate(index.columns):
+            copy = self.quote(fulltext_column(name))
+            statements += [
+                f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {copy} LONGTEXT "
+                f"AS (LOWER({self.quote(name)})) STORED INVISIBLE "
+                f"COMMENT '{OF_COMMENT}{name}'",
+                f"CREATE FULLTEXT INDEX {self.quote(fulltext_name(index, i))} "
+                f"ON {table} ({copy}) COMMENT '{comment}'",
+            ]
+        return statements
 
     def drop_index_sql(self, table: str, index: Index) -> list[str]:
         """
@@ -326,7 +359,7 @@ class MySQLDDL(Dialect):
             return [
                 f"DROP INDEX IF EXISTS {q(fulltext_name(index, i))} ON {q(table)}"
                 for i in range(len(index.columns))
-            ]
+            ]  # (the columns' copies stay: another index may use them)
         clauses = [f"DROP INDEX IF EXISTS {q(index.name)}"]
         if index.unique and index.partial:
             clauses += [

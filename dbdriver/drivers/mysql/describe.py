@@ -191,7 +191,8 @@ def describe(
             declared = comment[len(FULLTEXT_COMMENT) :] or index
             found = _SUFFIX.fullmatch(index)
             position = int(found.group(1)) if found and declared != index else 0
-            fulltext.setdefault(declared, []).append((position, cols[0]))
+            source = sources.get(cols[0], cols[0])
+            fulltext.setdefault(declared, []).append((position, source))
             continue
         named = tuple(sources.get(c, c) for c in cols)
         generated = any(c in sources for c in cols)
@@ -268,16 +269,27 @@ def _column_check_name(table: str, column: str) -> str:
 def fulltext_targets(cursor: DBCursor, table: str) -> dict[str, str]:
     """
     The columns of C{table} that a one-column C{FULLTEXT} index covers
-    (C{MATCH} needs exactly that), each with the index's name.
+    (C{MATCH} needs exactly that), each with the column the index holds
+    (its lower-case copy).
     """
-    rows = _rows(
-        cursor,
-        "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
-        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
-        "AND INDEX_TYPE = 'FULLTEXT'",
-        table,
+    cursor.execute(
+        "SELECT s.TABLE_NAME, s.INDEX_NAME, s.COLUMN_NAME, c.COLUMN_COMMENT "
+        "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
+        "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME "
+        "AND c.COLUMN_NAME = s.COLUMN_NAME "
+        "WHERE s.TABLE_SCHEMA = DATABASE() AND s.TABLE_NAME = %s "
+        "AND s.INDEX_TYPE = 'FULLTEXT'",
+        (table,),
     )
+    rows = [r[1:] for r in cursor.fetchall() if r[0] == table]
     counts: dict[str, int] = {}
-    for index, _ in rows:
+    for index, _, _ in rows:
         counts[index] = counts.get(index, 0) + 1
-    return {column: index for index, column in rows if counts[index] == 1}
+    targets = {}
+    for index, column, comment in rows:
+        if counts[index] == 1:
+            source = (
+                comment[len(OF_COMMENT) :] if comment.startswith(OF_COMMENT) else column
+            )
+            targets[source] = column
+    return targets

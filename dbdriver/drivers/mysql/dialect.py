@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from dbdriver.drivers.mysql.ddl import INTEGER_COMMENT, MySQLDDL
+from dbdriver.drivers.mysql.ddl import INTEGER_COMMENT, MySQLDDL, fulltext_column
 from dbdriver.drivers.sql.dialect import to_json
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
@@ -204,11 +204,14 @@ class MySQLDialect(MySQLDDL):
         self, column: str, terms: Terms, target: str = ""
     ) -> tuple[str, list[object]]:
         """
-        C{MATCH ... AGAINST} in boolean mode: every term required, a prefix
-        term with C{*}.
+        C{MATCH ... AGAINST} in boolean mode over C{target} (the column the
+        full-text index holds): every term required, a prefix term with
+        C{*}.
         """
         query = " ".join(f"+{word}{'*' if prefix else ''}" for word, prefix in terms)
-        return f"MATCH ({column}) AGAINST ({self.param} IN BOOLEAN MODE)", [query]
+        # (the shared renderer passes the column's name, not its target)
+        searched = self.quote(target or fulltext_column(column))
+        return f"MATCH ({searched}) AGAINST ({self.param} IN BOOLEAN MODE)", [query]
 
     def live_column_sql(self, column: CatalogColumn) -> str:
         sql = super().live_column_sql(column)
