@@ -33,6 +33,7 @@ from collections.abc import Sequence
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.schema import Column, Index, Reference, TableSchema
+from dbdriver.requests.where import where_columns
 
 __all__ = [
     "AUTO_COMMENT",
@@ -42,6 +43,7 @@ __all__ = [
     "INTEGER_COMMENT",
     "KEY_COMMENT",
     "OF_COMMENT",
+    "UNIQUE_COMMENT",
     "VARCHAR_MAX",
     "MySQLDDL",
 ]
@@ -53,6 +55,8 @@ AUTO_COMMENT = "dbdriver:integer autoincrement"
 #: A text column sized for a key, without a C{max_length} of its own.
 KEY_COMMENT = "dbdriver:key"
 INDEX_COMMENT = "dbdriver:index"
+#: A partial unique index kept by triggers.
+UNIQUE_COMMENT = "dbdriver:unique"
 FULLTEXT_COMMENT = "dbdriver:fulltext:"
 OF_COMMENT = "dbdriver:of:"
 GENERATED = "_dbdriver_"
@@ -81,6 +85,20 @@ def fulltext_name(index: Index, position: int) -> str:
     if len(index.columns) == 1:
         return index.name
     return _short(f"{GENERATED}{index.name}", 60) + f"_{position}"
+
+
+def trigger_name(index: str, event: str) -> str:
+    """The name of the trigger that keeps a partial unique C{index}."""
+    return _short(f"{GENERATED}{index}", 60) + f"_{event[0].lower()}"
+
+
+def _serial_key(schema: TableSchema) -> str | None:
+    """The C{AUTO_INCREMENT} column of C{schema}, if it has one."""
+    if len(schema.primary_key) == 1:
+        column = schema.column(schema.primary_key[0])
+        if column is not None and column.type == "integer":
+            return column.name
+    return None
 
 
 def fulltext_column(column: str) -> str:
@@ -306,11 +324,15 @@ class MySQLDDL(Dialect):
             return [
                 f"CREATE INDEX {self.quote(index.name)} ON {table} ({parts}){comment}"
             ]
-        if index.node is None:
+        if index.node is None or set(schema.primary_key) <= set(index.columns):
+            # (an index over the whole primary key is unique over any rows)
             return [
                 f"CREATE UNIQUE INDEX {self.quote(index.name)} ON {table} "
                 f"({self.names(index.columns)}){comment}"
             ]
+        serial = _serial_key(schema)
+        if serial is not None and serial in where_columns(index.node):
+            return self._trigger_unique(schema, index, live)
         condition = self.literal_where(index.node)
         keyed = self.keyed_columns(schema)
         clauses, names = [], []
@@ -331,6 +353,37 @@ class MySQLDDL(Dialect):
             f"ADD UNIQUE INDEX {self.quote(index.name)} ({self.names(names)}){comment}"
         )
         return [f"ALTER TABLE {table} {', '.join(clauses)}"]
+
+    def _trigger_unique(
+        self, schema: TableSchema, index: Index, live: dict[str, str] | None
+    ) -> list[str]:
+        """
+        A partial unique index whose condition names the C{AUTO_INCREMENT}
+        key (which a generated column cannot read): a plain index, and
+        triggers after each insert and update that refuse a second row of
+        the same values among the index's rows (error 1062, as a unique
+        key's).  Concurrent transactions are not kept apart (READ
+        COMMITTED), as a unique key would.
+        """
+        assert index.node is not None
+        q = self.quote
+        table = q(schema.name)
+        parts = self.index_parts(schema, index.columns, live)
+        same = " AND ".join(f"{q(c)} = NEW.{q(c)}" for c in index.columns)
+        message = f"Duplicate entry for key ''{index.name}''"
+        statements = [
+            f"CREATE INDEX {q(index.name)} ON {table} ({parts}) "
+            f"COMMENT '{UNIQUE_COMMENT}'"
+        ]
+        for event in ("INSERT", "UPDATE"):
+            statements.append(
+                f"CREATE TRIGGER {q(trigger_name(index.name, event))} AFTER {event} "
+                f"ON {table} FOR EACH ROW IF (SELECT COUNT(*) FROM {table} WHERE "
+                f"({self.literal_where(index.node)}) AND {same}) > 1 THEN "
+                f"SIGNAL SQLSTATE '23000' SET MESSAGE_TEXT = '{message}', "
+                "MYSQL_ERRNO = 1062; END IF"
+            )
+        return statements
 
     def fulltext_sql(self, schema: TableSchema, index: Index) -> list[str]:
         # Over a stored lower-case copy of each column: the binary collation
@@ -360,10 +413,14 @@ class MySQLDDL(Dialect):
                 f"DROP INDEX IF EXISTS {q(fulltext_name(index, i))} ON {q(table)}"
                 for i in range(len(index.columns))
             ]  # (the columns' copies stay: another index may use them)
+        triggers = [
+            f"DROP TRIGGER IF EXISTS {q(trigger_name(index.name, event))}"
+            for event in ("INSERT", "UPDATE")
+        ]
         clauses = [f"DROP INDEX IF EXISTS {q(index.name)}"]
         if index.unique and index.partial:
             clauses += [
                 f"DROP COLUMN IF EXISTS {q(generated_name(index.name, i))}"
                 for i in range(len(index.columns))
             ]
-        return [f"ALTER TABLE {q(table)} {', '.join(clauses)}"]
+        return [*triggers, f"ALTER TABLE {q(table)} {', '.join(clauses)}"]

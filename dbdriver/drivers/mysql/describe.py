@@ -23,6 +23,7 @@ from dbdriver.drivers.mysql.ddl import (
     INDEX_COMMENT,
     KEY_COMMENT,
     OF_COMMENT,
+    UNIQUE_COMMENT,
 )
 from dbdriver.exceptions import NoSuchTable
 from dbdriver.requests.schema import (
@@ -196,12 +197,14 @@ def describe(
             continue
         named = tuple(sources.get(c, c) for c in cols)
         generated = any(c in sources for c in cols)
-        if comment == INDEX_COMMENT or generated:
+        triggered = comment == UNIQUE_COMMENT
+        if comment == INDEX_COMMENT or generated or triggered:
             where = notes.get(("index", index))
-            if generated and where is None:
+            if (generated or triggered) and where is None:
                 continue  # a partial unique index without its condition
             node = None if where is None else parse_where(json.loads(where))
-            indexes.append(Index(index, named, not non_unique, where, node))
+            unique = triggered or not non_unique
+            indexes.append(Index(index, named, unique, where, node))
         elif not non_unique:
             uniques.append(named)
         elif index not in foreign and not any(
