@@ -271,6 +271,8 @@ class MySQLSchema(SchemaBackend):
                     for k in sorted(gone_fks, key=repr)
                 )
             )
+        if gone_fks:
+            self._drop_backing_indexes(cursor, schema, gone_fks)
         wanted_checks = {c.name: c for c in schema.all_checks()}
         live_checks = {c.name: c for c in live.all_checks()}
         for check_name in self._check_names(cursor, name):
@@ -291,8 +293,19 @@ class MySQLSchema(SchemaBackend):
             if cols not in expected or set(cols) & dropped:
                 clauses.append(f"DROP INDEX {q(self._unique_names[(name, cols)])}")
         types = self._live_types(cursor, name)
-        key_change = schema.primary_key != live.primary_key
         keyed = self.sql.keyed_columns(schema)
+        changing = {
+            c.name
+            for c in schema.columns
+            if c.name in types and self._changed(c, live, keyed, types)
+        }
+        # a column's own check (JSON's json_valid, a long max_length) goes
+        # with its old type: the new definition says its own
+        for column_name in self._column_checks(cursor, name) & changing:
+            cursor.execute(
+                f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {q(column_name)}"
+            )
+        key_change = schema.primary_key != live.primary_key
         for column in schema.columns:
             definition = self.sql.column_def(column, schema, False)
             if column.name not in types:
@@ -334,6 +347,40 @@ class MySQLSchema(SchemaBackend):
             )
         self.operations.notes.write(cursor, schema)
 
+    def _column_checks(self, cursor: DBCursor, table: str) -> set[str]:
+        """The columns of C{table} that have a check of their own."""
+        cursor.execute(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME FROM "
+            "information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = %s AND LEVEL = 'Column'",
+            (table,),
+        )
+        return {n for t, n in cursor.fetchall() if t == table}
+
+    def _drop_backing_indexes(
+        self, cursor: DBCursor, schema: TableSchema, keys: set[sp.ForeignKey]
+    ) -> None:
+        """
+        Drop the indexes the server made for foreign keys that are gone
+        (it keeps them), where no declared index has their name.
+        """
+        cursor.execute(
+            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM "
+            "information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = %s AND NON_UNIQUE = 1 AND INDEX_COMMENT = '' "
+            "AND INDEX_TYPE = 'BTREE' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
+            (schema.name,),
+        )
+        found: dict[str, list[str]] = {}
+        for table, index, column in cursor.fetchall():
+            if table == schema.name:
+                found.setdefault(index, []).append(column)
+        declared = {i.name for i in schema.indexes}
+        gone = {k.columns for k in keys}
+        for index, columns in found.items():
+            if tuple(columns) in gone and index not in declared:
+                cursor.execute(self.drop_index_sql(schema.name, index))
+
     def _check_names(self, cursor: DBCursor, table: str) -> list[str]:
         """The table-level checks of C{table} (a column's own length check is not)."""
         cursor.execute(
@@ -358,6 +405,7 @@ class MySQLSchema(SchemaBackend):
         wanted = f"{_catalog_type(kind)}|{comment or ''}"
         return (
             types.get(column.name) != wanted
+            or have.type != column.type
             or have.max_length != column.max_length
             or have.not_null != (column.not_null or column.primary_key)
             or have.default != column.default
