@@ -15,12 +15,12 @@ before the first change; if a step fails, it is kept (C{<export>-kept}).
 
 from __future__ import annotations
 
-import datetime
 import os
 import re
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.mysql import livetable
 from dbdriver.drivers.mysql.describe import read_default
 from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.schema import plan as sp
@@ -81,7 +81,12 @@ class MySQLSchema(SchemaBackend):
         foreign_keys = frozenset(
             k for k in self._foreign_keys(cursor, name) if len(k.columns) == 1
         )
-        self._unique_names.update(self._unique_index_names(cursor, name))
+        self._unique_names.update(
+            {
+                (name, c): n
+                for c, n in livetable.unique_index_names(cursor, name).items()
+            }
+        )
         indexes = tuple(
             CatalogIndex(i.name, i.columns, i.unique, i.partial, None)
             for i in described.indexes
@@ -94,48 +99,10 @@ class MySQLSchema(SchemaBackend):
         shape = (uniques, indexes, foreign_keys)
         return sp.LiveTable(name, tuple(columns), described.primary_key, auto, *shape)
 
-    def _unique_index_names(
-        self, cursor: DBCursor, name: str
-    ) -> dict[tuple[str, tuple[str, ...]], str]:
-        """The names of the unique keys the server named (no comment)."""
-        cursor.execute(
-            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM "
-            "information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = %s AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' "
-            "AND INDEX_COMMENT = '' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
-            (name,),
-        )
-        found: dict[str, list[str]] = {}
-        for table, index, column in cursor.fetchall():
-            if table == name:
-                found.setdefault(index, []).append(column)
-        return {(name, tuple(cols)): index for index, cols in found.items()}
-
     def _foreign_keys(self, cursor: DBCursor, name: str) -> frozenset[sp.ForeignKey]:
-        cursor.execute(
-            "SELECT r.TABLE_NAME, r.CONSTRAINT_NAME, r.REFERENCED_TABLE_NAME, "
-            "r.DELETE_RULE, r.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME "
-            "FROM information_schema.REFERENTIAL_CONSTRAINTS r "
-            "JOIN information_schema.KEY_COLUMN_USAGE k "
-            "ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA "
-            "AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME "
-            "WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = %s "
-            "ORDER BY r.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-            (name,),
-        )
-        groups: dict[str, list[Any]] = {}
-        for row in cursor.fetchall():
-            table, key, parent, on_delete, on_update, column, target = row
-            if table != name:
-                continue
-            group = groups.setdefault(key, [[], parent, [], on_delete, on_update])
-            group[0].append(column)
-            group[2].append(target)
-        for key, (columns, parent, targets, delete, update) in groups.items():
-            delete, update = _rules(delete, update)
-            fk = sp.ForeignKey(tuple(columns), parent, tuple(targets), delete, update)
-            self._fk_names[(name, fk)] = key
-        return frozenset(k for (t, k) in self._fk_names if t == name)
+        found = livetable.foreign_keys(cursor, name)
+        self._fk_names.update({(name, k): n for k, n in found.items()})
+        return frozenset(found)
 
     # -- backup --------------------------------------------------------------------
 
@@ -197,17 +164,6 @@ class MySQLSchema(SchemaBackend):
     def drop_index_sql(self, table: str, name: str) -> str:
         return f"DROP INDEX IF EXISTS {self.sql.quote(name)} ON {self.sql.quote(table)}"
 
-    def _live_types(self, cursor: DBCursor, table: str) -> dict[str, str]:
-        cursor.execute(
-            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_COMMENT "
-            "FROM information_schema.COLUMNS "
-            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
-            (table,),
-        )
-        return {
-            r[1]: f"{r[2].lower()}|{r[3]}" for r in cursor.fetchall() if r[0] == table
-        }
-
     def _create_index(
         self,
         cursor: DBCursor,
@@ -227,7 +183,8 @@ class MySQLSchema(SchemaBackend):
         for statement in drops:
             cursor.execute(statement)
         types = {
-            n: t.split("|")[0] for n, t in self._live_types(cursor, live.name).items()
+            n: t.split("|")[0]
+            for n, t in livetable.live_types(cursor, live.name).items()
         }
         for statement in self.sql.live_index_sql(live, index, types):
             cursor.execute(statement)
@@ -275,7 +232,7 @@ class MySQLSchema(SchemaBackend):
             self._drop_backing_indexes(cursor, schema, gone_fks)
         wanted_checks = {c.name: c for c in schema.all_checks()}
         live_checks = {c.name: c for c in live.all_checks()}
-        for check_name in self._check_names(cursor, name):
+        for check_name in livetable.check_names(cursor, name):
             if live_checks.get(check_name) != wanted_checks.get(check_name):
                 cursor.execute(
                     f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {q(check_name)}"
@@ -292,7 +249,7 @@ class MySQLSchema(SchemaBackend):
         for cols in live.all_unique():
             if cols not in expected or set(cols) & dropped:
                 clauses.append(f"DROP INDEX {q(self._unique_names[(name, cols)])}")
-        types = self._live_types(cursor, name)
+        types = livetable.live_types(cursor, name)
         keyed = self.sql.keyed_columns(schema)
         changing = {
             c.name
@@ -301,7 +258,7 @@ class MySQLSchema(SchemaBackend):
         }
         # a column's own check (JSON's json_valid, a long max_length) goes
         # with its old type: the new definition says its own
-        for column_name in self._column_checks(cursor, name) & changing:
+        for column_name in livetable.column_checks(cursor, name) & changing:
             cursor.execute(
                 f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {q(column_name)}"
             )
@@ -335,7 +292,7 @@ class MySQLSchema(SchemaBackend):
         for index in schema.indexes:
             if present.get(index.name) != index or index.name not in after.index_map():
                 self._create_index(cursor, after, index, present)
-        after_checks = set(self._check_names(cursor, name))
+        after_checks = set(livetable.check_names(cursor, name))
         self._add_checks(
             cursor, name, [c for c in schema.all_checks() if c.name not in after_checks]
         )
@@ -347,16 +304,6 @@ class MySQLSchema(SchemaBackend):
             )
         self.operations.notes.write(cursor, schema)
 
-    def _column_checks(self, cursor: DBCursor, table: str) -> set[str]:
-        """The columns of C{table} that have a check of their own."""
-        cursor.execute(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME FROM "
-            "information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = %s AND LEVEL = 'Column'",
-            (table,),
-        )
-        return {n for t, n in cursor.fetchall() if t == table}
-
     def _drop_backing_indexes(
         self, cursor: DBCursor, schema: TableSchema, keys: set[sp.ForeignKey]
     ) -> None:
@@ -364,32 +311,12 @@ class MySQLSchema(SchemaBackend):
         Drop the indexes the server made for foreign keys that are gone
         (it keeps them), where no declared index has their name.
         """
-        cursor.execute(
-            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM "
-            "information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = %s AND NON_UNIQUE = 1 AND INDEX_COMMENT = '' "
-            "AND INDEX_TYPE = 'BTREE' ORDER BY INDEX_NAME, SEQ_IN_INDEX",
-            (schema.name,),
-        )
-        found: dict[str, list[str]] = {}
-        for table, index, column in cursor.fetchall():
-            if table == schema.name:
-                found.setdefault(index, []).append(column)
+        found = livetable.server_indexes(cursor, schema.name)
         declared = {i.name for i in schema.indexes}
         gone = {k.columns for k in keys}
         for index, columns in found.items():
             if tuple(columns) in gone and index not in declared:
                 cursor.execute(self.drop_index_sql(schema.name, index))
-
-    def _check_names(self, cursor: DBCursor, table: str) -> list[str]:
-        """The table-level checks of C{table} (a column's own length check is not)."""
-        cursor.execute(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME FROM "
-            "information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = %s AND LEVEL = 'Table'",
-            (table,),
-        )
-        return [n for t, n in cursor.fetchall() if t == table]
 
     def _changed(
         self,
@@ -422,7 +349,9 @@ class MySQLSchema(SchemaBackend):
 
 def _plan_fk(key: ForeignKey) -> sp.ForeignKey:
     ref = key.reference
-    delete, update = _rules(ref.on_delete or "no action", ref.on_update or "no action")
+    delete, update = livetable.rules(
+        ref.on_delete or "no action", ref.on_update or "no action"
+    )
     return sp.ForeignKey(key.columns, ref.table, ref.columns, delete, update)
 
 
@@ -445,32 +374,5 @@ def _serial(column: Column, schema: TableSchema) -> bool:
     )
 
 
-def _rules(*actions: str) -> list[str]:
-    # (the driver's DDL says NO ACTION outright: RESTRICT is one declared)
-    return [a.upper() for a in actions]
-
-
 def _kept(path: str) -> str:
     return f"{path}-kept"
-
-
-def _value(text: str | None, column_type: str) -> Any:
-    """A default's SQL text as a value to compare, however the server shows it."""
-    if text is None:
-        return None
-    text = text.strip()
-    if text.upper() == "NULL":
-        return None
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        text = text[1:-1].replace("''", "'")
-    try:
-        if column_type == "boolean":
-            words = {"TRUE": 1.0, "FALSE": 0.0}
-            return words[text.upper()] if text.upper() in words else float(text)
-        if column_type in ("integer", "bigint", "real"):
-            return float(text)
-        if column_type == "timestamp":
-            return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    return text
