@@ -350,7 +350,8 @@ def _column_changes(
     if bool(live.not_null) != not_null:
         changes.append(f"column {name} {'not null' if not_null else 'nullable'}")
     if not rules.same_default(live.default, column):
-        changes.append(f"column {name} default {live.default} -> {column.default!r}")
+        wanted = None if column.default is None else column.default.to_wire()
+        changes.append(f"column {name} default {live.default} -> {wanted!r}")
     return changes
 
 
