@@ -7,18 +7,23 @@ without case: every answer is filtered on the exact table name).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema import plan as sp
+from dbdriver.requests.schema import ForeignKey
 
 __all__ = [
+    "catalog_type",
     "check_names",
     "column_checks",
     "foreign_keys",
     "live_types",
+    "plan_fk",
     "rules",
     "server_indexes",
+    "squeeze",
     "unique_index_names",
 ]
 
@@ -128,3 +133,24 @@ def column_checks(cursor: DBCursor, table: str) -> set[str]:
         table,
     )
     return {name for (name,) in rows}
+
+
+def plan_fk(key: ForeignKey) -> sp.ForeignKey:
+    """A foreign key of a definition as the planner compares them."""
+    ref = key.reference
+    delete, update = rules(ref.on_delete or "no action", ref.on_update or "no action")
+    return sp.ForeignKey(key.columns, ref.table, ref.columns, delete, update)
+
+
+_CATALOG_TYPES = {"bigint": "bigint(20)", "boolean": "tinyint(1)", "json": "longtext"}
+
+
+def catalog_type(kind: str) -> str:
+    """A column type of the DDL as C{COLUMN_TYPE} shows it."""
+    kind = kind.lower()
+    return _CATALOG_TYPES.get(kind, kind)
+
+
+def squeeze(value: object) -> str:
+    """SQL text without blanks, parentheses and quotes, to compare."""
+    return re.sub(r"[\s()`\"]", "", str(value)).lower()

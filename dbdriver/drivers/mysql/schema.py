@@ -7,16 +7,19 @@ for every other change C{ALTER TABLE} in place (C{MODIFY}, C{ADD}/C{DROP}
 of keys, C{DROP COLUMN}), which keeps the rows, and the foreign keys of
 other tables that refer to the table.
 
-DDL commits implicitly: the sync is not one transaction.  Each statement is
-atomic, and a crash between two leaves a database the same sync completes
-(it is idempotent).  The export of the tables a plan alters is taken
-before the first change; if a step fails, it is kept (C{<export>-kept}).
+DDL commits implicitly: the sync is not one transaction.  The shared
+planner checks the rows against the whole plan before the first change;
+each statement here is atomic, and each step works out what is left to do
+from the live table as it is when the step runs (C{IF [NOT] EXISTS}, the
+described table): a sync that failed in the middle completes when it is
+run again.  The export of the tables a plan alters is taken before the
+first change; if a step fails, it is kept (C{<export>-kept}).  The notes of
+a rebuilt table are written at the end of its step.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
@@ -26,7 +29,7 @@ from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.schema import plan as sp
 from dbdriver.drivers.schema.backend import SchemaBackend
 from dbdriver.drivers.sql.records import CatalogIndex
-from dbdriver.requests.schema import Column, ForeignKey, Index, TableSchema
+from dbdriver.requests.schema import Column, Index, TableSchema
 
 __all__ = ["MySQLSchema"]
 
@@ -67,7 +70,7 @@ class MySQLSchema(SchemaBackend):
                 wanted.kind,
             )
         ):
-            return _squeeze(found.value) == _squeeze(wanted.value)
+            return livetable.squeeze(found.value) == livetable.squeeze(wanted.value)
         return found == wanted
 
     # -- catalog -------------------------------------------------------------------
@@ -107,6 +110,17 @@ class MySQLSchema(SchemaBackend):
     # -- backup --------------------------------------------------------------------
 
     def backup(self, cursor: DBCursor, plan: sp.Plan, backup_dir: str) -> str:
+        """
+        The export of the tables the plan alters; after a sync that failed
+        in the middle, the export it kept (taken before its first change)
+        serves its retries, instead of one more export of a half-changed
+        database.
+        """
+        kept = _kept_exports(backup_dir)
+        if kept:
+            self._backup = kept[-1].removesuffix(_KEPT)
+            os.replace(kept[-1], self._backup)
+            return self._backup
         self._backup = super().backup(cursor, plan, backup_dir)
         return self._backup
 
@@ -207,12 +221,13 @@ class MySQLSchema(SchemaBackend):
         foreign keys (checked against the rows).
         """
         schema = step.schema
+        self.sql.check_sizes(schema)  # (before this step's first statement)
         name = schema.name
         q = self.sql.quote
         table = q(name)
         live = self.operations.describe(cursor, name)
         dropped = set(step.dropped)
-        wanted_fks = {_plan_fk(f) for f in schema.all_foreign_keys()}
+        wanted_fks = {livetable.plan_fk(f) for f in schema.all_foreign_keys()}
         have_fks = self._foreign_keys(cursor, name)
         gone_fks = {
             k
@@ -329,7 +344,7 @@ class MySQLSchema(SchemaBackend):
         if have is None:
             return True
         kind, comment = self.sql.sized(column, column.name in keyed)
-        wanted = f"{_catalog_type(kind)}|{comment or ''}"
+        wanted = f"{livetable.catalog_type(kind)}|{comment or ''}"
         return (
             types.get(column.name) != wanted
             or have.type != column.type
@@ -347,26 +362,6 @@ class MySQLSchema(SchemaBackend):
         return sql + f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
 
 
-def _plan_fk(key: ForeignKey) -> sp.ForeignKey:
-    ref = key.reference
-    delete, update = livetable.rules(
-        ref.on_delete or "no action", ref.on_update or "no action"
-    )
-    return sp.ForeignKey(key.columns, ref.table, ref.columns, delete, update)
-
-
-_CATALOG_TYPES = {"bigint": "bigint(20)", "boolean": "tinyint(1)", "json": "longtext"}
-
-
-def _catalog_type(kind: str) -> str:
-    kind = kind.lower()
-    return _CATALOG_TYPES.get(kind, kind)
-
-
-def _squeeze(value: object) -> str:
-    return re.sub(r"[\s()`\"]", "", str(value)).lower()
-
-
 def _serial(column: Column, schema: TableSchema) -> bool:
     """Whether the dialect makes C{column} an C{AUTO_INCREMENT} key."""
     return (
@@ -374,5 +369,19 @@ def _serial(column: Column, schema: TableSchema) -> bool:
     )
 
 
+_KEPT = "-kept"
+
+
 def _kept(path: str) -> str:
-    return f"{path}-kept"
+    return f"{path}{_KEPT}"
+
+
+def _kept_exports(backup_dir: str) -> list[str]:
+    """The exports kept by failed syncs in C{backup_dir}, oldest first."""
+    if not os.path.isdir(backup_dir):
+        return []
+    return sorted(
+        os.path.join(backup_dir, name)
+        for name in os.listdir(backup_dir)
+        if name.startswith("mysql-export-") and name.endswith(_KEPT)
+    )

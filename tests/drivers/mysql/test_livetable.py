@@ -52,3 +52,11 @@ def test_catalog_queries(mysql_db: MySQLDatabase) -> None:
         assert types["id"] == "bigint(20)|dbdriver:integer"
     finally:
         connection.close()
+
+
+def test_comparison_helpers() -> None:
+    assert livetable.catalog_type("BIGINT") == "bigint(20)"
+    assert livetable.catalog_type("JSON") == "longtext"
+    assert livetable.catalog_type("VARCHAR(8)") == "varchar(8)"
+    assert livetable.squeeze("(1 + `a`)") == livetable.squeeze('1+"a"')
+    assert livetable.rules("restrict", "no action") == ["RESTRICT", "NO ACTION"]
