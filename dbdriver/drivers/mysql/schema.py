@@ -80,10 +80,7 @@ class MySQLSchema(SchemaBackend):
         if not columns:
             return None
         described = self.operations.describe(cursor, name)
-        # (composite keys: the planner compares the described ones)
-        foreign_keys = frozenset(
-            k for k in self._foreign_keys(cursor, name) if len(k.columns) == 1
-        )
+        foreign_keys = self._foreign_keys(cursor, name)
         self._unique_names.update(
             {
                 (name, c): n
