@@ -219,11 +219,14 @@ def describe(step: Step) -> str:
         return f"add column {step.table}.{step.column.name} ({step.column.type})"
     if isinstance(step, CreateIndex):
         verb = "recreate" if step.replace else "create"
-        kind = "unique index" if step.index.unique else "index"
-        return (
-            f"{verb} {kind} {step.index.name} on {step.table} "
-            f"({', '.join(step.index.columns)})"
+        index = step.index
+        kind = "unique index" if index.unique else "index"
+        if index.fulltext:
+            kind = "fulltext index"
+        line = (
+            f"{verb} {kind} {index.name} on {step.table} ({', '.join(index.columns)})"
         )
+        return line if index.where_json is None else f"{line} where {index.where_json}"
     return f"rebuild table {step.schema.name}: " + "; ".join(step.reasons)
 
 
