@@ -132,7 +132,7 @@ def test_cancel_forgets_the_request(server: FakeServer) -> None:
     "call",
     [
         lambda c: c.insert("bad name", {"a": 1}),
-        lambda c: c.insert("t", {}),
+        lambda c: c.insert("t", []),  # type: ignore[arg-type]
         lambda c: c.update("t", None, {"a": 1}),
         lambda c: c.delete("t"),
         lambda c: c.select("t", limit=-1),
