@@ -60,7 +60,8 @@ SELECT c.relname, i.indisunique, i.indpred IS NOT NULL, pg_get_indexdef(i.indexr
              ORDER BY k.o)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 WHERE i.indrelid = to_regclass(%s)
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid
+                  AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY c.relname
 """
 _ADVANCE_SQL = """
