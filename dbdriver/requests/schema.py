@@ -257,7 +257,7 @@ def _default(column: str, kind: str, max_length: object, value: object) -> Defau
 def _literal(what: str, kind: str, max_length: object, value: object) -> Scalar:
     if value is None:
         return None
-    wrong = InvalidParams(f"{what}: {value!r} is not a {kind} value")
+    wrong = InvalidParams(f"{what}: {value!r} is not a value of type {kind}")
     if kind in ("integer", "bigint"):
         if type(value) is not int or not -(2**63) <= value < 2**63:
             raise wrong

@@ -243,6 +243,9 @@ class TableSchema:
                 return column
         return None
 
+    def index_map(self) -> dict[str, Index]:
+        return {index.name: index for index in self.indexes}
+
     @property
     def fulltext(self) -> tuple[Index, ...]:
         return tuple(i for i in self.indexes if i.fulltext)

@@ -32,7 +32,8 @@ _KINDS = {
     "control": ["begin_transaction", "commit_transaction", "rollback_transaction"],
     "cursor": ["open_cursor", "fetch", "close_cursor"],
     "data": [
-        "create_table", "drop_table", "get_table_info", "list_tables",
+        "create_table", "drop_table", "get_table_info", "describe_table",
+        "list_tables",
         "sync_schema", "insert", "insert_many", "update", "delete", "select",
         "count", "execute", "transaction",
     ],

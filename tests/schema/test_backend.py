@@ -31,7 +31,7 @@ ADDED = {
             "columns": [
                 ID,
                 {"name": "k", "type": "text"},
-                {"name": "n", "type": "integer", "not_null": True, "default": "3"},
+                {"name": "n", "type": "integer", "not_null": True, "default": 3},
             ],
             "indexes": [{"name": "t_by_k", "columns": ["k"]}],
         }

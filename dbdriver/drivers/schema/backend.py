@@ -23,14 +23,17 @@ from dbdriver.drivers.schema.plan import (
     Step,
 )
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError
 from dbdriver.requests.schema import Column, TableSchema
 
-__all__ = ["BOOKKEEPING", "SchemaBackend", "SchemaHost"]
+__all__ = ["BOOKKEEPING", "RESERVED_PREFIX", "SchemaBackend", "SchemaHost"]
 
 #: The driver's own table: one row per applied definition.
 BOOKKEEPING = "_dbdriver_schema"
+#: What the names of the driver's own tables start with.
+RESERVED_PREFIX = "_dbdriver_"
 
 
 class SchemaHost(Protocol):
@@ -63,6 +66,13 @@ class SchemaHost(Protocol):
     def translate(self, error: BaseException) -> DriverError:
         """The protocol error for an exception."""
 
+    def describe(self, cursor: DBCursor, table: str) -> TableSchema:
+        """The whole schema of a table, from the catalog and the notes."""
+
+    @property
+    def notes(self) -> Notes:
+        """The noted conditions of checks and partial indexes."""
+
 
 class SchemaBackend:
     """
@@ -81,12 +91,13 @@ class SchemaBackend:
         return column.not_null or column.primary_key
 
     def same_default(self, live: str | None, column: Column) -> bool:
-        expected = self.dialect.literal(column.default) if column.has_default else None
+        expected = self.dialect.default_sql(column)
         return _null_default(live) == _null_default(expected)
 
     def can_add(self, column: Column, schema: TableSchema) -> bool:
+        default = column.default
         return not column.not_null or (
-            column.has_default and column.default is not None
+            default is not None and default.value is not None
         )
 
     # -- catalog ------------------------------------------------------------------
@@ -97,7 +108,8 @@ class SchemaBackend:
 
     def table_names(self, cursor: DBCursor) -> list[str]:
         """The user tables (what C{list_tables} answers)."""
-        return [n for n in self.operations.table_names(cursor) if n != BOOKKEEPING]
+        names = self.operations.table_names(cursor)
+        return [n for n in names if not n.startswith(RESERVED_PREFIX)]
 
     # -- transaction ----------------------------------------------------------------
 

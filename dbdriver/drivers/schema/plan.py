@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from dbdriver.drivers.schema.compare import described_changes
 from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
 from dbdriver.requests.schema import Column, Index, TableSchema
 
@@ -73,6 +74,10 @@ class LiveTable:
     uniques: frozenset[tuple[str, ...]] = frozenset()
     indexes: tuple[CatalogIndex, ...] = ()
     foreign_keys: frozenset[ForeignKey] = frozenset()
+    #: The whole table as C{describe_table} reads it (checks, lengths,
+    #: function defaults, composite foreign keys, partial and full-text
+    #: indexes), where the backend describes tables.
+    described: TableSchema | None = None
 
     def column(self, name: str) -> CatalogColumn | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -291,14 +296,23 @@ def _diff_table(plan: Plan, schema: TableSchema, live: LiveTable, rules: Rules) 
             '(set "drop_columns": true to drop it)'
             for c in extra
         ]
+    if live.described is not None:
+        reasons += described_changes(schema, live.described)
     if reasons or len(addable) < len(missing):
         reasons += [f"add column {c.name} ({c.type})" for c in missing]
     live_indexes = {i.name: i for i in live.indexes}
+    described = {} if live.described is None else live.described.index_map()
     index_steps = []
     for index in schema.indexes:
         found = live_indexes.get(index.name)
-        if found is None or not found.matches(index):
-            index_steps.append(CreateIndex(schema.name, index, found is not None))
+        seen = described.get(index.name)
+        if seen is not None:
+            changed = seen != index
+        else:
+            changed = found is None or not found.matches(index)
+        if changed:
+            replace = found is not None or seen is not None
+            index_steps.append(CreateIndex(schema.name, index, replace))
     others = [i for i in live.indexes if i.name not in {x.name for x in schema.indexes}]
     if reasons:
         plan.steps.append(

@@ -22,13 +22,20 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from dbdriver.drivers.interfaces import DBCursor
-from dbdriver.drivers.schema.backend import BOOKKEEPING, SchemaBackend, SchemaHost
+from dbdriver.drivers.schema.backend import (
+    BOOKKEEPING,
+    RESERVED_PREFIX,
+    SchemaBackend,
+    SchemaHost,
+)
 from dbdriver.drivers.schema.plan import (
+    LiveTable,
     Plan,
     Step,
     describe,
     make_plan,
 )
+from dbdriver.drivers.schema.validate import validate_plan
 from dbdriver.exceptions import InvalidParams, UnknownMethod
 from dbdriver.requests.schema import TableSchema, parse_table
 
@@ -42,8 +49,6 @@ __all__ = [
     "sync_schema",
 ]
 
-#: Table names a definition may not use (the driver's own).
-RESERVED_PREFIX = "_dbdriver_"
 
 _BOOK_SCHEMA = parse_table(
     {
@@ -77,11 +82,18 @@ def _backend(operations: SchemaHost) -> SchemaBackend:
 def definition_hash(tables: list[TableSchema]) -> tuple[str, str]:
     """The canonical JSON of a parsed definition and its SHA-256."""
     canonical = json.dumps(
-        [attrs.asdict(t) for t in sorted(tables, key=lambda t: t.name)],
+        [t.to_wire() for t in sorted(tables, key=lambda t: t.name)],
         sort_keys=True,
         separators=(",", ":"),
+        default=_bytes_hex,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest(), canonical
+
+
+def _bytes_hex(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"{type(value).__name__} in a definition")
 
 
 def applied_schema(operations: Any) -> dict[str, Any] | None:
@@ -143,8 +155,26 @@ def _check_definition(tables: list[TableSchema]) -> None:
 
 
 def _plan(backend: SchemaBackend, cursor: DBCursor, tables: list[TableSchema]) -> Plan:
-    live = {t.name: backend.read_table(cursor, t.name) for t in tables}
+    live = {t.name: _read(backend, cursor, t.name) for t in tables}
     return make_plan(tables, live, backend.table_names(cursor), backend)
+
+
+def _read(backend: SchemaBackend, cursor: DBCursor, name: str) -> LiveTable | None:
+    table = backend.read_table(cursor, name)
+    if table is None:
+        return None
+    try:
+        described = backend.operations.describe(cursor, name)
+    except UnknownMethod:
+        return table
+    return attrs.evolve(table, described=described)
+
+
+def _note(operations: SchemaHost, cursor: DBCursor, tables: list[TableSchema]) -> None:
+    # The conditions of every defined table, as they now are in the database.
+    operations.forget_tables()
+    for table in tables:
+        operations.notes.write(cursor, table)
 
 
 def sync_schema(
@@ -176,10 +206,13 @@ def sync_schema(
             backend.rollback(cursor)
             _APPLIED[operations] = latest
             return plan.report(None)
+        validate_plan(operations.dialect, cursor, plan, backend.table_names(cursor))
         if plan.steps and request.backup_dir is not None:
             backup = backend.backup(cursor, plan, request.backup_dir)
         for step in plan.steps:
             _apply(operations, backend, cursor, step)
+        if plan.steps:
+            _note(operations, cursor, tables)
         backend.verify(cursor, plan)
         report = plan.report(backup)
         if backup is not None:
@@ -206,6 +239,7 @@ def _dry_run(
     try:
         backend.begin(cursor, False)
         plan = _plan(backend, cursor, request.tables)
+        validate_plan(operations.dialect, cursor, plan, backend.table_names(cursor))
         latest = _latest(operations, cursor)
     finally:
         backend.rollback(cursor)

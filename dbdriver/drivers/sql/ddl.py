@@ -31,6 +31,8 @@ class TableDDL:
     name: ClassVar[str] = "sqlite"
     quote_char: ClassVar[str] = '"'
     param: ClassVar[str] = "?"
+    #: The function that counts a text's characters.
+    length_function: ClassVar[str] = "length"
     types: ClassVar[dict[str, str]] = {
         "integer": "INTEGER",
         "bigint": "BIGINT",

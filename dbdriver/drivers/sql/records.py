@@ -83,7 +83,7 @@ class CatalogIndex:
 
     def matches(self, index: Index) -> bool:
         """Whether the definition's C{index} is this one."""
-        wanted = (index.columns, index.unique, False)
+        wanted = (index.columns, index.unique, index.partial)
         return (self.columns, self.unique, self.partial) == wanted
 
 
