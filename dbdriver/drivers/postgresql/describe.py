@@ -31,7 +31,7 @@ from dbdriver.drivers.sql.notes import Notes
 from dbdriver.exceptions import NoSuchTable
 from dbdriver.requests.schema import TableSchema, parse_table
 
-__all__ = ["describe", "fulltext_indexes"]
+__all__ = ["FUNCTIONS", "describe", "fulltext_indexes"]
 
 _COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -60,7 +60,8 @@ ORDER BY con.conname
 #: column's name, or its expression's text.
 _INDEXES_SQL = """
 SELECT c.relname, i.indisunique, i.indpred IS NOT NULL, am.amname,
-       ARRAY(SELECT COALESCE(a.attname::text, pg_get_indexdef(i.indexrelid, k.o::int, true))
+       ARRAY(SELECT COALESCE(a.attname::text,
+                             pg_get_indexdef(i.indexrelid, k.o::int, true))
              FROM unnest(i.indkey) WITH ORDINALITY k(n, o)
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n
                   AND k.n > 0
@@ -84,7 +85,7 @@ _TSVECTOR = re.compile(
     re.S,
 )
 #: The catalog's spelling of each function default.
-_FUNCTIONS = {
+FUNCTIONS = {
     "CURRENT_TIMESTAMP": "now",
     "(EXTRACT(epoch FROM CURRENT_TIMESTAMP))::double precision": "now",
     "(floor(EXTRACT(epoch FROM CURRENT_TIMESTAMP)))::bigint": "now",
@@ -142,8 +143,8 @@ def _default(
         return None
     if SQL_DEFAULT_TAG in tags:
         return {"sql": expression}
-    if expression in _FUNCTIONS:
-        return {"function": _FUNCTIONS[expression]}
+    if expression in FUNCTIONS:
+        return {"function": FUNCTIONS[expression]}
     if not _CONSTANT.match(expression):
         return {"sql": expression}
     cast = "text" if declared == "jsonb" else declared
