@@ -16,7 +16,7 @@ from dbdriver.requests.fields import checked
 __all__ = ["BaseRequest", "TableRequest"]
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class BaseRequest:
     """
     A validated request.
@@ -115,7 +115,7 @@ def _wire(value: object) -> object:
     return value
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class TableRequest(BaseRequest):
     """
     A request about one table.

@@ -24,7 +24,7 @@ __all__ = ["CloseCursorRequest", "FetchRequest", "OpenCursorRequest"]
 DEFAULT_FETCH_SIZE = 1000
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _CursorRequest(BaseRequest):
     """
     A cursor method: a cursor belongs to the connection that opened it.
@@ -33,7 +33,7 @@ class _CursorRequest(BaseRequest):
     kind = "cursor"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class OpenCursorRequest(_CursorRequest):
     """
     Either C{table} (with C{where}, C{columns}, C{order_by}) or C{sql} (with
@@ -71,7 +71,7 @@ class OpenCursorRequest(_CursorRequest):
         return self.sql is not None
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _CursorIdRequest(_CursorRequest):
     """
     A request about the open cursor C{cursor_id}: the id the answer to
@@ -81,7 +81,7 @@ class _CursorIdRequest(_CursorRequest):
     cursor_id: str = attrs.field(validator=checked(check.text))
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class FetchRequest(_CursorIdRequest):
     """
     The cursor's next rows, C{size} at the most, and whether they are the
@@ -95,7 +95,7 @@ class FetchRequest(_CursorIdRequest):
     )
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class CloseCursorRequest(_CursorIdRequest):
     """
     Close the cursor (else it stays open until its connection closes or its

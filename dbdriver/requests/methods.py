@@ -66,7 +66,7 @@ __all__ = [
 # --- answered by the server ------------------------------------------------
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _ServerRequest(BaseRequest):
     """
     A request the server answers itself, without a database connection.
@@ -75,7 +75,7 @@ class _ServerRequest(BaseRequest):
     kind = "server"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class PingRequest(_ServerRequest):
     """
     Whether the server is up: it answers C{"pong"}.
@@ -84,7 +84,7 @@ class PingRequest(_ServerRequest):
     method = "ping"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class ServerInfoRequest(_ServerRequest):
     """
     The protocol, the server's version and backend, read_only, the limits.
@@ -93,7 +93,7 @@ class ServerInfoRequest(_ServerRequest):
     method = "server_info"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class StatsRequest(_ServerRequest):
     """
     The counters: queue depths, requests, latencies, connections, uptime.
@@ -105,7 +105,7 @@ class StatsRequest(_ServerRequest):
 # --- schema ----------------------------------------------------------------
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class CreateTableRequest(BaseRequest):
     """
     Create a table from a schema map (PROTOCOL.md section 4, "Table
@@ -128,7 +128,7 @@ class CreateTableRequest(BaseRequest):
         return self.table_schema.name
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class DropTableRequest(TableRequest):
     """
     Drop a table; C{if_exists}: a missing table is no error.
@@ -139,7 +139,7 @@ class DropTableRequest(TableRequest):
     if_exists: bool = FLAG
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class GetTableInfoRequest(TableRequest):
     """
     A table's columns, in order: name, type, not_null, default, primary_key.
@@ -149,7 +149,7 @@ class GetTableInfoRequest(TableRequest):
     reads = True
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class DescribeTableRequest(TableRequest):
     """
     A table's whole schema, read back from the catalog, in the canonical
@@ -160,7 +160,7 @@ class DescribeTableRequest(TableRequest):
     reads = True
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class ListTablesRequest(BaseRequest):
     """
     The names of the tables (not the driver's own bookkeeping table).
@@ -173,7 +173,7 @@ class ListTablesRequest(BaseRequest):
 # --- transactions ----------------------------------------------------------
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _ControlRequest(BaseRequest):
     """
     Transaction control: the server keeps the transaction's connection.
@@ -182,7 +182,7 @@ class _ControlRequest(BaseRequest):
     kind = "control"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class BeginTransactionRequest(_ControlRequest):
     """
     Start a transaction; the answer is its id, which the requests that run
@@ -192,7 +192,7 @@ class BeginTransactionRequest(_ControlRequest):
     method = "begin_transaction"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class _EndTransactionRequest(_ControlRequest):
     """
     A request that ends the transaction C{transaction_id} (the id that
@@ -202,7 +202,7 @@ class _EndTransactionRequest(_ControlRequest):
     transaction_id: str = attrs.field(validator=checked(check.text))
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class CommitTransactionRequest(_EndTransactionRequest):
     """
     Commit the transaction: its writes become visible to others.
@@ -211,7 +211,7 @@ class CommitTransactionRequest(_EndTransactionRequest):
     method = "commit_transaction"
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class RollbackTransactionRequest(_EndTransactionRequest):
     """
     Roll the transaction back: none of its writes remain.
@@ -240,7 +240,7 @@ def _operation(
     return request, check_binds(value.get("bind"), request, earlier)
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class TransactionRequest(BaseRequest):
     method = "transaction"
     operations: list[BaseRequest | dict[str, Value]]

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class RowRequest(TableRequest):
     """
     A row method on one table: an operation a C{transaction} batch may hold.
@@ -51,7 +51,7 @@ class RowRequest(TableRequest):
     batchable = True
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class InsertRequest(RowRequest):
     """
     Insert one row.
@@ -70,7 +70,7 @@ class InsertRequest(RowRequest):
     returning: list[str] | None = RETURNING
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class InsertManyRequest(RowRequest):
     """
     Insert rows that all name the same columns, in one statement or in
@@ -89,7 +89,7 @@ class InsertManyRequest(RowRequest):
     returning: list[str] | None = RETURNING
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class UpdateRequest(RowRequest):
     """
     Set columns of the rows a where clause matches.
@@ -108,7 +108,7 @@ class UpdateRequest(RowRequest):
     where_node: Node = attrs.field(init=False)
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class DeleteRequest(RowRequest):
     """
     Delete the rows a where clause matches (all of them: C{all_rows}).
@@ -122,7 +122,7 @@ class DeleteRequest(RowRequest):
     where_node: Node = attrs.field(init=False)
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class SelectRequest(RowRequest):
     """
     Read rows, all in one answer (a cursor reads a large result in pages).
@@ -144,7 +144,7 @@ class SelectRequest(RowRequest):
     order: list[tuple[str, bool]] = attrs.field(init=False)
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class CountRequest(RowRequest):
     """
     How many rows a where clause matches.
@@ -156,7 +156,7 @@ class CountRequest(RowRequest):
     where_node: Node = attrs.field(init=False)
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class ExecuteRequest(BaseRequest):
     """
     One statement of raw SQL, with C{?} placeholders for C{params}.

@@ -28,7 +28,7 @@ def _tables(definition: object) -> list[TableSchema]:
     return parsed
 
 
-@attrs.define(slots=True)
+@attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class SyncSchemaRequest(BaseRequest):
     method = "sync_schema"
     alone = True
