@@ -176,6 +176,14 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)  # row by row
+        rows = request.rows
+        if any(r.keys() != rows[0].keys() for r in rows):
+            # Rows that name other columns (defaults for the rest): each
+            # its own insert.
+            return sum(
+                self._write_row(cursor, self.row_write(cursor, request, r))[1]
+                for r in rows
+            )
         first = self.row_write(cursor, request, request.rows[0])
         identity = first.info.generated_key
         columns = first.columns
