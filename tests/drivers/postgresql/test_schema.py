@@ -216,7 +216,7 @@ P = {"name": "p", "columns": [{"name": "id", "type": "integer", "primary_key": T
             # apart: a one-column key given in foreign_keys reads as both.
             marks=pytest.mark.xfail(reason="shared planner", strict=True),
         ),
-    ],  # fmt: skip
+    ],
     ids=lambda c: ",".join(c),
 )
 async def test_one_change(database, client, tmp_path, changes):  # noqa: F811
