@@ -92,6 +92,27 @@ FUNCTIONS = {
     "gen_random_uuid()": "uuid",
     "(gen_random_uuid())::text": "uuid",
 }
+#: The portable type nearest to each type the dialect does not make (a
+#: table that raw SQL created).
+_FOREIGN_TYPES = {
+    "smallint": "integer",
+    "numeric": "real",
+    "real": "real",
+    "character varying": "text",
+    "character": "text",
+    "json": "json",
+    "timestamp without time zone": "timestamp",
+}
+#: The type a literal default is read back as, by portable type.
+_CASTS = {
+    "integer": "bigint",
+    "bigint": "bigint",
+    "real": "double precision",
+    "boolean": "boolean",
+    "timestamp": "timestamptz",
+    "uuid": "uuid",
+    "blob": "bytea",
+}
 _CONSTANT = re.compile(
     r"^(?:'(?:[^']|'')*'(?:::[a-z ]+(?:\(\d+\))?)?"
     r"|-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|true|false)$",
@@ -134,7 +155,7 @@ def _fulltext_columns(
 
 
 def _default(
-    cursor: DBCursor, expression: str | None, declared: str, tags: set[str]
+    cursor: DBCursor, expression: str | None, kind: str, tags: set[str]
 ) -> object:
     """
     A column's default as the schema gives it (C{None}: none).
@@ -147,7 +168,7 @@ def _default(
         return {"function": FUNCTIONS[expression]}
     if not _CONSTANT.match(expression):
         return {"sql": expression}
-    cast = "text" if declared == "jsonb" else declared
+    cast = _CASTS.get(kind, "text")
     cursor.execute(f"SELECT ({expression})::{cast}")
     row = cursor.fetchone()
     return None if row is None else row[0]
@@ -166,10 +187,9 @@ def describe(cursor: DBCursor, notes: Notes, quoted: str, table: str) -> TableSc
     columns: dict[str, dict[str, Any]] = {}
     for name, declared, not_null, expression, comment in rows:
         tags = comment_tags(comment)
-        column: dict[str, Any] = {
-            "name": name,
-            "type": portable_type(declared, comment),
-        }
+        kind = portable_type(declared, comment)
+        kind = _FOREIGN_TYPES.get(kind.split("(")[0], kind)
+        column: dict[str, Any] = {"name": name, "type": kind}
         if not_null:
             column["not_null"] = True
         if AUTOINCREMENT_TAG in tags:
@@ -177,7 +197,7 @@ def describe(cursor: DBCursor, notes: Notes, quoted: str, table: str) -> TableSc
         length = varchar_length(declared)
         if length is not None:
             column["max_length"] = length
-        default = _default(cursor, expression, declared, tags)
+        default = _default(cursor, expression, kind, tags)
         if default is not None:
             column["default"] = default
         columns[name] = column

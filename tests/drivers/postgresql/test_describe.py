@@ -71,7 +71,8 @@ async def test_what_the_driver_did_not_make_is_left_out(tmp_path: Path) -> None:
         await _sql(
             driver,
             'CREATE TABLE "raw" ("id" BIGINT PRIMARY KEY, "t" TEXT '
-            "CONSTRAINT raw_t CHECK (t <> ''))",
+            "CONSTRAINT raw_t CHECK (t <> ''), \"s\" SMALLINT DEFAULT 3, "
+            '"v" VARCHAR DEFAULT \'x\', "r" NUMERIC DEFAULT 1.5)',
         )
         await _sql(driver, 'CREATE INDEX "raw_lower" ON "raw" (lower("t"))')
         await _sql(driver, 'CREATE INDEX "raw_part" ON "raw" ("t") WHERE "id" > 0')
@@ -80,6 +81,11 @@ async def test_what_the_driver_did_not_make_is_left_out(tmp_path: Path) -> None:
         assert "checks" not in described
         assert described["indexes"] == [{"name": "raw_plain", "columns": ["t"]}]
         assert described["columns"][0]["type"] == "bigint"
+        assert described["columns"][2:] == [
+            {"name": "s", "type": "integer", "default": 3},
+            {"name": "v", "type": "text", "default": "x"},
+            {"name": "r", "type": "real", "default": 1.5},
+        ]
 
 
 @pytest_twisted.ensureDeferred
