@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.postgresql.defaults import FUNCTIONS
 from dbdriver.drivers.postgresql.dialect import (
     AUTOINCREMENT_TAG,
     SQL_DEFAULT_TAG,
@@ -31,7 +32,7 @@ from dbdriver.drivers.sql.notes import Notes
 from dbdriver.exceptions import NoSuchTable
 from dbdriver.requests.schema import TableSchema, parse_table
 
-__all__ = ["FUNCTIONS", "describe", "fulltext_indexes"]
+__all__ = ["describe", "fulltext_indexes"]
 
 _COLUMNS_SQL = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
@@ -84,14 +85,6 @@ _TSVECTOR = re.compile(
     r"' '::text, 'g'::text\)\)$",
     re.S,
 )
-#: The catalog's spelling of each function default.
-FUNCTIONS = {
-    "CURRENT_TIMESTAMP": "now",
-    "(EXTRACT(epoch FROM CURRENT_TIMESTAMP))::double precision": "now",
-    "(floor(EXTRACT(epoch FROM CURRENT_TIMESTAMP)))::bigint": "now",
-    "gen_random_uuid()": "uuid",
-    "(gen_random_uuid())::text": "uuid",
-}
 #: The portable type nearest to each type the dialect does not make (a
 #: table that raw SQL created).
 _FOREIGN_TYPES = {

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
-from dbdriver.drivers.postgresql.describe import FUNCTIONS as _FUNCTIONS
+from dbdriver.drivers.postgresql.defaults import same_default
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.schema.backend import SchemaBackend
 from dbdriver.drivers.schema.plan import (
@@ -80,26 +80,6 @@ def _identity(column: Column, schema: TableSchema) -> bool:
     return schema.primary_key == (column.name,) and column.type == "integer"
 
 
-def _bare(text: str) -> str:
-    """An SQL expression without its outer parentheses."""
-    text = text.strip()
-    while text.startswith("(") and text.endswith(")"):
-        depth = 0
-        for i, char in enumerate(text):
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth == 0 and i < len(text) - 1:
-                return text  # "(a) + (b)"
-        text = text[1:-1].strip()
-    return text
-
-
-def _normal_default(text: str | None) -> str | None:
-    if text is None or text.strip().upper() == "NULL":
-        return None
-    text = text.strip()
-    return {"TRUE": "1", "FALSE": "0"}.get(text.upper(), text)
-
-
 class PostgreSQLSchema(SchemaBackend):
     """
     PostgreSQL: every change in place, in one transaction.
@@ -121,33 +101,7 @@ class PostgreSQLSchema(SchemaBackend):
         return column.not_null or column.primary_key
 
     def same_default(self, live: str | None, column: Column) -> bool:
-        default = column.default
-        if default is not None and default.kind == "function":
-            return live is not None and _FUNCTIONS.get(live) == default.value
-        if default is not None and default.kind == "sql":
-            return live is not None and _bare(live) == _bare(str(default.value))
-        expected = self.dialect.default_sql(column)
-        live, expected = _normal_default(live), _normal_default(expected)
-        if live == expected:
-            return True
-        if live is None or expected is None or self._cursor is None:
-            return False
-        if not (live.startswith("'") and expected.startswith("'")):
-            return False
-        # Two spellings of one value (a timestamp, a JSON text, normalised):
-        # the server compares them, as the column's type.
-        cursor, kind = self._cursor, self.dialect.column_type(column)
-        cursor.execute("SAVEPOINT dbdriver_default")
-        try:
-            cursor.execute(
-                f"SELECT ({live})::{kind} IS NOT DISTINCT FROM ({expected})::{kind}"
-            )
-            same = bool(cursor.fetchone()[0])
-        except Exception:
-            same = False
-            cursor.execute("ROLLBACK TO SAVEPOINT dbdriver_default")
-        cursor.execute("RELEASE SAVEPOINT dbdriver_default")
-        return same
+        return same_default(self._cursor, self.dialect, live, column)
 
     # -- catalog -------------------------------------------------------------------
 
