@@ -127,6 +127,11 @@ class CreateTableRequest(BaseRequest):
     def table(self) -> str:
         return self.table_schema.name
 
+    @property
+    def raw_sql(self) -> bool:
+        """A C{{"sql": ...}} default is SQL the client wrote."""
+        return self.table_schema.raw_sql
+
 
 @attrs.define(slots=True, on_setattr=attrs.setters.NO_OP)
 class DropTableRequest(TableRequest):

@@ -65,7 +65,7 @@ class InsertRequest(RowRequest):
     method = "insert"
     writes = True
     single_statement = True
-    data: Row = attrs.field(validator=checked(check.row))
+    data: Row = attrs.field(validator=checked(check.new_row))
     on_conflict: ConflictClause = ON_CONFLICT
     returning: list[str] | None = RETURNING
 

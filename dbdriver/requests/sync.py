@@ -44,3 +44,8 @@ class SyncSchemaRequest(BaseRequest):
     @property
     def writes(self) -> bool:
         return not self.dry_run
+
+    @property
+    def raw_sql(self) -> bool:
+        """A C{{"sql": ...}} default is SQL the client wrote."""
+        return any(t.raw_sql for t in self.tables)

@@ -243,6 +243,13 @@ class TableSchema:
                 return column
         return None
 
+    @property
+    def raw_sql(self) -> bool:
+        """Whether a default is backend-specific SQL (C{{"sql": ...}})."""
+        return any(
+            c.default is not None and c.default.kind == "sql" for c in self.columns
+        )
+
     def index_map(self) -> dict[str, Index]:
         return {index.name: index for index in self.indexes}
 

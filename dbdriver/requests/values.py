@@ -24,6 +24,7 @@ __all__ = [
     "count",
     "identifier",
     "identifiers",
+    "new_row",
     "row",
     "rows",
     "scalar",
@@ -147,6 +148,16 @@ def row(value: object, what: str = "data") -> Row:
     return _cells(value, what)
 
 
+def new_row(value: object, what: str = "data") -> Row:
+    """
+    A row to insert: a map of column name to value; an empty map is a row
+    of defaults.
+    """
+    if type(value) is dict and not value:
+        return value
+    return row(value, what)
+
+
 def _cells(value: Row, what: str) -> Row:
     for key, item in value.items():
         if type(item) not in _SCALAR_TYPE_SET or (
@@ -168,7 +179,7 @@ def rows(value: object, what: str = "rows") -> list[Row]:
             if keys is not None and type(item) is dict and item.keys() == keys:
                 _cells(item, "row")  # names checked in the first row
                 continue
-            row(item, "row")
+            new_row(item, "row")
         except InvalidParams as e:
             details = {**(e.details or {}), "index": i}
             raise InvalidParams(f"{what}[{i}]: {e.message}", details) from None

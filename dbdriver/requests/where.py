@@ -77,9 +77,12 @@ class WhereDialect(Protocol):
         pattern's C{%} and C{_} are wildcards, nothing escapes.
         """
 
-    def render_match(self, column: str, terms: Terms) -> tuple[str, list[object]]:
+    def render_match(
+        self, column: str, terms: Terms, target: str = ""
+    ) -> tuple[str, list[object]]:
         """
-        SQL for a full-text C{match} on C{column}: every term occurs, a
+        SQL for a full-text C{match} on C{column} (through the index
+        C{target}, which the catalog resolved): every term occurs, a
         C{prefix} term as the start of a word.
         """
 
@@ -309,7 +312,7 @@ def _render(node: Node, dialect: WhereDialect, params: list[object]) -> str:
         if kind == "like":
             sql, more = dialect.render_like(quote(node[1]), *node[2:])
         else:
-            sql, more = dialect.render_match(node[1], node[2])
+            sql, more = dialect.render_match(node[1], node[2], *node[3:])
         params.extend(more)
         return sql
     if kind == "and" or kind == "or":

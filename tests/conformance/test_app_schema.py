@@ -174,8 +174,10 @@ async def test_mysql_failed_sync_is_rerun_to_completion(
         pytest.skip("MariaDB/MySQL only: DDL there commits implicitly")
     client = await app.client()
     await client.sync_schema({"tables": [PARENT, CHILD]})
-    await client.insert_many("parent", [{"id": 1, "label": "a"}, {"id": 2}])
-    rows = [{"id": 1, "parent_id": 1, "code": "x"}, {"id": 2, "parent_id": 2},
+    parents = [{"id": 1, "label": "a"}, {"id": 2, "label": None}]
+    await client.insert_many("parent", parents)
+    rows = [{"id": 1, "parent_id": 1, "code": "x"},
+            {"id": 2, "parent_id": 2, "code": None},
             {"id": 3, "parent_id": 99, "code": "y"}]  # fmt: skip
     await client.insert_many("child", rows)
     evolved = _evolved()

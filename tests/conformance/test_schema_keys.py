@@ -126,7 +126,8 @@ async def test_uuid_default_on_text(client: DriverClient) -> None:
                             "default": {"function": "uuid"}}],
     }  # fmt: skip
     await _created(client, schema)
-    await client.insert_many("tokens", [{}, {}, {"token": "mine"}])
+    await client.insert_many("tokens", [{}, {}])
+    await client.insert("tokens", {"token": "mine"})
     tokens = [r["token"] for r in await client.select("tokens", order_by=["id"])]
     assert all(UUID4.match(t) for t in tokens[:2]) and tokens[0] != tokens[1]
     assert tokens[2] == "mine"
@@ -209,9 +210,9 @@ LOCKS = {
 async def test_checks(client: DriverClient) -> None:
     await _created(client, LOCKS)
     good = [
-        {"resource": "a", "lock_mode": "exclusive"},
+        {"resource": "a", "lock_mode": "exclusive", "refcount": 1},
         {"resource": "b", "lock_mode": "shared", "refcount": 3},
-    ]
+    ]  # (insert_many's rows name the same columns, PROTOCOL.md)
     assert await client.insert_many("locks", good) == 2
     bad = [
         {"resource": "c", "lock_mode": "EXCLUSIVE"},
@@ -227,7 +228,7 @@ async def test_checks(client: DriverClient) -> None:
     assert await _code(
         client.update("locks", {"resource": "b"}, {"refcount": -1})
     ) == "constraint_violation"  # fmt: skip
-    pair = [good[0] | {"resource": "d"}, bad[0]]
+    pair = [good[0] | {"resource": "d"}, bad[0] | {"refcount": 1}]
     assert await _code(client.insert_many("locks", pair)) == "constraint_violation"
     assert await client.count("locks") == 2
 

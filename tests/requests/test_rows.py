@@ -65,7 +65,8 @@ def test_the_parsed_parts() -> None:
     ("cls", "params", "text"),
     [
         (InsertRequest, {"table": "bad name", "data": {"a": 1}}, "invalid table"),
-        (InsertRequest, {"table": "t", "data": {}}, "data must be a non-empty map"),
+        (InsertRequest, {"table": "t", "data": []}, "data must be a non-empty map"),
+        (UpdateRequest, {"table": "t", "data": {}, "all_rows": True}, "non-empty"),
         (InsertRequest, {"table": "t", "data": {"a": object()}}, "data.a"),
         (InsertRequest, {"table": "t", "data": {"bad name": 1}}, "invalid column"),
         (InsertRequest, {"table": "t", "data": {"a": 1}, "on_conflict": "x"}, "on_con"),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests import CreateTableRequest, SyncSchemaRequest
 from dbdriver.requests.schema import canonical_uuid, parse_table
 from dbdriver.requests.tableschema import Default
 
@@ -203,3 +204,11 @@ def test_canonical_uuids() -> None:
     for bad in (_U.upper(), _U.replace("-", ""), "", 5, None):
         with pytest.raises(InvalidParams):
             canonical_uuid(bad, "x")
+
+
+def test_an_sql_default_is_raw_sql() -> None:
+    raw = _one({"type": "integer", "default": {"sql": "1 + 1"}})
+    plain = _one({"type": "integer", "default": 2})
+    assert CreateTableRequest(raw).raw_sql and not CreateTableRequest(plain).raw_sql
+    assert SyncSchemaRequest({"tables": [plain, {**raw, "name": "u"}]}).raw_sql
+    assert not SyncSchemaRequest({"tables": [plain]}).raw_sql

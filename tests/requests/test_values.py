@@ -47,7 +47,7 @@ def test_plain_and_json_rows_pass_unchanged() -> None:
         ({**GOOD, "a": (1, 2)}, "tuple is not a column value"),
         ({**GOOD, "z": 1}, "other columns than rows[0]"),
         ({k: v for k, v in GOOD.items() if k != "f"}, "other columns than rows[0]"),
-        ({}, "non-empty map"),
+        ("x", "non-empty map"),
         ([1], "non-empty map"),
         ({**GOOD, "bad name": 1}, "invalid column"),
     ],

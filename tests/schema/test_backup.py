@@ -31,7 +31,7 @@ from dbdriver.drivers.schema.sync import SchemaBackend
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import Busy, InternalError, InvalidParams
-from dbdriver.requests.schema import Column
+from dbdriver.requests.schema import Column, Default
 
 
 def test_stamp_is_sortable_utc():
@@ -199,7 +199,7 @@ def test_server_backends_export_what_the_plan_alters(tmp_path: Path):
     assert backend.expected_not_null(Column("k", "text", primary_key=True), None)  # type: ignore[arg-type]
     assert backend.same_default("NULL", Column("d", "text"))
     assert backend.can_add(
-        Column("n", "text", not_null=True, has_default=True, default="x"), None
+        Column("n", "text", not_null=True, default=Default("literal", "x")), None
     )  # type: ignore[arg-type]
     with closing(sqlite3.connect(":memory:")) as connection:
         _odd_table(connection)

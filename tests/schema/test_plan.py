@@ -49,7 +49,8 @@ KINDS = [
         "type",
         variant(columns=[col("size", "real", default=0)]),
         "rebuild",
-        "rebuild table t: column size type integer -> real",
+        "rebuild table t: column size type integer -> real; "
+        "column size default 0 -> 0.0",
     ),
     (
         "not-null",

@@ -188,7 +188,9 @@ async def test_constraints_of_kept_columns_survive_a_rebuild(tmp_path):
             {"tables": [C]}, backup_dir=backups, dry_run=True
         )
         assert dry["plan"][0] == f"back up the database into {backups}"
-        assert "rebuild table c: new unique (n); add column n (integer)" in dry["plan"]
+        assert (
+            "rebuild table c: new unique (n); add column n (integer)" in dry["plan"]
+        ), dry["plan"]
         result = await client.sync_schema({"tables": [C]}, backup_dir=backups)
         assert result["rebuilt_tables"] == ["c"]
         assert (await client.execute(fks))["rows"] == before

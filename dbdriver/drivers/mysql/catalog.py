@@ -17,7 +17,7 @@ import pymysql.cursors
 from pymysql.constants import FIELD_TYPE
 
 from dbdriver.drivers.interfaces import DBCursor
-from dbdriver.drivers.mysql.dialect import INTEGER_COMMENT
+from dbdriver.drivers.mysql.ddl import GENERATED, INTEGER_COMMENT
 from dbdriver.drivers.sql.records import CatalogColumn
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "table_columns",
     "table_names",
     "type_decoder",
+    "unescape_literal",
     "unique_keys",
 ]
 
@@ -58,7 +59,9 @@ def portable_type(data_type: str, column_type: str, comment: str, is_json: bool)
     if is_json or data_type == "json":
         return "json"
     if data_type == "bigint" and signed:
-        return "integer" if comment == INTEGER_COMMENT else "bigint"
+        return "integer" if comment.startswith(INTEGER_COMMENT) else "bigint"
+    if data_type == "uuid":
+        return "uuid"
     if data_type == "int" and signed:
         return "integer"
     if column_type == "tinyint(1)":
@@ -88,7 +91,11 @@ def table_columns(cursor: DBCursor, table: str, mariadb: bool) -> list[CatalogCo
         (table,),
     )
     # information_schema compares names without case; tables do not.
-    rows = [r[1:] for r in cursor.fetchall() if r[0] == table]
+    rows = [
+        r[1:]
+        for r in cursor.fetchall()
+        if r[0] == table and not r[1].startswith(GENERATED)
+    ]
     json_columns: set[str] = set()
     if mariadb and any(r[1].lower() == "longtext" for r in rows):
         cursor.execute(
@@ -127,9 +134,17 @@ def _default(text: str | None) -> str | None:
     if text is None or text == "NULL":
         return None
     if len(text) >= 2 and text[0] == text[-1] == "'":
-        value = _ESCAPE.sub(_unescape, text[1:-1])
+        value = unescape_literal(text[1:-1])
         return "'" + value.replace("'", "''") + "'"
     return text
+
+
+def unescape_literal(text: str) -> str:
+    """
+    The value of a string literal's inside as the catalog shows it
+    (backslash escapes, doubled quotes).
+    """
+    return _ESCAPE.sub(_unescape, text)
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -214,6 +229,7 @@ _BY_TYPE: dict[str, Decoder] = {
     "real": None,
     "text": None,
     "blob": None,
+    "uuid": None,
 }
 _BY_CODE: dict[int, Decoder] = {
     FIELD_TYPE.JSON: _json,

@@ -20,13 +20,14 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from dbdriver.drivers.sql.dialect import Dialect, to_json
+from dbdriver.drivers.mysql.ddl import INTEGER_COMMENT, MySQLDDL, fulltext_column
+from dbdriver.drivers.sql.dialect import to_json
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import sqltext
-from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.schema import canonical_uuid
 from dbdriver.requests.sqltext import Lexicon, format_placeholders
-from dbdriver.requests.where import Node
+from dbdriver.requests.where import Node, Terms
 
 __all__ = [
     "INTEGER_COMMENT",
@@ -38,12 +39,8 @@ __all__ = [
     "to_utc",
 ]
 
-INTEGER_COMMENT = "dbdriver:integer"
 _INT64 = (-(2**63), 2**63)
 _NO_LIMIT = 18446744073709551615
-#: InnoDB's longest index key, in bytes.
-_KEY_BYTES = 3072
-_TEXT_PREFIX, _BLOB_PREFIX = 191, 255
 
 #: How the server reads SQL text with sql_mode C{ANSI_QUOTES} and
 #: C{NO_BACKSLASH_ESCAPES} (doubled quotes only): C{#} comments, C{--} ones
@@ -106,7 +103,7 @@ def parse_timestamp(text: str) -> datetime.datetime:
         ) from None
 
 
-class MySQLDialect(Dialect):
+class MySQLDialect(MySQLDDL):
     """
     SQL text for MySQL 8 and MariaDB 10.5+.
 
@@ -120,20 +117,10 @@ class MySQLDialect(Dialect):
     name = "mysql"
     quote_char = "`"
     param = "%s"
-    types = {
-        "integer": "BIGINT",
-        "bigint": "BIGINT",
-        "real": "DOUBLE",
-        "text": "LONGTEXT",
-        "blob": "LONGBLOB",
-        "boolean": "BOOLEAN",
-        "timestamp": "DATETIME(6)",
-        "json": "JSON",
-    }
 
     #: Integers too: one beyond 64 bits is invalid_params, as on SQLite
     #: (the server would only fail it if a row is written).
-    adapted_types = Dialect.adapted_types | {"integer", "bigint"}
+    adapted_types = MySQLDDL.adapted_types | {"integer", "bigint"}
 
     def __init__(
         self,
@@ -155,6 +142,8 @@ class MySQLDialect(Dialect):
             return to_json(value)
         if column_type == "timestamp" and isinstance(value, str):
             return parse_timestamp(value)
+        if column_type == "uuid":
+            return canonical_uuid(value, "a uuid column")
         if isinstance(value, datetime.datetime):
             return to_utc(value)
         if isinstance(value, (dict, list)):
@@ -192,96 +181,37 @@ class MySQLDialect(Dialect):
             return (kind, node[1], [_when(v) for v in node[2]], node[3])
         return (kind, node[1], _when(node[2]), _when(node[3]))
 
-    # -- DDL ----------------------------------------------------------------------
+    # -- patterns and full text ---------------------------------------------------
 
-    def create_table(self, schema: TableSchema, if_not_exists: bool) -> list[str]:
-        pk = schema.primary_key
-        sized = self._sized_keys(schema)
-        lines = [self._column(c, len(pk) == 1, sized) for c in schema.columns]
-        if len(pk) > 1:
-            lines.append(f"PRIMARY KEY ({self.names(pk)})")
-        lines.extend(f"UNIQUE ({self.names(u)})" for u in schema.unique)
-        types = {c.name: c.type for c in schema.columns}
-        for index in schema.indexes:
-            parts = ", ".join(
-                self.quote(c)
-                + ("" if index.unique else self._prefix(types[c], c in sized))
-                for c in index.columns
+    def render_like(
+        self, column: str, pattern: str, negated: bool, insensitive: bool
+    ) -> tuple[str, list[object]]:
+        """
+        C{LIKE} under a binary collation (character-wise, case-sensitive),
+        or over C{LOWER} of both sides; the server's escape character is
+        always the backslash, so each is doubled in the bound pattern.
+        """
+        not_ = "NOT " if negated else ""
+        pattern = pattern.replace("\\", "\\\\")
+        if insensitive:
+            return (
+                f"LOWER({column}) {not_}LIKE (LOWER({self.param}) COLLATE utf8mb4_bin)",
+                [pattern],
             )
-            kind = "UNIQUE INDEX" if index.unique else "INDEX"
-            lines.append(f"{kind} {self.quote(index.name)} ({parts})")
-        for column in schema.columns:
-            ref = column.references
-            if ref is None:
-                continue
-            line = (
-                f"FOREIGN KEY ({self.quote(column.name)}) "
-                f"REFERENCES {self.quote(ref.table)} ({self.names(ref.columns)})"
-            )
-            if ref.on_delete:
-                line += " ON DELETE " + ref.on_delete.upper()
-            if ref.on_update:
-                line += " ON UPDATE " + ref.on_update.upper()
-            lines.append(line)
-        exists = "IF NOT EXISTS " if if_not_exists else ""
-        return [
-            f"CREATE TABLE {exists}{self.quote(schema.name)} ({', '.join(lines)}) "
-            f"ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={self.collation}"
-        ]
+        return f"{column} {not_}LIKE ({self.param} COLLATE utf8mb4_bin)", [pattern]
 
-    def _sized_keys(self, schema: TableSchema) -> dict[str, int]:
+    def render_match(
+        self, column: str, terms: Terms, target: str = ""
+    ) -> tuple[str, list[object]]:
         """
-        The text and blob columns that need a length (keys of the primary
-        key, foreign keys, and unique keys where the server has no long
-        unique), with their lengths in characters (text) or bytes (blob).
+        C{MATCH ... AGAINST} in boolean mode over C{target} (the column the
+        full-text index holds): every term required, a prefix term with
+        C{*}.
         """
-        strings = {c.name: c.type for c in schema.columns if c.type in ("text", "blob")}
-        pk = [c for c in schema.primary_key if c in strings]
-        fixed = len(schema.primary_key) - len(pk)
-        sized: dict[str, int] = {}
-        if pk:
-            share = (_KEY_BYTES - 8 * fixed) // len(pk)
-            for name in pk:
-                sized[name] = share // 4 if strings[name] == "text" else share
-        keyed = {c.name for c in schema.columns if c.references is not None}
-        if not self.long_unique:
-            keyed |= {c.name for c in schema.columns if c.unique}
-            keyed |= {n for u in schema.unique for n in u}
-            keyed |= {n for i in schema.indexes if i.unique for n in i.columns}
-        for name in keyed:
-            if name in strings and name not in sized:
-                sized[name] = 768 if strings[name] == "text" else _KEY_BYTES
-        return sized
-
-    @staticmethod
-    def _prefix(column_type: str, sized: bool) -> str:
-        """
-        The key prefix a non-unique index needs on a column of unbounded
-        length.
-        """
-        if sized or column_type not in ("text", "blob", "json"):
-            return ""
-        return f"({_BLOB_PREFIX if column_type == 'blob' else _TEXT_PREFIX})"
-
-    def _column(self, column: Column, single_pk: bool, sized: dict[str, int]) -> str:
-        kind = self.types[column.type]
-        if column.name in sized:
-            size = sized[column.name]
-            kind = f"VARCHAR({size})" if column.type == "text" else f"VARBINARY({size})"
-        parts = [self.quote(column.name), kind]
-        if column.primary_key or column.not_null:
-            parts.append("NOT NULL")
-        if column.primary_key and single_pk:
-            if column.type == "integer":
-                parts.append("AUTO_INCREMENT")
-            parts.append("PRIMARY KEY")
-        if column.unique:
-            parts.append("UNIQUE")
-        if column.has_default:
-            parts.append("DEFAULT " + self.typed_literal(column.default, column.type))
-        if column.type == "integer":
-            parts.append(f"COMMENT '{INTEGER_COMMENT}'")
-        return " ".join(parts)
+        query = " ".join(f"+{word}{'*' if prefix else ''}" for word, prefix in terms)
+        # (the shared renderer passes the column's name, not its target)
+        searched = self.quote(target or fulltext_column(column))
+        return f"MATCH ({searched}) AGAINST ({self.param} IN BOOLEAN MODE)", [query]
 
     def live_column_sql(self, column: CatalogColumn) -> str:
         sql = super().live_column_sql(column)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from contextlib import AbstractContextManager
-from typing import cast
+from typing import Any, cast
 
 import pymysql
 from pymysql.constants import CLIENT
@@ -57,6 +57,13 @@ SQL_MODE = ",".join(
 )  # fmt: skip
 
 _CONSTRAINT = DUPLICATE | {1048, 1364, 1451, 1452, 1216, 1217, 3730, 3819, 4025}
+_CONSTRAINT |= {1406}  # data too long: a max_length
+#: Where the server's message names the constraint.
+_NAMED = re.compile(
+    r"""(?:CONSTRAINT [`"]((?:[^`"]|``)+)[`"] failed|for key '([^']*)'"""
+    r"""|CONSTRAINT [`"]((?:[^`"]|``)+)[`"] FOREIGN KEY)"""
+)
+_LONG = re.compile(r"Data too long for column '([^']*)'")
 _BUSY = frozenset({1205, 1213, 3572})
 _READ_ONLY = frozenset({1792, 1290, 1836, 1036})
 _INTERRUPTED = frozenset({1317, 1969, 3024})
@@ -143,6 +150,8 @@ class MySQLBackend(Backend):
             "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
             f"SET SESSION time_zone = '+00:00', SESSION innodb_lock_wait_timeout = "
             f"{wait}, SESSION lock_wait_timeout = {wait}",
+            # full-text indexes hold every word (as on the other backends)
+            "SET SESSION innodb_ft_enable_stopword = OFF",
         ]
         if self.config.read_only:
             statements.append("SET SESSION TRANSACTION READ ONLY")
@@ -277,7 +286,7 @@ class MySQLBackend(Backend):
         if code == 1264:
             return errors.InvalidParams(f"value out of range: {message}", details)
         if code in _CONSTRAINT:
-            return errors.ConstraintViolation(message, details)
+            return errors.ConstraintViolation(message, _constraint(message, details))
         if code == 1146:
             match = _TABLE.search(message)
             return errors.NoSuchTable(
@@ -308,3 +317,19 @@ class MySQLDriver(BaseDatabaseDriver):
     def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
         backend = MySQLBackend(config, reactor)
         super().__init__(config, reactor, backend, backend.operations)
+
+
+def _constraint(message: str, details: dict[str, Any]) -> dict[str, Any]:
+    """
+    A constraint violation's details: the constraint's name where the
+    server's message says it (a column check reads C{table.column}), or the
+    column a C{max_length} limits.
+    """
+    found = _NAMED.search(message)
+    if found:
+        name = next(g for g in found.groups() if g is not None)
+        return {**details, "constraint": name.rsplit(".", 1)[-1]}
+    long = _LONG.search(message)
+    if long:
+        return {**details, "column": long.group(1)}
+    return details

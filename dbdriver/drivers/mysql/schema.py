@@ -7,33 +7,31 @@ for every other change C{ALTER TABLE} in place (C{MODIFY}, C{ADD}/C{DROP}
 of keys, C{DROP COLUMN}), which keeps the rows, and the foreign keys of
 other tables that refer to the table.
 
-DDL commits implicitly: the sync is not one transaction.  Each statement is
-atomic, and a crash between two leaves a database the same sync completes
-(it is idempotent).  The export of the tables a plan alters is taken
-before the first change; if a step fails, it is kept (C{<export>-kept}).
+DDL commits implicitly: the sync is not one transaction.  The shared
+planner checks the rows against the whole plan before the first change;
+each statement here is atomic, and each step works out what is left to do
+from the live table as it is when the step runs (C{IF [NOT] EXISTS}, the
+described table): a sync that failed in the middle completes when it is
+run again.  The export of the tables a plan alters is taken before the
+first change; if a step fails, it is kept (C{<export>-kept}).  The notes of
+a rebuilt table are written at the end of its step.
 """
 
 from __future__ import annotations
 
-import datetime
 import os
-import re
 from typing import Any
 
-import attrs
-
 from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.mysql import livetable
+from dbdriver.drivers.mysql.describe import read_default
 from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.schema import plan as sp
 from dbdriver.drivers.schema.backend import SchemaBackend
-from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
+from dbdriver.drivers.sql.records import CatalogIndex
 from dbdriver.requests.schema import Column, Index, TableSchema
 
 __all__ = ["MySQLSchema"]
-
-#: The index names the server gives a key declared without one: the first
-#: column's name, with C{_2}, C{_3}... where that is taken.
-_IMPLICIT = re.compile(r"(.+?)(?:_\d+)?")
 
 
 class MySQLSchema(SchemaBackend):
@@ -59,10 +57,21 @@ class MySQLSchema(SchemaBackend):
         return column.not_null or column.primary_key
 
     def same_default(self, live: str | None, column: Column) -> bool:
-        wanted = None
-        if column.has_default and column.default is not None:
-            wanted = self.sql.typed_literal(column.default, column.type)
-        return _value(live, column.type) == _value(wanted, column.type)
+        found = read_default(live, column.type)
+        wanted = column.default
+        if wanted is not None and wanted.kind == "literal" and wanted.value is None:
+            wanted = None
+        if (
+            found is not None
+            and wanted is not None
+            and "sql"
+            in (
+                found.kind,
+                wanted.kind,
+            )
+        ):
+            return livetable.squeeze(found.value) == livetable.squeeze(wanted.value)
+        return found == wanted
 
     # -- catalog -------------------------------------------------------------------
 
@@ -70,78 +79,45 @@ class MySQLSchema(SchemaBackend):
         columns = self.operations.table_columns(cursor, name)
         if not columns:
             return None
-        cursor.execute(
-            "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART "
-            "FROM information_schema.STATISTICS "
-            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
-            "ORDER BY INDEX_NAME, SEQ_IN_INDEX",
-            (name,),
-        )
-        keys: dict[str, tuple[bool, list[tuple[str | None, Any]]]] = {}
-        for table, index, non_unique, column, prefix in cursor.fetchall():
-            if table == name:  # (information_schema compares without case)
-                entry = keys.setdefault(index, (not int(non_unique), []))
-                entry[1].append((column, prefix))
-        primary = tuple(c for c, _ in keys.pop("PRIMARY", (True, []))[1] if c)
+        described = self.operations.describe(cursor, name)
         foreign_keys = self._foreign_keys(cursor, name)
-        uniques: set[tuple[str, ...]] = set()
-        indexes = []
-        for index, (unique, parts) in sorted(keys.items()):
-            cols = tuple(c for c, _ in parts)
-            match = _IMPLICIT.fullmatch(index)
-            implicit = match is not None and match.group(1) == cols[0]
-            if unique and implicit and None not in cols:
-                uniques.add(cols)  # type: ignore[arg-type]
-                self._unique_names[(name, cols)] = index  # type: ignore[index]
-            elif unique or not implicit:  # (an implicit one backs a foreign key)
-                sql = self._index_sql(name, index, unique, parts)
-                indexes.append(CatalogIndex(index, cols, unique, False, sql))
+        self._unique_names.update(
+            {
+                (name, c): n
+                for c, n in livetable.unique_index_names(cursor, name).items()
+            }
+        )
+        indexes = tuple(
+            CatalogIndex(i.name, i.columns, i.unique, i.partial, None)
+            for i in described.indexes
+        )
         # A key column reads as nullable only if it is AUTO_INCREMENT.
         serial = any(c.primary_key and not c.not_null for c in columns)
         # InnoDB never reuses AUTO_INCREMENT ids: the key is the same either way.
         auto = None if serial else False
-        shape = (frozenset(uniques), tuple(indexes), foreign_keys)
-        return sp.LiveTable(name, tuple(columns), primary, auto, *shape)
-
-    def _index_sql(
-        self, table: str, index: str, unique: bool, parts: list[tuple[str | None, Any]]
-    ) -> str | None:
-        if any(c is None for c, _ in parts):
-            return None  # an expression: the catalog has no statement for it
-        q = self.sql.quote
-        columns = ", ".join(f"{q(c)}({p})" if p else q(c) for c, p in parts)  # type: ignore[arg-type]
-        kind = "UNIQUE INDEX" if unique else "INDEX"
-        return f"CREATE {kind} {q(index)} ON {q(table)} ({columns})"
+        uniques = frozenset(described.all_unique())
+        shape = (uniques, indexes, foreign_keys)
+        return sp.LiveTable(name, tuple(columns), described.primary_key, auto, *shape)
 
     def _foreign_keys(self, cursor: DBCursor, name: str) -> frozenset[sp.ForeignKey]:
-        cursor.execute(
-            "SELECT r.TABLE_NAME, r.CONSTRAINT_NAME, r.REFERENCED_TABLE_NAME, "
-            "r.DELETE_RULE, r.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME "
-            "FROM information_schema.REFERENTIAL_CONSTRAINTS r "
-            "JOIN information_schema.KEY_COLUMN_USAGE k "
-            "ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA "
-            "AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME "
-            "WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = %s "
-            "ORDER BY r.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-            (name,),
-        )
-        groups: dict[str, list[Any]] = {}
-        for row in cursor.fetchall():
-            table, key, parent, on_delete, on_update, column, target = row
-            if table != name:
-                continue
-            group = groups.setdefault(key, [[], parent, [], on_delete, on_update])
-            group[0].append(column)
-            group[2].append(target)
-        for key, (columns, parent, targets, delete, update) in groups.items():
-            delete, update = _rules(delete, update)
-            fk = sp.ForeignKey(tuple(columns), parent, tuple(targets), delete, update)
-            self._fk_names[(name, fk)] = key
-        return frozenset(k for (t, k) in self._fk_names if t == name)
+        found = livetable.foreign_keys(cursor, name)
+        self._fk_names.update({(name, k): n for k, n in found.items()})
+        return frozenset(found)
 
     # -- backup --------------------------------------------------------------------
 
     def backup(self, cursor: DBCursor, plan: sp.Plan, backup_dir: str) -> str:
+        """
+        The export of the tables the plan alters; after a sync that failed
+        in the middle, the export it kept (taken before its first change)
+        serves its retries, instead of one more export of a half-changed
+        database.
+        """
+        kept = _kept_exports(backup_dir)
+        if kept:
+            self._backup = kept[-1].removesuffix(_KEPT)
+            os.replace(kept[-1], self._backup)
+            return self._backup
         self._backup = super().backup(cursor, plan, backup_dir)
         return self._backup
 
@@ -168,64 +144,94 @@ class MySQLSchema(SchemaBackend):
             raise error from e
 
     def _apply(self, cursor: DBCursor, step: sp.Step) -> None:
-        if isinstance(step, sp.CreateIndex):
-            columns = self.operations.table_columns(cursor, step.table)
-            types = {c.name: c.type for c in columns}
-            index, q = step.index, self.sql.quote
-            if step.replace:  # one statement: never without the index
-                add = self._index_add(step.table, index, types)
-                cursor.execute(
-                    f"ALTER TABLE {q(step.table)} DROP INDEX {q(index.name)}, {add}"
-                )
-            else:
-                cursor.execute(self._index_add(step.table, index, types, create=True))
+        q = self.sql.quote
+        if isinstance(step, sp.CreateTable):
+            exists = bool(self.operations.table_columns(cursor, step.schema.name))
+            if not exists:  # (a re-run after a failure finds it made)
+                for statement in self.sql.create_table(step.schema, False):
+                    cursor.execute(statement)
+        elif isinstance(step, sp.CreateIndex):
+            live = self.operations.describe(cursor, step.table)
+            self._create_index(cursor, live, step.index, live.index_map())
         elif isinstance(step, sp.AddColumn):
-            table = self.sql.quote(step.table)
-            clauses = ["ADD COLUMN " + self._column(step.column, None)]
-            if step.column.references is not None:
-                clauses.append("ADD " + self._fk_sql(sp.ForeignKey.of(step.column)))
-            cursor.execute(f"ALTER TABLE {table} {', '.join(clauses)}")
+            column = step.column
+            lone = TableSchema(step.table, (column,))
+            clauses = [
+                "ADD COLUMN IF NOT EXISTS " + self.sql.column_def(column, lone, False)
+            ]
+            cursor.execute(f"ALTER TABLE {q(step.table)} {', '.join(clauses)}")
+            if column.check is not None:
+                self._add_checks(cursor, step.table, [column.check])
+            if column.references is not None:
+                key = sp.ForeignKey.of(column)
+                if key not in self._foreign_keys(cursor, step.table):
+                    cursor.execute(
+                        f"ALTER TABLE {q(step.table)} ADD {self._fk_sql(key)}"
+                    )
         else:
             super().apply(cursor, step)
+        self.operations.forget_tables()
 
     def drop_index_sql(self, table: str, name: str) -> str:
-        return f"DROP INDEX {self.sql.quote(name)} ON {self.sql.quote(table)}"
+        return f"DROP INDEX IF EXISTS {self.sql.quote(name)} ON {self.sql.quote(table)}"
 
-    def _index_add(
-        self, table: str, index: Index, types: dict[str, str], create: bool = False
-    ) -> str:
+    def _create_index(
+        self,
+        cursor: DBCursor,
+        live: TableSchema,
+        index: Index,
+        present: dict[str, Index],
+    ) -> None:
+        """
+        (Re)create C{index} on the live table: whatever of it or of an index
+        of its name is left goes first, so that a re-run completes.
+        """
+        found = present.get(index.name)
+        drops = self.sql.drop_index_sql(live.name, index)
+        if found is not None:
+            drops += self.sql.drop_index_sql(live.name, found)
+        drops.append(self.drop_index_sql(live.name, index.name))
+        for statement in drops:
+            cursor.execute(statement)
+        types = {
+            n: t.split("|")[0]
+            for n, t in livetable.live_types(cursor, live.name).items()
+        }
+        for statement in self.sql.live_index_sql(live, index, types):
+            cursor.execute(statement)
+
+    def _add_checks(self, cursor: DBCursor, table: str, checks: list[Any]) -> None:
         q = self.sql.quote
-        parts = ", ".join(
-            q(c) + ("" if index.unique else self.sql._prefix(types.get(c, ""), False))
-            for c in index.columns
-        )
-        kind = "UNIQUE INDEX" if index.unique else "INDEX"
-        if create:
-            return f"CREATE {kind} {q(index.name)} ON {q(table)} ({parts})"
-        return f"ADD {kind} {q(index.name)} ({parts})"
+        for check in checks:
+            cursor.execute(
+                f"ALTER TABLE {q(table)} DROP CONSTRAINT IF EXISTS {q(check.name)}"
+            )
+            cursor.execute(f"ALTER TABLE {q(table)} ADD {self.sql.check_sql(check)}")
 
     def rebuild(self, cursor: DBCursor, step: sp.Rebuild) -> None:
         """
-        The changes of a "rebuild" as C{ALTER TABLE} in place, in up to
-        three statements, each atomic: drop the foreign keys that go or
-        change; change the columns, keys and indexes; add the new foreign
-        keys (checked against the rows).
+        The changes of a "rebuild" as C{ALTER TABLE} in place, each
+        statement atomic and each worked out from the live table as it is
+        now (so that a re-run after a failure does what is left): drop the
+        foreign keys and checks that go or change; change the columns and
+        keys; recreate the indexes that differ; add the checks and the new
+        foreign keys (checked against the rows).
         """
-        schema, live = step.schema, step.live
+        schema = step.schema
+        self.sql.check_sizes(schema)  # (before this step's first statement)
         name = schema.name
         q = self.sql.quote
         table = q(name)
-        sized = self.sql._sized_keys(schema)
-        types = {c.name: c.type for c in schema.columns}
+        live = self.operations.describe(cursor, name)
         dropped = set(step.dropped)
-        wanted_fks = {sp.ForeignKey.of(c) for c in schema.columns if c.references}
+        wanted_fks = {livetable.plan_fk(f) for f in schema.all_foreign_keys()}
+        have_fks = self._foreign_keys(cursor, name)
         gone_fks = {
             k
-            for k in live.foreign_keys
-            if (k not in wanted_fks and all(c in types for c in k.columns))
+            for k in have_fks
+            if (k not in wanted_fks and all(schema.column(c) for c in k.columns))
             or set(k.columns) & dropped
         }
-        new_fks = wanted_fks - live.foreign_keys
         if gone_fks:
             cursor.execute(
                 f"ALTER TABLE {table} "
@@ -234,40 +240,51 @@ class MySQLSchema(SchemaBackend):
                     for k in sorted(gone_fks, key=repr)
                 )
             )
+        if gone_fks:
+            self._drop_backing_indexes(cursor, schema, gone_fks)
+        wanted_checks = {c.name: c for c in schema.all_checks()}
+        live_checks = {c.name: c for c in live.all_checks()}
+        for check_name in livetable.check_names(cursor, name):
+            if live_checks.get(check_name) != wanted_checks.get(check_name):
+                cursor.execute(
+                    f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {q(check_name)}"
+                )
+        present = live.index_map()
+        for index in live.indexes:
+            if index.name not in {i.name for i in schema.indexes} and (
+                set(index.columns) & dropped
+            ):
+                for statement in self.sql.drop_index_sql(name, index):
+                    cursor.execute(statement)
         clauses: list[str] = []
-        drops: set[str] = set()
-        expected = {(c.name,) for c in schema.columns if c.unique} | set(schema.unique)
-        expected.discard(schema.primary_key)
-        for cols in live.uniques:
-            ours = all(c in types for c in cols)
-            if (ours and cols not in expected) or set(cols) & dropped:
-                drops.add(self._unique_names[(name, cols)])
-        live_indexes = {i.name: i for i in live.indexes}
-        for present in live.indexes:
-            if set(present.columns) & dropped:
-                drops.add(present.name)
-        adds = []
-        for index in schema.indexes:
-            found = live_indexes.get(index.name)
-            if found is not None and found.matches(index) and found.name not in drops:
-                continue
-            if found is not None:
-                drops.add(index.name)
-            adds.append(self._index_add(name, index, types))
-        clauses += [f"DROP INDEX {q(n)}" for n in sorted(drops)]
-        have = {c.name: c for c in live.columns}
+        expected = set(schema.all_unique())
+        for cols in live.all_unique():
+            if cols not in expected or set(cols) & dropped:
+                clauses.append(f"DROP INDEX {q(self._unique_names[(name, cols)])}")
+        types = livetable.live_types(cursor, name)
+        keyed = self.sql.keyed_columns(schema)
+        changing = {
+            c.name
+            for c in schema.columns
+            if c.name in types and self._changed(c, live, keyed, types)
+        }
+        # a column's own check (JSON's json_valid, a long max_length) goes
+        # with its old type: the new definition says its own
+        for column_name in livetable.column_checks(cursor, name) & changing:
+            cursor.execute(
+                f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {q(column_name)}"
+            )
         key_change = schema.primary_key != live.primary_key
         for column in schema.columns:
-            current = have.get(column.name)
-            if current is None:
-                clauses.append("ADD COLUMN " + self._column(column, schema, sized))
-            elif key_change or self._changed(column, schema, current):
-                clauses.append("MODIFY COLUMN " + self._column(column, schema, sized))
+            definition = self.sql.column_def(column, schema, False)
+            if column.name not in types:
+                clauses.append("ADD COLUMN " + definition)
+            elif key_change or self._changed(column, live, keyed, types):
+                clauses.append("MODIFY COLUMN " + definition)
         if key_change:
             for key in live.primary_key:
-                if key not in types and key not in dropped:
-                    kept = step.live.column(key)
-                    assert kept is not None  # (a live key column)
+                kept = step.live.column(key)
+                if schema.column(key) is None and key not in dropped and kept:
                     # no longer a key: no longer AUTO_INCREMENT either
                     clauses.append(f"MODIFY COLUMN {self.sql.live_column_sql(kept)}")
             if live.primary_key:
@@ -276,59 +293,68 @@ class MySQLSchema(SchemaBackend):
                 clauses.append(
                     f"ADD PRIMARY KEY ({self.sql.names(schema.primary_key)})"
                 )
-        clauses += [f"DROP COLUMN {q(c)}" for c in step.dropped]
-        uniques = sorted(
-            u
-            for u in expected
-            if u not in live.uniques or self._unique_names.get((name, u)) in drops
-        )
-        clauses += [f"ADD UNIQUE ({self.sql.names(u)})" for u in uniques]
-        clauses += adds
+        clauses += [f"DROP COLUMN IF EXISTS {q(c)}" for c in step.dropped]
+        have_uniques = set(live.all_unique())
+        clauses += [
+            f"ADD UNIQUE ({self.sql.names(u)})" for u in sorted(expected - have_uniques)
+        ]
         if clauses:
             cursor.execute(f"ALTER TABLE {table} {', '.join(clauses)}")
+        after = self.operations.describe(cursor, name)
+        for index in schema.indexes:
+            if present.get(index.name) != index or index.name not in after.index_map():
+                self._create_index(cursor, after, index, present)
+        after_checks = set(livetable.check_names(cursor, name))
+        self._add_checks(
+            cursor, name, [c for c in schema.all_checks() if c.name not in after_checks]
+        )
+        new_fks = wanted_fks - self._foreign_keys(cursor, name)
         if new_fks:
             cursor.execute(
                 f"ALTER TABLE {table} "
                 + ", ".join("ADD " + self._fk_sql(k) for k in sorted(new_fks, key=repr))
             )
+        self.operations.notes.write(cursor, schema)
+
+    def _drop_backing_indexes(
+        self, cursor: DBCursor, schema: TableSchema, keys: set[sp.ForeignKey]
+    ) -> None:
+        """
+        Drop the indexes the server made for foreign keys that are gone
+        (it keeps them), where no declared index has their name.
+        """
+        found = livetable.server_indexes(cursor, schema.name)
+        declared = {i.name for i in schema.indexes}
+        gone = {k.columns for k in keys}
+        for index, columns in found.items():
+            if tuple(columns) in gone and index not in declared:
+                cursor.execute(self.drop_index_sql(schema.name, index))
 
     def _changed(
-        self, column: Column, schema: TableSchema, live: CatalogColumn
-    ) -> bool:
-        return (
-            live.type != column.type
-            or bool(live.not_null) != self.expected_not_null(column, schema)
-            or not self.same_default(live.default, column)
-        )
-
-    def _column(
         self,
         column: Column,
-        schema: TableSchema | None,
-        sized: dict[str, int] | None = None,
-    ) -> str:
-        """
-        A column's definition for C{ADD}/C{MODIFY}: its keys go in clauses
-        of their own (an inline C{UNIQUE} would add a key each time).
-        """
-        if sized is None:
-            sized = self.sql._sized_keys(TableSchema("_", (column,)))
-        plain = attrs.evolve(
-            column,
-            unique=False,
-            primary_key=False,
-            not_null=column.not_null or column.primary_key,
+        live: TableSchema,
+        keyed: set[str],
+        types: dict[str, str],
+    ) -> bool:
+        have = live.column(column.name)
+        if have is None:
+            return True
+        kind, comment = self.sql.sized(column, column.name in keyed)
+        wanted = f"{livetable.catalog_type(kind)}|{comment or ''}"
+        return (
+            types.get(column.name) != wanted
+            or have.type != column.type
+            or have.max_length != column.max_length
+            or have.not_null != (column.not_null or column.primary_key)
+            or have.default != column.default
         )
-        sql = self.sql._column(plain, False, sized)
-        if schema is not None and _serial(column, schema):
-            sql = sql.replace(" NOT NULL", " NOT NULL AUTO_INCREMENT", 1)
-        return sql
 
     def _fk_sql(self, key: sp.ForeignKey) -> str:
         sql = (
             f"FOREIGN KEY ({self.sql.names(key.columns)}) "
             f"REFERENCES {self.sql.quote(key.table)} "
-            f"({self.sql.names(key.references)})"  # type: ignore[arg-type]
+            f"({self.sql.names([c or '' for c in key.references])})"
         )
         return sql + f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
 
@@ -340,33 +366,19 @@ def _serial(column: Column, schema: TableSchema) -> bool:
     )
 
 
-def _rules(*actions: str) -> list[str]:
-    # InnoDB's RESTRICT is NO ACTION (checked at once); an unset action
-    # reads back as RESTRICT.
-    return [a.upper().replace("RESTRICT", "NO ACTION") for a in actions]
+_KEPT = "-kept"
 
 
 def _kept(path: str) -> str:
-    return f"{path}-kept"
+    return f"{path}{_KEPT}"
 
 
-def _value(text: str | None, column_type: str) -> Any:
-    """A default's SQL text as a value to compare, however the server shows it."""
-    if text is None:
-        return None
-    text = text.strip()
-    if text.upper() == "NULL":
-        return None
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        text = text[1:-1].replace("''", "'")
-    try:
-        if column_type == "boolean":
-            words = {"TRUE": 1.0, "FALSE": 0.0}
-            return words[text.upper()] if text.upper() in words else float(text)
-        if column_type in ("integer", "bigint", "real"):
-            return float(text)
-        if column_type == "timestamp":
-            return datetime.datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    return text
+def _kept_exports(backup_dir: str) -> list[str]:
+    """The exports kept by failed syncs in C{backup_dir}, oldest first."""
+    if not os.path.isdir(backup_dir):
+        return []
+    return sorted(
+        os.path.join(backup_dir, name)
+        for name in os.listdir(backup_dir)
+        if name.startswith("mysql-export-") and name.endswith(_KEPT)
+    )

@@ -17,6 +17,7 @@ from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import Connection, errno_of
+from dbdriver.drivers.mysql.describe import describe, fulltext_targets
 from dbdriver.drivers.mysql.dialect import (
     MySQLDialect,
     convert_placeholders,
@@ -27,7 +28,8 @@ from dbdriver.drivers.mysql.schema import MySQLSchema
 from dbdriver.drivers.schema.sync import BOOKKEEPING
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
 from dbdriver.drivers.sql.records import CatalogColumn
-from dbdriver.exceptions import DriverError, InvalidParams, SQLError
+from dbdriver.exceptions import DriverError, InvalidParams, NoSuchTable, SQLError
+from dbdriver.requests.schema import TableSchema
 from dbdriver.requests.where import Node
 
 __all__ = ["MySQLStatements"]
@@ -115,7 +117,20 @@ class MySQLStatements(InterruptibleOperations[Connection]):
         return catalog.table_columns(cursor, table, self.mariadb)
 
     def table_names(self, cursor: DBCursor) -> list[str]:
-        return [n for n in catalog.table_names(cursor) if n != BOOKKEEPING]
+        # (the bookkeeping and the notes: the driver's own tables)
+        return [
+            n
+            for n in catalog.table_names(cursor)
+            if n != BOOKKEEPING and not n.startswith("_dbdriver_")
+        ]
+
+    def describe(self, cursor: DBCursor, table: str) -> TableSchema:
+        if not self.table_columns(cursor, table):
+            raise NoSuchTable(f"no such table: {table}", {"table": table})
+        return describe(cursor, table, self.notes.read(cursor, table))
+
+    def fulltext_targets(self, cursor: DBCursor, table: str) -> dict[str, str]:
+        return fulltext_targets(cursor, table)
 
     def convert_placeholders(self, sql: str) -> str:
         return convert_placeholders(sql)[0]

@@ -8,6 +8,7 @@ defaults and composite foreign keys, which only the described form holds.
 from __future__ import annotations
 
 from dbdriver.requests.schema import Default, TableSchema
+from dbdriver.requests.where import where_columns
 
 __all__ = ["described_changes"]
 
@@ -15,8 +16,8 @@ __all__ = ["described_changes"]
 def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
     """
     What differs between the definition and the described live table in
-    what the catalog comparison above does not see: lengths, checks,
-    function and SQL defaults, composite foreign keys.
+    what the catalog comparison does not see: lengths, checks and
+    function defaults.
     """
     changes = []
     for column in schema.columns:
@@ -31,24 +32,21 @@ def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:
         wanted, found = column.default, have.default
         if wanted != found and "function" in (_kind(wanted), _kind(found)):
             changes.append(f"column {column.name} default -> {_wire(wanted)}")
+    # What concerns the live columns the definition lacks stays with them
+    # (they are kept, unless drop_columns), and is no difference.
+    defined = {c.name for c in schema.columns}
+    live_checks = tuple(
+        c for c in live.all_checks() if set(where_columns(c.node)) <= defined
+    )
     for verb, a, b in (
-        ("new", schema.all_checks(), live.all_checks()),
-        ("drop", live.all_checks(), schema.all_checks()),
+        ("new", schema.all_checks(), live_checks),
+        ("drop", live_checks, schema.all_checks()),
     ):
         names = {(c.name, c.where_json) for c in b}
         changes += [
             f"{verb} check {c.name} {c.where_json}"
             for c in a
             if (c.name, c.where_json) not in names
-        ]
-    for verb, x, y in (
-        ("new", schema.foreign_keys, live.foreign_keys),
-        ("drop", live.foreign_keys, schema.foreign_keys),
-    ):
-        changes += [
-            f"{verb} foreign key ({', '.join(f.columns)}) -> {f.reference.table}"
-            for f in x
-            if f not in y
         ]
     return changes
 

@@ -19,6 +19,7 @@ import attrs
 from dbdriver.drivers.schema.compare import described_changes
 from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
 from dbdriver.requests.schema import Column, Index, TableSchema
+from dbdriver.requests.schema import ForeignKey as SchemaForeignKey
 
 __all__ = ["AddColumn", "CreateIndex", "CreateTable", "ForeignKey"]
 __all__ += ["LiveTable", "Plan", "Rebuild", "Rules", "Step", "make_plan"]
@@ -38,10 +39,16 @@ class ForeignKey:
 
     @classmethod
     def of(cls, column: Column) -> ForeignKey:
-        ref = column.references
-        assert ref is not None
+        """The foreign key of a column's C{references}."""
+        assert column.references is not None
+        return cls.of_key(SchemaForeignKey((column.name,), column.references))
+
+    @classmethod
+    def of_key(cls, key: SchemaForeignKey) -> ForeignKey:
+        """A foreign key of the definition, one-column or composite."""
+        ref = key.reference
         return cls(
-            (column.name,),
+            key.columns,
             ref.table,
             ref.columns,
             (ref.on_delete or "no action").upper(),
@@ -275,7 +282,7 @@ def _diff_table(plan: Plan, schema: TableSchema, live: LiveTable, rules: Rules) 
     live_uniques = {u for u in live.uniques if ours(u)} - {live.primary_key}
     expected = _expected_uniques(schema)
     added_keys = {(c.name,) for c in addable}
-    want_fks = {ForeignKey.of(c) for c in schema.columns if c.references}
+    want_fks = {ForeignKey.of_key(k) for k in schema.all_foreign_keys()}
     want_fks = {k for k in want_fks if k.columns not in added_keys}
     live_fks = {k for k in live.foreign_keys if ours(k.columns)}
     for verb, a, b in (
@@ -350,7 +357,8 @@ def _column_changes(
     if bool(live.not_null) != not_null:
         changes.append(f"column {name} {'not null' if not_null else 'nullable'}")
     if not rules.same_default(live.default, column):
-        changes.append(f"column {name} default {live.default} -> {column.default!r}")
+        wanted = None if column.default is None else column.default.to_wire()
+        changes.append(f"column {name} default {live.default} -> {wanted!r}")
     return changes
 
 

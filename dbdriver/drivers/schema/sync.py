@@ -20,6 +20,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 import attrs
+from twisted.logger import Logger
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema.backend import (
@@ -65,6 +66,9 @@ _BOOK_SCHEMA = parse_table(
 
 #: The latest applied definition of each driver, for C{server_info}.
 _APPLIED: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+_log = Logger(namespace="dbdriver.schema")
 
 
 def _backend(operations: SchemaHost) -> SchemaBackend:
@@ -265,6 +269,12 @@ def _apply(
         error = operations.translate(e)
         details = error.details if isinstance(error.details, dict) else {}
         error.details = {**details, "step": describe(step)}
+        _log.warn(
+            "sync_schema: step {step!r} failed: {code}: {message}",
+            step=describe(step),
+            code=error.code,
+            message=error.message,
+        )
         if error is e:
             raise
         raise error from e

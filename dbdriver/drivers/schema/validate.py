@@ -5,7 +5,7 @@ nothing changed and C{details.step} naming the step, instead of in the
 middle of the sync (which, where DDL commits by itself as on MySQL, would
 leave the database half-changed).
 
-Each check is one query that looks for a single offending row: a NULL in a
+Each check is one query that counts the offending rows: a NULL in a
 column that becomes C{not_null}, a text longer than its new C{max_length},
 a row a check refuses, two rows with the same unique key (within a partial
 index's rows), a foreign key value with no row to refer to.
@@ -52,10 +52,17 @@ def _refuse(
     query: str,
 ) -> None:
     cursor.execute(query)
-    if cursor.fetchall():
+    count = int(cursor.fetchall()[0][0])
+    if count:
         raise ConstraintViolation(
-            f"table {table}: existing rows violate {constraint}; fix the data first",
-            {"step": describe(step), "constraint": constraint, "table": table},
+            f"table {table}: {count} existing rows violate {constraint}; "
+            "fix the data first",
+            {
+                "step": describe(step),
+                "constraint": constraint,
+                "table": table,
+                "count": count,
+            },
         )
 
 
@@ -63,26 +70,26 @@ def _offences(
     dialect: TableDDL, schema: TableSchema, have: set[str], live: Sequence[str]
 ) -> list[tuple[str, str]]:
     q, table = dialect.quote, schema.name
-    where = f"SELECT 1 FROM {q(table)} WHERE "
+    where = f"SELECT COUNT(*) FROM {q(table)} WHERE "
     found: list[tuple[str, str]] = []
     for column in schema.columns:
         if column.name not in have:
             continue
         name = q(column.name)
         if column.not_null:
-            found.append((f"{column.name} not null", f"{where}{name} IS NULL LIMIT 1"))
+            found.append((f"{column.name} not null", f"{where}{name} IS NULL"))
         if column.max_length is not None:
             length = f"{dialect.length_function}({name})"
             found.append(
                 (
                     f"{column.name} max_length",
-                    f"{where}{length} > {int(column.max_length)} LIMIT 1",
+                    f"{where}{length} > {int(column.max_length)}",
                 )
             )
     for check in schema.all_checks():
         if _known(check.node, have):
             condition = dialect.literal_where(check.node)
-            found.append((check.name, f"{where}NOT ({condition}) LIMIT 1"))
+            found.append((check.name, f"{where}NOT ({condition})"))
     keys = [schema.primary_key, *schema.all_unique()]
     keys += [i.columns for i in schema.indexes if i.unique and i.node is None]
     for unique in keys:
@@ -114,8 +121,8 @@ def _duplicates(
     if node is not None:
         present += f" AND ({dialect.literal_where(node)})"
     return (
-        f"SELECT 1 FROM {q(table)} WHERE {present} GROUP BY {names} "
-        "HAVING COUNT(*) > 1 LIMIT 1"
+        f"SELECT COUNT(*) FROM (SELECT 1 AS x FROM {q(table)} WHERE {present} "
+        f"GROUP BY {names} HAVING COUNT(*) > 1) d"
     )
 
 
@@ -132,6 +139,6 @@ def _dangling(
         f"p.{q(r)} = c.{q(c)}" for c, r in zip(columns, referenced, strict=True)
     )
     return (
-        f"SELECT 1 FROM {q(table)} c WHERE {present} AND NOT EXISTS "
-        f"(SELECT 1 FROM {q(parent)} p WHERE {same}) LIMIT 1"
+        f"SELECT COUNT(*) FROM {q(table)} c WHERE {present} AND NOT EXISTS "
+        f"(SELECT 1 FROM {q(parent)} p WHERE {same})"
     )

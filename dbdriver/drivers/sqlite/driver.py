@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import urllib.parse
 import uuid
@@ -29,8 +30,8 @@ from dbdriver.drivers.interfaces import (
     DriverSettings,
 )
 from dbdriver.drivers.schema.sync import load_applied_schema
-from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.uri import parse_database
+from dbdriver.drivers.sqlite.dialect import SQLiteDialect
 from dbdriver.drivers.sqlite.inline import InlineReader
 from dbdriver.drivers.sqlite.operations import SQLiteOperations
 
@@ -75,7 +76,7 @@ class SQLiteBackend(Backend):
             path = urllib.parse.quote(os.path.abspath(self.path))
             self.uri = f"file:{path}?mode={'ro' if config.read_only else 'rwc'}"
         self.operations = SQLiteOperations(
-            Dialect(), config, self.translate_error, self.path, self.uri
+            SQLiteDialect(), config, self.translate_error, self.path, self.uri
         )
         self.inline = InlineReader(self._inline_connection, self.operations.perform)
 
@@ -134,6 +135,9 @@ class SQLiteBackend(Backend):
             f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}"
         )
         connection.execute("PRAGMA foreign_keys = ON")
+        # A REPLACE that deletes a conflicting row fires its delete triggers
+        # (which keep the full-text tables current) only with this on.
+        connection.execute("PRAGMA recursive_triggers = ON")
         synchronous = "FULL" if self.config.synchronous == "full" else "NORMAL"
         connection.execute(f"PRAGMA synchronous = {synchronous}")
         if self.config.read_only:
@@ -173,7 +177,7 @@ class SQLiteBackend(Backend):
         message = str(error)
         name = getattr(error, "sqlite_errorname", "") or ""
         if isinstance(error, sqlite3.IntegrityError):
-            return errors.ConstraintViolation(message)
+            return errors.ConstraintViolation(message, _constraint(message))
         if isinstance(error, sqlite3.InterfaceError) or "bindings" in message:
             return errors.InvalidParams(message)
         if message.startswith("no such table"):
@@ -185,6 +189,21 @@ class SQLiteBackend(Backend):
         if name.startswith("SQLITE_READONLY") or "readonly database" in message:
             return errors.ReadOnly(f"{message}: the server is read-only")
         return errors.SQLError(message, {"sqlite_error": name} if name else None)
+
+
+def _constraint(message: str) -> dict[str, object] | None:
+    """
+    The details of an integrity error: C{constraint}, the name of the check
+    that failed where SQLite says it (a named check; an unnamed one, such
+    as a C{max_length}, shows its expression instead).
+    """
+    head, _, rest = message.partition(" constraint failed: ")
+    if head == "CHECK" and _IDENTIFIER.match(rest):
+        return {"constraint": rest}
+    return None
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SQLiteDriver(BaseDatabaseDriver):

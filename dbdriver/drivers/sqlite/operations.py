@@ -11,18 +11,19 @@ from typing import cast
 
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor, DriverSettings
-from dbdriver.drivers.schema.sync import BOOKKEEPING
-from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.operations import TableOperations, Translation
 from dbdriver.drivers.sql.records import CatalogColumn
+from dbdriver.drivers.sqlite.describe import describe, fulltext_indexes
+from dbdriver.drivers.sqlite.dialect import SQLiteDialect
 from dbdriver.drivers.sqlite.schema import SQLiteFile, SQLiteSchema
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.schema import TableSchema
 
 __all__ = ["SQLiteOperations"]
 
 #: Each declared type of the portable columns (lower case), to its portable
 #: name: the dialect's own table, read backwards.
-_PORTABLE = {declared.lower(): name for name, declared in Dialect.types.items()}
+_PORTABLE = {d.lower(): name for name, d in SQLiteDialect.types.items()}
 
 #: What raw SQL may not do: transactions and savepoints belong to the driver.
 _TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
@@ -53,6 +54,7 @@ class SQLiteOperations(TableOperations):
     """
 
     file: SQLiteFile
+    dialect: SQLiteDialect
 
     backend = "sqlite"
     schema_backend = SQLiteSchema
@@ -60,7 +62,7 @@ class SQLiteOperations(TableOperations):
 
     def __init__(
         self,
-        dialect: Dialect,
+        dialect: SQLiteDialect,
         config: DriverSettings,
         translation: Translation,
         path: str,
@@ -88,10 +90,45 @@ class SQLiteOperations(TableOperations):
     def table_names(self, cursor: DBCursor) -> list[str]:
         cursor.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> ? ORDER BY name",
-            (BOOKKEEPING,),
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+            "AND name NOT LIKE '\\_dbdriver\\_%' ESCAPE '\\' ORDER BY name"
         )
         return [name for (name,) in cursor.fetchall()]
+
+    def describe(self, cursor: DBCursor, table: str) -> TableSchema:
+        return describe(cursor, self.dialect, self.notes, table)
+
+    def fulltext_targets(self, cursor: DBCursor, table: str) -> dict[str, str]:
+        targets: dict[str, str] = {}
+        for _, fts, columns in fulltext_indexes(cursor, self.dialect, table):
+            for column in columns:
+                targets.setdefault(column, fts)
+        return targets
+
+    def drop_fulltext(self, cursor: DBCursor, table: str) -> None:
+        """
+        Drop the full-text indexes of C{table}: FTS5 tables, views, triggers.
+        """
+        for index, _, _ in fulltext_indexes(cursor, self.dialect, table):
+            for statement in self.dialect.drop_fulltext_sql(table, index):
+                cursor.execute(statement)
+
+    def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
+        if not request.rows or request.rows[0] or request.returning:
+            return super()._insert_many(cursor, request)
+        # Rows of no columns: SQLite has DEFAULT VALUES for one row only.
+        self.row_write(cursor, request, request.rows[0])  # the table exists
+        sql = self.dialect.insert_rows(request.table, [], request.on_conflict, None, 1)
+        written = 0
+        for _ in request.rows:
+            cursor.execute(sql)
+            written += cursor.rowcount
+        return written
+
+    def _drop_table(self, cursor: DBCursor, request: rq.DropTableRequest) -> bool:
+        if self.table_columns(cursor, request.table):
+            self.drop_fulltext(cursor, request.table)
+        return super()._drop_table(cursor, request)
 
     def _execute(
         self, cursor: DBCursor, request: rq.ExecuteRequest

@@ -20,18 +20,32 @@ import attrs
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema.backend import SchemaBackend, SchemaHost
 from dbdriver.drivers.schema.backup import backup_sqlite
-from dbdriver.drivers.schema.plan import ForeignKey, LiveTable, Plan, Rebuild
+from dbdriver.drivers.schema.plan import (
+    CreateIndex,
+    ForeignKey,
+    LiveTable,
+    Plan,
+    Rebuild,
+    Step,
+)
 from dbdriver.drivers.sql.records import CatalogIndex
-from dbdriver.exceptions import Busy, ConstraintViolation, InternalError
-from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.drivers.sqlite.checks import check_json, verify_foreign_keys
+from dbdriver.drivers.sqlite.describe import fulltext_indexes
+from dbdriver.drivers.sqlite.dialect import SQLiteDialect
+from dbdriver.exceptions import Busy, InternalError
+from dbdriver.requests.schema import Column, Index, TableSchema
 
 __all__ = ["SQLiteFile", "SQLiteHost", "SQLiteSchema"]
 
 #: String literals and quoted identifiers, blanked before looking for keywords.
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\[[^\]]*\]")
 _AUTOINCREMENT = re.compile(r"\bAUTOINCREMENT\b", re.IGNORECASE)
-#: The most foreign-key violations a constraint_violation error lists.
-_SHOWN = 20
+
+
+def _no_null(text: str | None) -> str | None:
+    if text is None or text.strip().upper() == "NULL":
+        return None
+    return text.strip()
 
 
 def _rebuild_name(table: str) -> str:
@@ -77,6 +91,7 @@ class SQLiteSchema(SchemaBackend):
     """
 
     _restore: tuple[int, int] | None = None
+    dialect: SQLiteDialect
 
     def __init__(self, operations: SQLiteHost) -> None:
         super().__init__(operations)
@@ -87,8 +102,17 @@ class SQLiteSchema(SchemaBackend):
     def expected_not_null(self, column: Column, schema: TableSchema) -> bool:
         # As Dialect.column_sql: a key other than the rowid gets NOT NULL.
         single = len(schema.primary_key) == 1
-        rowid = single and column.type == "integer"
-        return column.not_null or (column.primary_key and not rowid)
+        if column.primary_key and single and column.type == "integer":
+            return False
+        return column.not_null or column.primary_key
+
+    def same_default(self, live: str | None, column: Column) -> bool:
+        # The catalog holds a default as written, an expression without its
+        # outer parentheses.
+        expected = self.dialect.default_sql(column)
+        if expected is not None and expected.startswith("("):
+            expected = expected[1:-1]
+        return _no_null(live) == _no_null(expected)
 
     def can_add(self, column: Column, schema: TableSchema) -> bool:
         null_default = not column.has_default or column.default is None
@@ -131,6 +155,10 @@ class SQLiteSchema(SchemaBackend):
                         self._sql(cursor, "index", index),
                     )
                 )
+        indexes += [
+            CatalogIndex(index, tuple(names), False, False, None)
+            for index, _, names in fulltext_indexes(cursor, self.dialect, name)
+        ]
         return LiveTable(
             name,
             tuple(columns),
@@ -233,6 +261,35 @@ class SQLiteSchema(SchemaBackend):
         cursor.execute("PRAGMA data_version")
         return int(cursor.fetchone()[0])
 
+    # -- changes ---------------------------------------------------------------------
+
+    def apply(self, cursor: DBCursor, step: Step) -> None:
+        """
+        As the base; an index is created by all of the dialect's statements
+        (a full-text index: its FTS5 table and triggers), and one replaced
+        is dropped whatever its kind.
+        """
+        if not isinstance(step, CreateIndex):
+            super().apply(cursor, step)
+            return
+        if step.replace:
+            self.drop_index(cursor, step.table, step.index.name)
+        stub = TableSchema(step.table, (Column("_", "integer"),))
+        for statement in self.dialect.index_sql(stub, step.index):
+            cursor.execute(statement)
+
+    def drop_index(self, cursor: DBCursor, table: str, name: str) -> None:
+        """
+        Drop the index C{name} of C{table}: a full-text one's FTS5 table and
+        triggers, or a plain one.
+        """
+        fulltext = [n for n, _, _ in fulltext_indexes(cursor, self.dialect, table)]
+        if name not in fulltext:
+            cursor.execute(self.drop_index_sql(table, name))
+            return
+        for statement in self.dialect.drop_fulltext_sql(table, name):
+            cursor.execute(statement)
+
     # -- the rebuild -----------------------------------------------------------------
 
     def rebuild(self, cursor: DBCursor, step: Rebuild) -> None:
@@ -240,7 +297,7 @@ class SQLiteSchema(SchemaBackend):
         name = step.schema.name
         quote = dialect.quote
         temporary = _rebuild_name(name)
-        self._check_json(cursor, step)
+        check_json(cursor, dialect, step)
         create = dialect.create_table(
             attrs.evolve(step.schema, name=temporary, indexes=()), False
         )[0]
@@ -260,10 +317,17 @@ class SQLiteSchema(SchemaBackend):
             create = f"{create[:-1]}, {', '.join(extras)})"
         cursor.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
-            "AND sql IS NOT NULL ORDER BY name",
+            "AND sql IS NOT NULL AND name NOT LIKE '\\_dbdriver\\_%' ESCAPE '\\' "
+            "ORDER BY name",
             (name,),
         )
         triggers = [sql for (sql,) in cursor.fetchall()]
+        # The full-text indexes are made again over the new table (their
+        # triggers go with the old one).
+        fulltext = fulltext_indexes(cursor, dialect, name)
+        for index_name, _, _ in fulltext:
+            for statement in dialect.drop_fulltext_sql(name, index_name):
+                cursor.execute(statement)
         sequence = self._sequence(cursor, name)
         cursor.execute(create)
         if step.copy:
@@ -276,7 +340,15 @@ class SQLiteSchema(SchemaBackend):
         cursor.execute(f"ALTER TABLE {quote(temporary)} RENAME TO {quote(name)}")
         for statement in dialect.create_table(step.schema, False)[1:]:
             cursor.execute(statement)
+        kept_fulltext = {n: columns for n, _, columns in fulltext}
         for index in step.keep_indexes:
+            if index.name in kept_fulltext and index.sql is None:
+                again = Index(
+                    index.name, tuple(kept_fulltext[index.name]), kind="fulltext"
+                )
+                for statement in dialect.fulltext_sql(step.schema, again):
+                    cursor.execute(statement)
+                continue
             assert index.sql is not None  # an index is kept by its SQL
             cursor.execute(index.sql)
         for sql in triggers:
@@ -309,25 +381,6 @@ class SQLiteSchema(SchemaBackend):
             sql += f" ({self.dialect.names(key.references)})"  # type: ignore[arg-type]
         return sql + f" ON DELETE {key.on_delete} ON UPDATE {key.on_update}"
 
-    def _check_json(self, cursor: DBCursor, step: Rebuild) -> None:
-        """A column becoming C{json} must hold JSON text already."""
-        for column in step.schema.columns:
-            live = step.live.column(column.name)
-            if column.type != "json" or live is None or live.type == "json":
-                continue
-            cursor.execute(
-                f"SELECT count(*) FROM {self.dialect.quote(step.schema.name)} "
-                f"WHERE {self.dialect.quote(column.name)} IS NOT NULL "
-                f"AND NOT json_valid({self.dialect.quote(column.name)})"
-            )
-            bad = int(cursor.fetchone()[0])
-            if bad:
-                raise ConstraintViolation(
-                    f"table {step.schema.name}: {bad} values of column "
-                    f"{column.name} are not JSON text; it cannot become json",
-                    {"table": step.schema.name, "column": column.name, "rows": bad},
-                )
-
     # -- verification ----------------------------------------------------------------
 
     def verify(self, cursor: DBCursor, plan: Plan) -> None:
@@ -335,33 +388,4 @@ class SQLiteSchema(SchemaBackend):
         The foreign keys of every rebuilt table, and of every table that
         refers to one, hold (they went unchecked with foreign keys off).
         """
-        rebuilt = {s.schema.name for s in plan.rebuilt()}
-        if not rebuilt:
-            return
-        tables = set(rebuilt)
-        for name in self.table_names(cursor):
-            cursor.execute('SELECT "table" FROM pragma_foreign_key_list(?)', (name,))
-            if any(parent in rebuilt for (parent,) in cursor.fetchall()):
-                tables.add(name)
-        violations: list[dict[str, Any]] = []
-        count = 0
-        for name in sorted(tables):
-            try:
-                cursor.execute("SELECT * FROM pragma_foreign_key_check(?)", (name,))
-            except sqlite3.OperationalError as e:  # "foreign key mismatch"
-                raise ConstraintViolation(
-                    f"{e}: the referenced columns are no key; nothing was changed",
-                    {"table": name},
-                ) from None
-            for table, rowid, parent, key in cursor.fetchall():
-                count += 1
-                if len(violations) < _SHOWN:
-                    violations.append(
-                        {"table": table, "rowid": rowid, "parent": parent, "fkid": key}
-                    )
-        if count:
-            raise ConstraintViolation(
-                f"{count} rows would break foreign keys of the new schema; "
-                "nothing was changed",
-                {"violations": violations, "count": count},
-            )
+        verify_foreign_keys(cursor, self.table_names(cursor), plan)

@@ -23,7 +23,7 @@ T = {
         {"name": "flag", "type": "boolean"},
         {"name": "at", "type": "timestamp"},
         {"name": "doc", "type": "json"},
-        {"name": "big", "type": "bigint", "not_null": True, "default": "7"},
+        {"name": "big", "type": "bigint", "not_null": True, "default": 7},
         {"name": "r", "type": "real"},
         {"name": "bl", "type": "blob"},
     ],

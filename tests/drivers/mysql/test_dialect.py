@@ -121,23 +121,26 @@ def test_create_table_ddl() -> None:
             "indexes": [{"name": "by_tb", "columns": ["t", "b", "n"]}],
         }
     )
-    (sql,) = MySQLDialect().create_table(schema, True)
+    sql, index = MySQLDialect().create_table(schema, True)
     assert sql.startswith(
-        "CREATE TABLE IF NOT EXISTS `f` (`code` VARCHAR(766) NOT NULL"
+        "CREATE TABLE IF NOT EXISTS `f` (`code` VARCHAR(255) NOT NULL "
+        "COMMENT 'dbdriver:key'"
     )
     assert "`n` BIGINT NOT NULL," in sql
     assert "`p` BIGINT NOT NULL COMMENT 'dbdriver:integer'" in sql
-    assert "`t` LONGTEXT UNIQUE DEFAULT 'it''s'" in sql
+    assert "`t` VARCHAR(255) DEFAULT 'it''s' COMMENT 'dbdriver:key'" in sql
     assert "`at` DATETIME(6) DEFAULT '2026-01-01 00:00:00'" in sql
     assert "`on` BOOLEAN DEFAULT 1" in sql
-    assert "PRIMARY KEY (`code`, `n`), UNIQUE (`p`, `t`)" in sql
-    assert "INDEX `by_tb` (`t`(191), `b`(255), `n`)" in sql
-    assert "FOREIGN KEY (`p`) REFERENCES `p` (`id`) ON DELETE CASCADE" in sql
+    assert "PRIMARY KEY (`code`, `n`), UNIQUE (`t`), UNIQUE (`p`, `t`)" in sql
+    assert (
+        "FOREIGN KEY (`p`) REFERENCES `p` (`id`) ON DELETE CASCADE ON UPDATE NO ACTION"
+    ) in sql
     assert sql.endswith(
         "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin"
     )
-    (mysql,) = MySQLDialect(long_unique=False).create_table(schema, False)
-    assert "`t` VARCHAR(768) UNIQUE" in mysql
+    assert index == (
+        "CREATE INDEX `by_tb` ON `f` (`t`, `b`, `n`) COMMENT 'dbdriver:index'"
+    )
     (serial,) = MySQLDialect().create_table(
         _schema(
             {
@@ -155,7 +158,7 @@ def test_create_table_ddl() -> None:
         False,
     )
     assert "`id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY" in serial
-    assert "`k` VARBINARY(3072)" in serial
+    assert "`k` VARBINARY(1024)" in serial
 
 
 def test_insert_and_limit_sql() -> None:

@@ -112,12 +112,13 @@ async def test_v2_evolves_a_real_database(client, mysql_db, tmp_path):
         "create index classes_by_file on classes (file_id)",
         "rebuild table files: column size type integer -> bigint; "
         "add column language (text)",
-        "rebuild table functions: column args default None -> '[]'; "
-        "add column class_id (integer)",
         "rebuild table ast_trees: drop column dump; add column tree (json)",
         "a backup_dir is needed to apply this plan (it rebuilds tables)",
     ]:
         assert line in dry["plan"], (line, dry["plan"])
+    # (how the planner shows the new default is the planner's)
+    functions = "rebuild table functions: column args default None -> "
+    assert any(line.startswith(functions) for line in dry["plan"]), dry["plan"]
     assert "symbols" not in await client.list_tables()
 
     # no destructive change without a backup_dir
@@ -237,18 +238,20 @@ async def test_one_change_at_a_time(client, mysql_db, tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_failed_step_keeps_the_export(client, mysql_db, tmp_path):
+async def test_a_plan_the_rows_refuse_changes_nothing(client, mysql_db, tmp_path):
     await _small(client, T)
-    # a unique key the rows break: the step fails after the export
+    # a unique key the rows break: refused before the first change
     await client.update("t", None, {"tag": "same"}, all_rows=True)
+    before = await client.describe_table("t")
     table = variant(columns=[col("tag", "text", unique=True), col("more", "text")])
+    backups = tmp_path / "b"
     error = await error_of(
-        client.sync_schema({"tables": [P, table]}, backup_dir=str(tmp_path / "b"))
+        client.sync_schema({"tables": [P, table]}, backup_dir=str(backups))
     )
-    assert error.details.get("step")
-    kept = error.details["backup"]
-    assert kept.endswith("-kept") and os.path.isdir(kept)
-    assert {name for name, _, _ in read_export(kept)} == {"t"}
+    assert error.code == "constraint_violation"
+    assert error.details.get("step") and error.details["constraint"] == "unique (tag)"
+    assert await client.describe_table("t") == before
+    assert not backups.exists() or not list(backups.iterdir())
 
 
 def _k(*columns: dict, **flags) -> dict:
@@ -303,3 +306,40 @@ async def test_keys_types_and_defaults(client, mysql_db, tmp_path):
     assert error.details["backup"].endswith("-kept")
     assert "rebuild table k" in error.details["step"]
     assert await client.count("k") == 3
+
+
+@pytest_twisted.ensureDeferred
+async def test_retries_of_a_failed_sync_share_one_export(client, mysql_db, tmp_path):
+    parent = {
+        "name": "pp",
+        "columns": [
+            {"name": "id", "type": "integer", "primary_key": True},
+            {"name": "code", "type": "integer"},
+        ],
+    }
+    child = {"name": "cc", "columns": [{"name": "id", "type": "integer",
+                                        "primary_key": True}]}  # fmt: skip
+    await client.sync_schema({"tables": [parent, child]})
+    await client.insert("pp", {"id": 1, "code": 7})
+    await client.insert("cc", {"id": 1})
+    # a key to a column without an index: InnoDB refuses it (errno 150)
+    # after the new column is added, which validation cannot foresee
+    ref = {"name": "ref", "type": "integer",
+           "references": {"table": "pp", "column": "code"}}  # fmt: skip
+    evolved = {"tables": [parent, {**child, "columns": [*child["columns"], ref]}]}
+    backups = tmp_path / "b"
+    for _ in range(2):
+        error = await error_of(client.sync_schema(evolved, backup_dir=str(backups)))
+        assert error.details.get("partial") is True
+        assert error.details["backup"].endswith("-kept")
+        assert len(list(backups.iterdir())) == 1
+    indexed = {**parent, "indexes": [{"name": "pp_code", "columns": ["code"]}]}
+    fixed = {"tables": [indexed, evolved["tables"][1]]}
+    report = await client.sync_schema(fixed, backup_dir=str(backups))
+    assert report["changed"] is True
+    (only,) = backups.iterdir()
+    assert str(only) == report["backup"] and not only.name.endswith("-kept")
+    assert {name for name, _, _ in read_export(str(only))} == {"cc"}
+    assert (await client.sync_schema(fixed, backup_dir=str(backups)))[
+        "changed"
+    ] is False

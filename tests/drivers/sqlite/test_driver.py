@@ -36,6 +36,10 @@ def test_sqlite_target() -> None:
 async def test_wal_and_foreign_keys(tmp_path: Path) -> None:
     async with connected("sqlite", tmp_path) as (driver, db):
         assert db.sql("PRAGMA journal_mode") == [("wal",)]
+        pragmas = await driver.execute(
+            "SELECT * FROM pragma_foreign_keys, pragma_recursive_triggers"
+        )
+        assert pragmas["rows"] == [[1, 1]]
         await driver.execute("CREATE TABLE p (id INTEGER PRIMARY KEY)")
         await driver.execute("CREATE TABLE c (p INTEGER REFERENCES p (id))")
         with pytest.raises(ConstraintViolation):
@@ -94,3 +98,40 @@ def test_translate_error() -> None:
     assert isinstance(column, NoSuchColumn)
     assert isinstance(translate(sqlite3.IntegrityError("UNIQUE")), ConstraintViolation)
     assert isinstance(translate(sqlite3.OperationalError("near x")), SQLError)
+    named = translate(sqlite3.IntegrityError("CHECK constraint failed: t_n_check"))
+    assert named is not None and named.details == {"constraint": "t_n_check"}
+    unnamed = translate(
+        sqlite3.IntegrityError('CHECK constraint failed: length("c") <= 5')
+    )
+    assert isinstance(unnamed, ConstraintViolation) and unnamed.details is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_composite_foreign_keys_and_checks_are_enforced(tmp_path: Path) -> None:
+    parent = {
+        "name": "p",
+        "columns": [{"name": "a", "type": "text"}, {"name": "b", "type": "integer"}],
+        "primary_key": ["a", "b"],
+    }
+    child = {
+        "name": "c",
+        "columns": [
+            {"name": "a", "type": "text", "max_length": 3},
+            {"name": "b", "type": "integer", "check": {"b": {">": 0}}},
+        ],
+        "foreign_keys": [
+            {"columns": ["a", "b"], "references": {"table": "p", "columns": ["a", "b"]}}
+        ],
+    }
+    async with connected("sqlite", tmp_path) as (driver, _):
+        await driver.create_table(parent)
+        await driver.create_table(child)
+        await driver.insert("p", {"a": "x", "b": 1})
+        await driver.insert("c", {"a": "x", "b": 1})
+        for row in ({"a": "x", "b": 2}, {"a": "long", "b": 1}):
+            with pytest.raises(ConstraintViolation):
+                await driver.insert("c", row)
+        with pytest.raises(ConstraintViolation) as caught:
+            await driver.insert("c", {"a": "x", "b": -1})
+        assert caught.value.details == {"constraint": "c_b_check"}
+        assert await driver.select("c") == [{"a": "x", "b": 1}]

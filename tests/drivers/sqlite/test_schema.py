@@ -4,7 +4,9 @@ nullable column is added with C{ALTER TABLE ... ADD COLUMN}, no rebuild; a
 new unique or a NOT NULL column without default needs a rebuild (which
 needs a backup, and keeps the rows, the rowid sequence and the file's
 backup restorable); the rules L{SQLiteSchema.can_add} and
-L{SQLiteSchema.expected_not_null}.
+L{SQLiteSchema.expected_not_null}, L{SQLiteSchema.same_default}; a
+full-text index created by a sync, made again by a rebuild, dropped with
+its table.
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ from pathlib import Path
 import pytest
 import pytest_twisted
 
+from dbdriver.drivers.sqlite.dialect import SQLiteDialect
 from dbdriver.drivers.sqlite.schema import SQLiteSchema
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.schema import parse_table
 from dbdriver.requests.sync import SyncSchemaRequest
+from tests.support.backends import Database
 from tests.support.direct import connected
 
 ID = {"name": "id", "type": "integer", "primary_key": True}
@@ -102,3 +106,67 @@ def test_the_rules() -> None:
     assert backend.can_add(columns["free"], schema)
     assert not backend.expected_not_null(columns["id"], schema)  # the rowid
     assert backend.expected_not_null(columns["req"], schema)
+    backend.dialect = SQLiteDialect()
+    now = parse_table(
+        {
+            "name": "t",
+            "columns": [
+                {"name": "at", "type": "real", "default": {"function": "now"}},
+                {"name": "n", "type": "integer", "default": -3},
+            ],
+        }
+    ).columns
+    assert backend.same_default("(julianday('now') - 2440587.5) * 86400.0", now[0])
+    assert backend.same_default("-3", now[1])
+    assert not backend.same_default("3", now[1])
+    assert not backend.same_default(None, now[1])
+
+
+DOCS = {
+    "name": "docs",
+    "columns": [ID, {"name": "body", "type": "text"}, {"name": "n", "type": "integer"}],
+}
+FULLTEXT = [{"name": "docs_body", "columns": ["body"], "kind": "fulltext"}]
+
+
+def _fts_objects(db: Database) -> list[tuple[str, str]]:
+    return db.sql(
+        "SELECT type, name FROM sqlite_master WHERE name LIKE '\\_dbdriver\\_fts%' "
+        "ESCAPE '\\' AND name NOT LIKE '%\\_data' ESCAPE '\\' "
+        "AND name NOT LIKE '%\\_idx' ESCAPE '\\' "
+        "AND name NOT LIKE '%\\_docsize' ESCAPE '\\' "
+        "AND name NOT LIKE '%\\_config' ESCAPE '\\' ORDER BY name"
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_fulltext_indexes_through_a_sync(tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    async with connected("sqlite", tmp_path / "d") as (driver, db):
+        await driver.run(sync({"tables": [DOCS]}))
+        await driver.insert("docs", {"id": 1, "body": "reactor loop"})
+        await driver.insert("docs", {"id": 2, "body": "deferred"})
+        indexed = {**DOCS, "indexes": FULLTEXT}
+        result = await driver.run(sync({"tables": [indexed]}))
+        assert result["created_indexes"] == ["docs_body"]
+        found = await driver.select("docs", {"body": {"match": "react*"}})
+        assert [r["id"] for r in found] == [1]
+        assert len(_fts_objects(db)) == 5  # the table, its view and three triggers
+        # A rebuild (a new unique key) makes the index again over the new table.
+        columns = [
+            ID,
+            DOCS["columns"][1],
+            {"name": "n", "type": "integer", "unique": True},
+        ]
+        rebuilt = {**indexed, "columns": columns}
+        backup = str(tmp_path / "b")
+        result = await driver.run(sync({"tables": [rebuilt]}, backup_dir=backup))
+        assert result["rebuilt_tables"] == ["docs"]
+        assert len(_fts_objects(db)) == 5
+        await driver.insert("docs", {"id": 3, "body": "reactor again"})
+        found = await driver.select("docs", {"body": {"match": "reactor"}})
+        assert sorted(r["id"] for r in found) == [1, 3]
+        described = await driver.describe_table("docs")
+        assert described["indexes"] == FULLTEXT
+        assert await driver.drop_table("docs") is True
+        assert _fts_objects(db) == []
