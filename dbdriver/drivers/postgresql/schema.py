@@ -87,8 +87,6 @@ class PostgreSQLSchema(SchemaBackend):
 
     #: The constraint names of the table last read: (kind, columns) -> name.
     _names: dict[tuple[str, tuple[str, ...]], str]
-    #: The foreign keys of the table last read, composite ones too.
-    _foreign_keys: set[ForeignKey]
     #: The cursor of the sync, for L{same_default}.
     _cursor: Any = None
 
@@ -113,7 +111,6 @@ class PostgreSQLSchema(SchemaBackend):
         quoted = self.dialect.quote(name)
         cursor.execute(_CONSTRAINTS_SQL, [quoted])
         self._names = {}
-        self._foreign_keys = set()
         key: tuple[str, ...] = ()
         uniques: set[tuple[str, ...]] = set()
         foreign_keys: set[ForeignKey] = set()
@@ -134,9 +131,7 @@ class PostgreSQLSchema(SchemaBackend):
                     _ACTIONS[on_update],
                 )
                 self._names[("f", (repr(fk),))] = conname
-                self._foreign_keys.add(fk)
-                if len(names) == 1:  # composite ones: the described table's
-                    foreign_keys.add(fk)
+                foreign_keys.add(fk)
         cursor.execute(_INDEXES_SQL, [quoted])
         indexes = tuple(
             CatalogIndex(index, tuple(names), bool(unique), bool(partial), sql)
@@ -307,17 +302,8 @@ class PostgreSQLSchema(SchemaBackend):
             cursor.execute(
                 f"ALTER TABLE {table} ADD UNIQUE ({self.dialect.names(unique)})"
             )
-        want_fks = {
-            ForeignKey(
-                f.columns,
-                f.reference.table,
-                f.reference.columns,
-                (f.reference.on_delete or "no action").upper(),
-                (f.reference.on_update or "no action").upper(),
-            )
-            for f in schema.all_foreign_keys()
-        }
-        live_fks = {k for k in self._foreign_keys if set(k.columns) <= ours}
+        want_fks = {ForeignKey.of_key(f) for f in schema.all_foreign_keys()}
+        live_fks = {k for k in live.foreign_keys if set(k.columns) <= ours}
         for key in sorted(live_fks - want_fks, key=repr):
             conname = self._names[("f", (repr(key),))]
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {q(conname)}")

@@ -212,9 +212,6 @@ P = {"name": "p", "columns": [{"name": "id", "type": "integer", "primary_key": T
                 ],
             },
             id="one-column-foreign_keys",
-            # The planner compares column references and composite keys
-            # apart: a one-column key given in foreign_keys reads as both.
-            marks=pytest.mark.xfail(reason="shared planner", strict=True),
         ),
     ],
     ids=lambda c: ",".join(c),
