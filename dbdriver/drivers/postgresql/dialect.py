@@ -12,19 +12,28 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.drivers.sql.dialect import Dialect, to_json
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.schema import Column, Index, TableSchema
 from dbdriver.requests.sqltext import Lexicon, format_placeholders
+from dbdriver.requests.where import Terms
 
 __all__ = [
+    "AUTOINCREMENT_TAG",
     "INTEGER_COMMENT",
     "LEXICON",
+    "NOW_SQL",
     "PORTABLE",
+    "SQL_DEFAULT_TAG",
+    "UUID_SQL",
     "PostgreSQLDialect",
+    "column_comment",
+    "comment_tags",
     "convert_placeholders",
     "portable_default",
     "portable_type",
+    "tsvector_sql",
+    "varchar_length",
 ]
 
 #: The catalog's name of each portable type (C{format_type}), reversed.
@@ -37,11 +46,29 @@ PORTABLE = {
     "boolean": "boolean",
     "timestamp with time zone": "timestamp",
     "jsonb": "json",
+    "uuid": "uuid",
 }
 
 #: Marks the C{BIGINT} columns that a schema declared C{integer}: both
 #: portable integer types are 64-bit, as on SQLite and MySQL.
 INTEGER_COMMENT = "dbdriver:integer"
+#: The other tags of a column's comment (C{dbdriver:tag tag ...}): a
+#: schema's C{autoincrement} flag (every single integer key is an identity
+#: column here) and an C{{"sql": ...}} default (told from a literal one).
+AUTOINCREMENT_TAG = "autoincrement"
+SQL_DEFAULT_TAG = "sql-default"
+_TAG_PREFIX = "dbdriver:"
+#: C{{"function": "now"}} by column type, as rendered (the catalog's
+#: spelling, C{pg_get_expr}, is L{NOW_CATALOG}).
+NOW_SQL = {
+    "timestamp": "CURRENT_TIMESTAMP",
+    "real": "(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP)::double precision)",
+    "integer": "(floor(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP))::bigint)",
+    "bigint": "(floor(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP))::bigint)",
+}
+#: C{{"function": "uuid"}} by column type.
+UUID_SQL = {"uuid": "gen_random_uuid()", "text": "(gen_random_uuid()::text)"}
+_VARCHAR = re.compile(r"^character varying\((\d+)\)$")
 _NUMBER_TYPES = frozenset(
     {"smallint", "integer", "bigint", "real", "double precision", "numeric"}
 )
@@ -56,9 +83,61 @@ def portable_type(declared: str, comment: str | None = None) -> str:
     L{INTEGER_COMMENT} is an C{integer} one.
     """
     declared = declared.lower()
-    if declared == "bigint" and comment == INTEGER_COMMENT:
+    if declared == "bigint" and "integer" in comment_tags(comment):
         return "integer"
+    if _VARCHAR.match(declared):
+        return "text"
     return PORTABLE.get(declared, declared)
+
+
+def varchar_length(declared: str) -> int | None:
+    """
+    The length of a C{character varying(n)} type (a C{max_length}), else
+    C{None}.
+    """
+    match = _VARCHAR.match(declared.lower())
+    return int(match.group(1)) if match else None
+
+
+def comment_tags(comment: str | None) -> set[str]:
+    """
+    The driver's tags in a column's comment (L{INTEGER_COMMENT} and the
+    others); none in a comment the driver did not write.
+    """
+    if not comment or not comment.startswith(_TAG_PREFIX):
+        return set()
+    return set(comment[len(_TAG_PREFIX) :].split())
+
+
+def column_comment(column: Column) -> str | None:
+    """
+    The comment that marks C{column}'s portable facts the catalog cannot
+    hold: an C{integer} type (both are C{BIGINT}), C{autoincrement}, an
+    C{sql} default; C{None} if there are none.
+    """
+    tags = []
+    if column.type == "integer":
+        tags.append("integer")
+    if column.autoincrement:
+        tags.append(AUTOINCREMENT_TAG)
+    if column.default is not None and column.default.kind == "sql":
+        tags.append(SQL_DEFAULT_TAG)
+    return _TAG_PREFIX + " ".join(tags) if tags else None
+
+
+def tsvector_sql(quoted: str) -> str:
+    """
+    The document of a full-text index on a quoted column: its text with
+    every run of characters other than letters and digits made a space
+    (so that words split as SQLite's C{unicode61} splits them, not by the
+    parser's rules for host names, paths and the like), as C{simple}
+    lexemes (lower case, no stemming, no stop words).  The index and the
+    queries use this same expression.
+    """
+    return (
+        f"to_tsvector('simple', regexp_replace(COALESCE({quoted}, ''), "
+        "'[^[:alnum:]]+', ' ', 'g'))"
+    )
 
 
 def portable_default(expression: str | None) -> str | None:
@@ -125,6 +204,7 @@ class PostgreSQLDialect(Dialect):
         "boolean": "BOOLEAN",
         "timestamp": "TIMESTAMPTZ",
         "json": "JSONB",
+        "uuid": "UUID",
     }
 
     #: Numbers go through L{adapt} too, for its range check.
@@ -143,7 +223,88 @@ class PostgreSQLDialect(Dialect):
     def literal(self, value: object) -> str:
         if value is True or value is False:
             return "TRUE" if value else "FALSE"
+        if isinstance(value, bytes):
+            return f"'\\x{value.hex()}'::bytea"
         return super().literal(value)
+
+    def typed_literal(self, value: object, column_type: str) -> str:
+        """
+        A literal default, cast where the type is not the literal's own.
+        """
+        cast = {"json": "jsonb", "uuid": "uuid", "timestamp": "timestamptz"}
+        if value is None or column_type not in cast:
+            return self.literal(value)
+        if column_type == "json" and not isinstance(value, str):
+            value = to_json(value)
+        return f"{self.literal(value)}::{cast[column_type]}"
+
+    def column_type(self, column: Column) -> str:
+        """
+        A column's type; a C{max_length} text is C{VARCHAR(n)}, which
+        refuses a longer value (C{22001}, a C{constraint_violation}).
+        """
+        if column.type == "text" and column.max_length is not None:
+            return f"VARCHAR({int(column.max_length)})"
+        return self.types[column.type]
+
+    def length_sql(self, column: Column) -> str:
+        return ""  # in the type
+
+    def default_sql(self, column: Column) -> str | None:
+        default = column.default
+        if default is not None and default.kind == "function":
+            table = NOW_SQL if default.value == "now" else UUID_SQL
+            return table[column.type]
+        return super().default_sql(column)
+
+    def render_like(
+        self, column: str, pattern: str, negated: bool, insensitive: bool
+    ) -> tuple[str, list[object]]:
+        """
+        C{LIKE} (case-sensitive) or C{ILIKE}, with no escape character
+        (PostgreSQL's default one is a backslash).
+        """
+        op = ("NOT " if negated else "") + ("ILIKE" if insensitive else "LIKE")
+        return f"{column} {op} {self.param} ESCAPE ''", [pattern]
+
+    def render_match(
+        self, column: str, terms: Terms, target: str = ""
+    ) -> tuple[str, list[object]]:
+        """
+        A full-text match: the index's own expression (L{tsvector_sql}) and
+        a C{tsquery} of every term (quoted lexemes; C{:*} for a prefix).
+        """
+        query = " & ".join(
+            "'"
+            + word.replace("'", "''").replace("\\", "\\\\")
+            + "'"
+            + (":*" if prefix else "")
+            for word, prefix in terms
+        )
+        sql = (
+            f"{tsvector_sql(self.quote(column))} @@ to_tsquery('simple', {self.param})"
+        )
+        return sql, [query]
+
+    def fulltext_sql(self, schema: TableSchema, index: Index) -> list[str]:
+        """
+        A GIN index of one L{tsvector_sql} expression per column.
+        """
+        parts = ", ".join(f"({tsvector_sql(self.quote(c))})" for c in index.columns)
+        return [
+            f"CREATE INDEX {self.quote(index.name)} ON {self.quote(schema.name)} "
+            f"USING gin ({parts})"
+        ]
+
+    def comment_sql(self, table: str, column: Column) -> str:
+        """
+        The statement that sets C{column}'s comment (L{column_comment}).
+        """
+        comment = column_comment(column)
+        text = "NULL" if comment is None else self.literal(comment)
+        return (
+            f"COMMENT ON COLUMN {self.quote(table)}.{self.quote(column.name)} IS {text}"
+        )
 
     def column_sql(self, column: Column, single_pk: bool) -> str:
         """
@@ -168,10 +329,9 @@ class PostgreSQLDialect(Dialect):
         """
         statements = super().create_table(schema, if_not_exists)
         statements.extend(
-            f"COMMENT ON COLUMN {self.quote(schema.name)}.{self.quote(c.name)} "
-            f"IS '{INTEGER_COMMENT}'"
+            self.comment_sql(schema.name, c)
             for c in schema.columns
-            if c.type == "integer"
+            if column_comment(c) is not None
         )
         return statements
 

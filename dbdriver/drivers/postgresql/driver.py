@@ -238,7 +238,8 @@ class PostgreSQLBackend(Backend):
                 f"{what}: {primary}",
                 {"connection_lost": True, "sqlstate": state or None},
             )
-        if state.startswith("23"):
+        if state.startswith("23") or state == "22001":
+            # 22001: longer than a VARCHAR(n), a max_length.
             constraint = error.diag.constraint_name
             return errors.ConstraintViolation(
                 message, {"constraint": constraint} if constraint else None

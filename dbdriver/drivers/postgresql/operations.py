@@ -14,20 +14,24 @@ import re
 import attrs
 
 from dbdriver import requests as rq
-from dbdriver.drivers.interfaces import DBCursor
+from dbdriver.drivers.interfaces import DBCursor, DriverSettings
+from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.postgresql.connection import DriverConnection
+from dbdriver.drivers.postgresql.describe import describe, fulltext_indexes
 from dbdriver.drivers.postgresql.dialect import (
     convert_placeholders,
     portable_default,
     portable_type,
 )
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
-from dbdriver.drivers.schema.backend import BOOKKEEPING
 from dbdriver.drivers.sql.catalog import RowWrite, UniqueKey
+from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
+from dbdriver.drivers.sql.operations import Translation
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
+from dbdriver.requests.schema import TableSchema
 
 __all__ = ["PostgreSQLOperations"]
 
@@ -75,6 +79,17 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     backend = "postgresql"
     schema_backend = PostgreSQLSchema
 
+    def __init__(
+        self,
+        dialect: Dialect,
+        settings: DriverSettings,
+        translation: Translation,
+        interrupter: Interrupter[DriverConnection],
+    ) -> None:
+        super().__init__(dialect, settings, translation, interrupter)
+        #: The full-text targets of each table (L{fulltext_targets}).
+        self._fulltext: dict[str, dict[str, str]] = {}
+
     # -- catalog ----------------------------------------------------------------
 
     def table_columns(self, cursor: DBCursor, table: str) -> list[CatalogColumn]:
@@ -97,7 +112,30 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
 
     def table_names(self, cursor: DBCursor) -> list[str]:
         cursor.execute(_TABLES_SQL)
-        return [name for (name,) in cursor.fetchall() if name != BOOKKEEPING]
+        # The driver's own tables (bookkeeping, notes) are left out.
+        return [n for (n,) in cursor.fetchall() if not n.startswith("_dbdriver_")]
+
+    def describe(self, cursor: DBCursor, table: str) -> TableSchema:
+        return describe(cursor, self.notes, self.dialect.quote(table), table)
+
+    def fulltext_targets(self, cursor: DBCursor, table: str) -> dict[str, str]:
+        """
+        The columns of C{table}'s full-text indexes, each with its index's
+        name (cached with the table's catalog entry).
+        """
+        targets = self._fulltext.get(table)
+        if targets is None:
+            targets = {}
+            indexes = fulltext_indexes(cursor, self.dialect.quote(table))
+            for name, columns in sorted(indexes.items()):
+                for column in columns:
+                    targets.setdefault(column, name)
+            self._fulltext[table] = targets
+        return targets
+
+    def forget_tables(self) -> None:
+        super().forget_tables()
+        self._fulltext.clear()
 
     def convert_placeholders(self, sql: str) -> str:
         return convert_placeholders(sql)
@@ -138,6 +176,14 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     def _insert_many(self, cursor: DBCursor, request: rq.InsertManyRequest) -> object:
         if not request.rows or request.returning:
             return super()._insert_many(cursor, request)  # row by row
+        rows = request.rows
+        if any(r.keys() != rows[0].keys() for r in rows):
+            # Rows that name other columns (defaults for the rest): each
+            # its own insert.
+            return sum(
+                self._write_row(cursor, self.row_write(cursor, request, r))[1]
+                for r in rows
+            )
         first = self.row_write(cursor, request, request.rows[0])
         identity = first.info.generated_key
         columns = first.columns

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
-from dbdriver.drivers.postgresql.dialect import INTEGER_COMMENT
+from dbdriver.drivers.postgresql.defaults import same_default
+from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.schema.backend import SchemaBackend
 from dbdriver.drivers.schema.plan import (
     AddColumn,
@@ -60,8 +61,13 @@ SELECT c.relname, i.indisunique, i.indpred IS NOT NULL, pg_get_indexdef(i.indexr
              ORDER BY k.o)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 WHERE i.indrelid = to_regclass(%s)
-  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid
+                  AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x'))
 ORDER BY c.relname
+"""
+_CHECKS_SQL = """
+SELECT conname FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'c'
+ORDER BY conname
 """
 _ADVANCE_SQL = """
 SELECT setval(pg_get_serial_sequence(%s, %s), m)
@@ -72,13 +78,6 @@ FROM (SELECT max({column}) AS m FROM {table}) q WHERE m IS NOT NULL
 def _identity(column: Column, schema: TableSchema) -> bool:
     """Whether the dialect makes C{column} an identity key."""
     return schema.primary_key == (column.name,) and column.type == "integer"
-
-
-def _normal_default(text: str | None) -> str | None:
-    if text is None or text.strip().upper() == "NULL":
-        return None
-    text = text.strip()
-    return {"TRUE": "1", "FALSE": "0"}.get(text.upper(), text)
 
 
 class PostgreSQLSchema(SchemaBackend):
@@ -100,28 +99,7 @@ class PostgreSQLSchema(SchemaBackend):
         return column.not_null or column.primary_key
 
     def same_default(self, live: str | None, column: Column) -> bool:
-        expected = self.dialect.literal(column.default) if column.has_default else None
-        live, expected = _normal_default(live), _normal_default(expected)
-        if live == expected:
-            return True
-        if live is None or expected is None or self._cursor is None:
-            return False
-        if not (live.startswith("'") and expected.startswith("'")):
-            return False
-        # Two spellings of one value (a timestamp, a JSON text, normalised):
-        # the server compares them, as the column's type.
-        cursor, kind = self._cursor, self.dialect.column_type(column)
-        cursor.execute("SAVEPOINT dbdriver_default")
-        try:
-            cursor.execute(
-                f"SELECT ({live})::{kind} IS NOT DISTINCT FROM ({expected})::{kind}"
-            )
-            same = bool(cursor.fetchone()[0])
-        except Exception:
-            same = False
-            cursor.execute("ROLLBACK TO SAVEPOINT dbdriver_default")
-        cursor.execute("RELEASE SAVEPOINT dbdriver_default")
-        return same
+        return same_default(self._cursor, self.dialect, live, column)
 
     # -- catalog -------------------------------------------------------------------
 
@@ -152,8 +130,8 @@ class PostgreSQLSchema(SchemaBackend):
                     _ACTIONS[on_delete],
                     _ACTIONS[on_update],
                 )
-                foreign_keys.add(fk)
                 self._names[("f", (repr(fk),))] = conname
+                foreign_keys.add(fk)
         cursor.execute(_INDEXES_SQL, [quoted])
         indexes = tuple(
             CatalogIndex(index, tuple(names), bool(unique), bool(partial), sql)
@@ -184,10 +162,10 @@ class PostgreSQLSchema(SchemaBackend):
             self._comment(cursor, step.table, step.column)
 
     def _comment(self, cursor: DBCursor, table: str, column: Column) -> None:
-        """Mark an C{integer} column (both integer types are C{BIGINT})."""
-        q = self.dialect.quote
-        text = f"'{INTEGER_COMMENT}'" if column.type == "integer" else "NULL"
-        cursor.execute(f"COMMENT ON COLUMN {q(table)}.{q(column.name)} IS {text}")
+        """Mark an C{integer} column, C{autoincrement}, an C{sql} default."""
+        dialect = self.dialect
+        assert isinstance(dialect, PostgreSQLDialect)
+        cursor.execute(dialect.comment_sql(table, column))
 
     def rebuild(self, cursor: DBCursor, step: Rebuild) -> None:
         """
@@ -199,6 +177,14 @@ class PostgreSQLSchema(SchemaBackend):
         q = self.dialect.quote
         table = q(name)
         self.read_table(cursor, name)  # the constraint names
+        described = live.described
+        lengths = (
+            {}
+            if described is None
+            else {c.name: c.max_length for c in described.columns}
+        )
+        for conname in self._check_names(cursor, name):
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {q(conname)}")
         for dropped in step.dropped:
             cursor.execute(f"ALTER TABLE {table} DROP COLUMN {q(dropped)}")
         new_key = schema.primary_key != live.primary_key
@@ -209,12 +195,13 @@ class PostgreSQLSchema(SchemaBackend):
         for column in schema.columns:
             have = live.column(column.name)
             if have is not None and column.name not in step.dropped:
-                self._alter_column(cursor, schema, column, have, new_key)
+                length = lengths.get(column.name)
+                self._alter_column(cursor, schema, column, have, new_key, length)
         for column in schema.columns:
             if column.name in step.added:
                 sql = self.dialect.column_sql(column, False)
                 cursor.execute(f"ALTER TABLE {table} ADD COLUMN {sql}")
-                self._comment(cursor, name, column)
+            self._comment(cursor, name, column)
         if new_key and schema.primary_key:
             cursor.execute(
                 f"ALTER TABLE {table} ADD PRIMARY KEY "
@@ -224,7 +211,17 @@ class PostgreSQLSchema(SchemaBackend):
             if _identity(column, schema):
                 self._ensure_identity(cursor, name, column)
         self._constraints(cursor, schema)
+        have_checks = set(self._check_names(cursor, name))
+        for check in schema.all_checks():
+            if check.name not in have_checks:
+                sql = self.dialect.check_sql(check)
+                cursor.execute(f"ALTER TABLE {table} ADD {sql}")
         self._indexes(cursor, schema)
+
+    def _check_names(self, cursor: DBCursor, table: str) -> list[str]:
+        """The names of the check constraints of C{table}."""
+        cursor.execute(_CHECKS_SQL, [self.dialect.quote(table)])
+        return [name for (name,) in cursor.fetchall()]
 
     def _alter_column(
         self,
@@ -233,29 +230,32 @@ class PostgreSQLSchema(SchemaBackend):
         column: Column,
         have: CatalogColumn,
         new_key: bool,
+        length: int | None = None,
     ) -> None:
         q = self.dialect.quote
         alter = f"ALTER TABLE {q(schema.name)} ALTER COLUMN {q(column.name)}"
         declared = self.dialect.column_type(column)
         was = self.dialect.types.get(have.type, have.type).upper()
+        if have.type == "text" and length is not None:
+            was = f"VARCHAR({length})"
         default_changed = not self.same_default(have.default, column)
         if declared != was:
             if have.default is not None:
                 cursor.execute(f"{alter} DROP DEFAULT")
             using = f"{q(column.name)}::{declared}"
-            if declared == "BOOLEAN" and was == "BIGINT":
+            if declared.startswith("VARCHAR"):
+                # An assignment, not a cast (which would cut longer texts).
+                using = q(column.name)
+            elif declared == "BOOLEAN" and was == "BIGINT":
                 using = f"{q(column.name)} <> 0"
             elif declared == "BIGINT" and was == "BOOLEAN":
                 using = f"{q(column.name)}::INTEGER"
             cursor.execute(f"{alter} TYPE {declared} USING {using}")
             default_changed = True
-        if have.type != column.type:
-            self._comment(cursor, schema.name, column)
         if default_changed:
-            if column.has_default:
-                cursor.execute(
-                    f"{alter} SET DEFAULT {self.dialect.literal(column.default)}"
-                )
+            default = self.dialect.default_sql(column)
+            if default is not None:
+                cursor.execute(f"{alter} SET DEFAULT {default}")
             elif have.default is not None:
                 cursor.execute(f"{alter} DROP DEFAULT")
         if new_key and not _identity(column, schema):
@@ -302,7 +302,7 @@ class PostgreSQLSchema(SchemaBackend):
             cursor.execute(
                 f"ALTER TABLE {table} ADD UNIQUE ({self.dialect.names(unique)})"
             )
-        want_fks = {ForeignKey.of(c) for c in schema.columns if c.references}
+        want_fks = {ForeignKey.of_key(f) for f in schema.all_foreign_keys()}
         live_fks = {k for k in live.foreign_keys if set(k.columns) <= ours}
         for key in sorted(live_fks - want_fks, key=repr):
             conname = self._names[("f", (repr(key),))]
@@ -321,9 +321,10 @@ class PostgreSQLSchema(SchemaBackend):
         live = self.read_table(cursor, schema.name)
         assert live is not None
         have = {i.name: i for i in live.indexes}
+        described = self.operations.describe(cursor, schema.name).index_map()
         for index in schema.indexes:
             found = have.get(index.name)
-            if found is not None and found.matches(index):
+            if described.get(index.name) == index:
                 continue
             if found is not None:
                 cursor.execute(self.drop_index_sql(schema.name, index.name))

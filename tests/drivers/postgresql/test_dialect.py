@@ -87,7 +87,9 @@ def test_types() -> None:
     assert portable_type("timestamp with time zone") == "timestamp"
     assert portable_type("jsonb") == "json"
     assert portable_type("bytea") == "blob"
-    assert portable_type("character varying(20)") == "character varying(20)"
+    assert portable_type("character varying(20)") == "text"  # a max_length
+    assert portable_type("character varying") == "character varying"
+    assert portable_type("uuid") == "uuid"
     assert portable_type("NUMERIC(10,2)") == "numeric(10,2)"
 
 

@@ -23,7 +23,7 @@ T = {
         {"name": "id", "type": "integer", "primary_key": True},
         {"name": "a", "type": "text", "unique": True},
         {"name": "b", "type": "text", "unique": True},
-        {"name": "n", "type": "integer", "not_null": True, "default": "0"},
+        {"name": "n", "type": "integer", "not_null": True, "default": 0},
     ],
 }
 

@@ -177,6 +177,42 @@ P = {"name": "p", "columns": [{"name": "id", "type": "integer", "primary_key": T
                 col("ref", "integer", references={**REF, "on_delete": "cascade"})
             ]
         },
+        {"columns": [col("name", "text", not_null=True, max_length=8)]},
+        {"columns": [col("size", "integer", default=0, check={"size": {">=": 0}})]},
+        {"checks": [{"name": "t_named", "where": {"name": {"like": "n%"}}}]},
+        {"checks": [{"where": {"$or": [{"tag": None}, {"tag": {"!=": ""}}]}}]},
+        {"columns": [col("at", "timestamp", default={"function": "now"})]},
+        {"columns": [col("size", "real", default={"function": "now"})]},
+        {"columns": [col("u", "uuid", default={"function": "uuid"})]},
+        {"columns": [col("size", "integer", default={"sql": "2 + 2"})]},
+        {
+            "indexes": [
+                {
+                    "name": "t_live",
+                    "columns": ["name"],
+                    "unique": True,
+                    "where": {"size": 0},
+                }
+            ]
+        },
+        {
+            "indexes": [
+                {"name": "t_words", "columns": ["name", "tag"], "kind": "fulltext"}
+            ]
+        },
+        pytest.param(
+            {
+                "columns": [col("ref", "integer")],
+                "foreign_keys": [
+                    {
+                        "columns": ["ref"],
+                        "references": {"table": "p", "columns": ["id"]},
+                        "on_delete": "cascade",
+                    }
+                ],
+            },
+            id="one-column-foreign_keys",
+        ),
     ],
     ids=lambda c: ",".join(c),
 )
