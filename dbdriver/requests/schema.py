@@ -7,17 +7,15 @@ helpful message (or, worse, accept with another meaning).
 
 from __future__ import annotations
 
-import datetime
 import hashlib
-import json
-import math
-import uuid
 from collections.abc import Mapping
 
+import attrs
+
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.literals import canonical_uuid, column_default
 from dbdriver.requests.tableschema import (
     ACTIONS,
-    DEFAULT_FUNCTIONS,
     PORTABLE_TYPES,
     Check,
     Column,
@@ -29,7 +27,7 @@ from dbdriver.requests.tableschema import (
     check_of,
     where_text,
 )
-from dbdriver.requests.values import Scalar, boolean, identifier, identifiers
+from dbdriver.requests.values import boolean, identifier, identifiers
 from dbdriver.requests.where import Node, match_columns, parse_where, where_columns
 
 __all__ = [
@@ -98,6 +96,7 @@ def parse_table(value: object) -> TableSchema:
     ):
         if len(set(found)) != len(found):
             raise InvalidParams(f"table {name}: {what} appears twice")
+    columns, unique, foreign_keys = _one_column_keys(columns, key, unique, foreign_keys)
     return TableSchema(
         name,
         columns,
@@ -110,19 +109,33 @@ def parse_table(value: object) -> TableSchema:
     )
 
 
-def canonical_uuid(value: object, what: str) -> str:
-    """
-    A UUID in canonical text form (36 characters, lower case).
-    """
-    if type(value) is str and len(value) == 36:
-        try:
-            text = str(uuid.UUID(value))
-        except ValueError:
-            pass
-        else:
-            if text == value:
-                return text
-    raise InvalidParams(f"{what}: {value!r} is not a UUID in canonical form")
+def _one_column_keys(
+    columns: tuple[Column, ...],
+    key: tuple[str, ...],
+    unique: tuple[tuple[str, ...], ...],
+    foreign_keys: tuple[ForeignKey, ...],
+) -> tuple[tuple[Column, ...], tuple[tuple[str, ...], ...], tuple[ForeignKey, ...]]:
+    # One spelling of a one-column key: the column's flag (a unique key on
+    # the primary key is the key itself), its references.
+    flagged = {u[0] for u in unique if len(u) == 1 and (u[0],) != key}
+    referring = {f.columns[0]: f.reference for f in foreign_keys if len(f.columns) == 1}
+    out = []
+    for column in columns:
+        references = column.references
+        if column.name in referring and references is None:
+            references = referring.pop(column.name)
+        out.append(
+            attrs.evolve(
+                column,
+                unique=column.unique or column.name in flagged,
+                references=references,
+            )
+        )
+    rest = tuple(u for u in unique if len(u) > 1)
+    keys = tuple(
+        f for f in foreign_keys if len(f.columns) > 1 or f.columns[0] in referring
+    )
+    return tuple(out), rest, keys
 
 
 def _own_checks(columns: tuple[Column, ...]) -> list[Check]:
@@ -210,7 +223,7 @@ def _column(table: str, value: object) -> Column:
             )
     default = None
     if "default" in value:
-        default = _default(name, kind, max_length, value["default"])
+        default = column_default(name, kind, max_length, value["default"])
     reference = None
     if value.get("references") is not None:
         reference = _reference(name, value["references"])
@@ -231,78 +244,6 @@ def _column(table: str, value: object) -> Column:
         max_length,
         check,
     )
-
-
-def _default(column: str, kind: str, max_length: object, value: object) -> Default:
-    what = f"column {column}: default"
-    if isinstance(value, dict):
-        if len(value) != 1 or not ({"function", "sql"} >= value.keys()):
-            raise InvalidParams(f"{what} must be a literal, a function or an sql map")
-        if "sql" in value:
-            sql = value["sql"]
-            if type(sql) is not str or not sql.strip() or "\x00" in sql:
-                raise InvalidParams(f"{what}: sql must be non-empty text")
-            return Default("sql", sql)
-        function = value["function"]
-        if type(function) is not str or function not in DEFAULT_FUNCTIONS:
-            raise InvalidParams(
-                f"{what}: function must be one of {sorted(DEFAULT_FUNCTIONS)}"
-            )
-        if kind not in DEFAULT_FUNCTIONS[function]:
-            raise InvalidParams(f"{what}: {function} cannot fill a {kind} column")
-        return Default("function", function)
-    return Default("literal", _literal(what, kind, max_length, value))
-
-
-def _literal(what: str, kind: str, max_length: object, value: object) -> Scalar:
-    if value is None:
-        return None
-    wrong = InvalidParams(f"{what}: {value!r} is not a value of type {kind}")
-    if kind in ("integer", "bigint"):
-        if type(value) is not int or not -(2**63) <= value < 2**63:
-            raise wrong
-        return value
-    if kind == "real":
-        if type(value) is int or (type(value) is float and math.isfinite(value)):
-            return float(value)
-        raise wrong
-    if kind == "boolean":
-        if type(value) is not bool:
-            raise wrong
-        return value
-    if kind == "blob":
-        if type(value) is not bytes:
-            raise wrong
-        return value
-    if kind == "uuid":
-        return canonical_uuid(value, what)
-    if kind == "timestamp":
-        return _timestamp(value, wrong)
-    if type(value) is not str or "\x00" in value:
-        raise wrong
-    if kind == "json":
-        try:
-            json.loads(value)
-        except ValueError:
-            raise InvalidParams(f"{what}: a json default is JSON text") from None
-    elif isinstance(max_length, int) and len(value) > max_length:
-        raise InvalidParams(f"{what}: longer than max_length {max_length}")
-    return value
-
-
-def _timestamp(value: object, wrong: InvalidParams) -> str:
-    if isinstance(value, datetime.datetime):
-        moment = value
-    elif type(value) is str:
-        try:
-            moment = datetime.datetime.fromisoformat(value)
-        except ValueError:
-            raise wrong from None
-    else:
-        raise wrong
-    if moment.tzinfo is None:
-        raise wrong
-    return moment.astimezone(datetime.UTC).isoformat()
 
 
 def _actions(value: Mapping[str, object], what: str) -> list[str | None]:

@@ -45,10 +45,10 @@ def test_a_whole_schema() -> None:
             Column(
                 "id", "integer", primary_key=True, autoincrement=True, not_null=True
             ),
-            Column("path", "text", not_null=True),
+            Column("path", "text", not_null=True, unique=True),
         ),
         ("id",),
-        (("path",),),
+        (),
         indexes=(Index("by_id", ("id",)), Index("idx_files_path", ("path",))),
         drop_columns=True,
     )

@@ -212,3 +212,23 @@ def test_an_sql_default_is_raw_sql() -> None:
     assert CreateTableRequest(raw).raw_sql and not CreateTableRequest(plain).raw_sql
     assert SyncSchemaRequest({"tables": [plain, {**raw, "name": "u"}]}).raw_sql
     assert not SyncSchemaRequest({"tables": [plain]}).raw_sql
+
+
+def test_one_column_keys_have_one_spelling() -> None:
+    table = {
+        "name": "t",
+        "columns": [
+            {"name": "id", "type": "integer", "primary_key": True},
+            {"name": "code", "type": "text"},
+            {"name": "p", "type": "integer"},
+        ],
+        "unique": [["code"], ["id"], ["code", "p"]],
+        "foreign_keys": [
+            {"columns": ["p"], "references": {"table": "u", "columns": ["id"]}}
+        ],
+    }
+    wire = parse_table(table).to_wire()
+    assert wire["columns"][1] == {"name": "code", "type": "text", "unique": True}
+    assert wire["columns"][2]["references"] == {"table": "u", "column": "id"}
+    assert wire["unique"] == [["code", "p"]]
+    assert "foreign_keys" not in wire
