@@ -30,8 +30,9 @@ from dbdriver.requests.rows import (
     SelectRequest,
     UpdateRequest,
 )
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
 from dbdriver.requests.sync import SyncSchemaRequest
+from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.values import Value
 
 __all__ = [

@@ -19,7 +19,6 @@ from dbdriver.requests.tableschema import (
     PORTABLE_TYPES,
     Check,
     Column,
-    Default,
     ForeignKey,
     Index,
     Reference,
@@ -30,18 +29,7 @@ from dbdriver.requests.tableschema import (
 from dbdriver.requests.values import boolean, identifier, identifiers
 from dbdriver.requests.where import Node, match_columns, parse_where, where_columns
 
-__all__ = [
-    "PORTABLE_TYPES",
-    "Check",
-    "Column",
-    "Default",
-    "ForeignKey",
-    "Index",
-    "Reference",
-    "TableSchema",
-    "canonical_uuid",
-    "parse_table",
-]
+__all__ = ["canonical_uuid", "parse_table"]
 
 _COLUMN_KEYS = frozenset(
     {"name", "type", "primary_key", "autoincrement", "not_null", "unique"}

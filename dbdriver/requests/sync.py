@@ -11,7 +11,8 @@ from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.base import BaseRequest
 from dbdriver.requests.fields import FLAG, checked, deriving
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.values import Value
 
 __all__ = ["SyncSchemaRequest"]

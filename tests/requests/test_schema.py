@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import (
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import (
     PORTABLE_TYPES,
     Column,
     Default,
     Index,
     Reference,
     TableSchema,
-    parse_table,
 )
 
 _ID = {"name": "id", "type": "integer", "primary_key": True, "autoincrement": True}

@@ -31,7 +31,7 @@ from dbdriver.drivers.schema.sync import SchemaBackend
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import Busy, InternalError, InvalidParams
-from dbdriver.requests.schema import Column, Default
+from dbdriver.requests.tableschema import Column, Default
 
 
 def test_stamp_is_sortable_utc():

@@ -16,7 +16,8 @@ from dbdriver.drivers.schema.validate import validate_plan
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import ConstraintViolation
-from dbdriver.requests.schema import Index, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import Index
 
 
 def _db() -> sqlite3.Cursor:

@@ -41,7 +41,7 @@ from dbdriver.drivers.mysql.sizes import (
     UNIQUE_COMMENT,
     VARCHAR_MAX,
 )
-from dbdriver.requests.schema import Column, Reference, TableSchema
+from dbdriver.requests.tableschema import Column, Reference, TableSchema
 
 __all__ = [
     "AUTO_COMMENT",
@@ -71,12 +71,11 @@ class MySQLDDL(MySQLIndexes):
             return self.uuid_sql()
         return super().default_sql(column)
 
-    def now_sql(self, column_type: str) -> str:
-        if column_type == "timestamp":
-            return "UTC_TIMESTAMP(6)"
-        if column_type == "real":
-            return "(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(6)))"
-        return "(UNIX_TIMESTAMP())"
+    now_expressions = {
+        "timestamp": "UTC_TIMESTAMP(6)",
+        "real": "(UNIX_TIMESTAMP(CURRENT_TIMESTAMP(6)))",
+        "integer": "(UNIX_TIMESTAMP())",
+    }
 
     def uuid_sql(self) -> str:
         # UUID() is version 1: a version-4 one from random bytes.

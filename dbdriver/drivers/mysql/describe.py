@@ -25,16 +25,18 @@ from dbdriver.drivers.mysql.ddl import (
     OF_COMMENT,
     UNIQUE_COMMENT,
 )
+from dbdriver.drivers.mysql.livetable import FOREIGN_KEYS_SQL, table_rows
 from dbdriver.exceptions import NoSuchTable
-from dbdriver.requests.schema import (
+from dbdriver.requests.tableschema import (
+    Check,
     Column,
     Default,
     ForeignKey,
     Index,
     Reference,
     TableSchema,
+    check_of,
 )
-from dbdriver.requests.tableschema import Check, check_of
 from dbdriver.requests.where import parse_where
 
 __all__ = ["describe", "fulltext_targets", "read_default"]
@@ -89,12 +91,6 @@ def _literal(text: str, column_type: str) -> Any:
     return None
 
 
-def _rows(cursor: DBCursor, sql: str, table: str) -> list[Any]:
-    cursor.execute(sql, (table,))
-    # information_schema compares names without case; tables do not.
-    return [r[1:] for r in cursor.fetchall() if r[0] == table]
-
-
 def _action(rule: str) -> str | None:
     rule = rule.lower()
     return None if rule == "no action" else rule
@@ -106,7 +102,7 @@ def describe(
     """
     The schema of C{table}; L{NoSuchTable} if there is none.
     """
-    columns = _rows(
+    columns = table_rows(
         cursor,
         "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, "
         "COLUMN_DEFAULT, COLUMN_COMMENT, CHARACTER_MAXIMUM_LENGTH "
@@ -117,14 +113,14 @@ def describe(
     )
     if not columns:
         raise NoSuchTable(f"no such table: {table}", {"table": table})
-    checks = _rows(
+    checks = table_rows(
         cursor,
         "SELECT TABLE_NAME, CONSTRAINT_NAME, LEVEL, CHECK_CLAUSE "
         "FROM information_schema.CHECK_CONSTRAINTS "
         "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = %s",
         table,
     )
-    stats = _rows(
+    stats = table_rows(
         cursor,
         "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, INDEX_TYPE, "
         "INDEX_COMMENT FROM information_schema.STATISTICS "
@@ -132,18 +128,7 @@ def describe(
         "ORDER BY INDEX_NAME, SEQ_IN_INDEX",
         table,
     )
-    fks = _rows(
-        cursor,
-        "SELECT r.TABLE_NAME, r.CONSTRAINT_NAME, r.REFERENCED_TABLE_NAME, "
-        "r.DELETE_RULE, r.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME "
-        "FROM information_schema.REFERENTIAL_CONSTRAINTS r "
-        "JOIN information_schema.KEY_COLUMN_USAGE k "
-        "ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA "
-        "AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME "
-        "WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = %s "
-        "ORDER BY r.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-        table,
-    )
+    fks = table_rows(cursor, FOREIGN_KEYS_SQL, table)
     lengths: dict[str, int] = {}
     json_columns: set[str] = set()
     table_checks: set[str] = set()

@@ -27,7 +27,7 @@ from dbdriver.drivers.mysql.sizes import (
     UNIQUE_COMMENT,
     MySQLSizes,
 )
-from dbdriver.requests.schema import Index, TableSchema
+from dbdriver.requests.tableschema import Index, TableSchema
 from dbdriver.requests.where import where_columns
 
 __all__ = [

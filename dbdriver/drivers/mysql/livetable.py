@@ -12,9 +12,10 @@ from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema import plan as sp
-from dbdriver.requests.schema import ForeignKey
+from dbdriver.requests.tableschema import ForeignKey
 
 __all__ = [
+    "FOREIGN_KEYS_SQL",
     "catalog_type",
     "check_names",
     "column_checks",
@@ -24,6 +25,7 @@ __all__ = [
     "rules",
     "server_indexes",
     "squeeze",
+    "table_rows",
     "unique_index_names",
 ]
 
@@ -31,7 +33,25 @@ _SCHEMA = "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s"
 _CONSTRAINTS = "WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = %s"
 
 
-def _rows(cursor: DBCursor, sql: str, table: str) -> list[Any]:
+#: The foreign keys of a table: one row per column, in key order.
+FOREIGN_KEYS_SQL = (
+    "SELECT r.TABLE_NAME, r.CONSTRAINT_NAME, r.REFERENCED_TABLE_NAME, "
+    "r.DELETE_RULE, r.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME "
+    "FROM information_schema.REFERENTIAL_CONSTRAINTS r "
+    "JOIN information_schema.KEY_COLUMN_USAGE k "
+    "ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA "
+    "AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME "
+    "WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = %s "
+    "ORDER BY r.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+)
+
+
+def table_rows(cursor: DBCursor, sql: str, table: str) -> list[Any]:
+    """
+    The rows of a catalog query about C{table} (its first column the table's
+    name), without it: C{information_schema} compares names without case,
+    tables do not.
+    """
     cursor.execute(sql, (table,))
     return [r[1:] for r in cursor.fetchall() if r[0] == table]
 
@@ -45,7 +65,7 @@ def _grouped(rows: list[Any]) -> dict[str, list[str]]:
 
 def unique_index_names(cursor: DBCursor, table: str) -> dict[tuple[str, ...], str]:
     """The unique keys the server named (no driver comment): columns to name."""
-    rows = _rows(
+    rows = table_rows(
         cursor,
         "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
         f"{_SCHEMA} AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' "
@@ -57,7 +77,7 @@ def unique_index_names(cursor: DBCursor, table: str) -> dict[tuple[str, ...], st
 
 def server_indexes(cursor: DBCursor, table: str) -> dict[str, list[str]]:
     """The plain indexes without a driver comment (a foreign key's)."""
-    rows = _rows(
+    rows = table_rows(
         cursor,
         "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
         f"{_SCHEMA} AND NON_UNIQUE = 1 AND INDEX_COMMENT = '' "
@@ -69,18 +89,7 @@ def server_indexes(cursor: DBCursor, table: str) -> dict[str, list[str]]:
 
 def foreign_keys(cursor: DBCursor, table: str) -> dict[sp.ForeignKey, str]:
     """The foreign keys of C{table}, each with its constraint's name."""
-    rows = _rows(
-        cursor,
-        "SELECT r.TABLE_NAME, r.CONSTRAINT_NAME, r.REFERENCED_TABLE_NAME, "
-        "r.DELETE_RULE, r.UPDATE_RULE, k.COLUMN_NAME, k.REFERENCED_COLUMN_NAME "
-        "FROM information_schema.REFERENTIAL_CONSTRAINTS r "
-        "JOIN information_schema.KEY_COLUMN_USAGE k "
-        "ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA "
-        "AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.TABLE_NAME = r.TABLE_NAME "
-        "WHERE r.CONSTRAINT_SCHEMA = DATABASE() AND r.TABLE_NAME = %s "
-        "ORDER BY r.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-        table,
-    )
+    rows = table_rows(cursor, FOREIGN_KEYS_SQL, table)
     groups: dict[str, list[Any]] = {}
     for key, parent, on_delete, on_update, column, target in rows:
         group = groups.setdefault(key, [[], parent, [], on_delete, on_update])
@@ -104,7 +113,7 @@ def rules(*actions: str) -> list[str]:
 
 def live_types(cursor: DBCursor, table: str) -> dict[str, str]:
     """Each column's type as the server shows it, lower case, and its comment."""
-    rows = _rows(
+    rows = table_rows(
         cursor,
         "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, COLUMN_COMMENT "
         f"FROM information_schema.COLUMNS {_SCHEMA}",
@@ -115,7 +124,7 @@ def live_types(cursor: DBCursor, table: str) -> dict[str, str]:
 
 def check_names(cursor: DBCursor, table: str) -> list[str]:
     """The table-level checks of C{table} (not a column's own)."""
-    rows = _rows(
+    rows = table_rows(
         cursor,
         "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS "
         f"{_CONSTRAINTS} AND LEVEL = 'Table'",
@@ -126,7 +135,7 @@ def check_names(cursor: DBCursor, table: str) -> list[str]:
 
 def column_checks(cursor: DBCursor, table: str) -> set[str]:
     """The columns of C{table} that have a check of their own (JSON, a length)."""
-    rows = _rows(
+    rows = table_rows(
         cursor,
         "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS "
         f"{_CONSTRAINTS} AND LEVEL = 'Column'",

@@ -29,7 +29,7 @@ from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.schema import plan as sp
 from dbdriver.drivers.schema.backend import SchemaBackend
 from dbdriver.drivers.sql.records import CatalogIndex
-from dbdriver.requests.schema import Column, Index, TableSchema
+from dbdriver.requests.tableschema import Column, Index, TableSchema
 
 __all__ = ["MySQLSchema"]
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.tableschema import Column, TableSchema
 
 __all__ = [
     "AUTO_COMMENT",

@@ -29,7 +29,7 @@ from dbdriver.drivers.schema.sync import BOOKKEEPING
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError, InvalidParams, NoSuchTable, SQLError
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.where import Node
 
 __all__ = ["MySQLStatements"]

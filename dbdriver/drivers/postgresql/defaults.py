@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from dbdriver.drivers.sql.ddl import TableDDL
-from dbdriver.requests.schema import Column
+from dbdriver.requests.tableschema import Column
 
 __all__ = ["FUNCTIONS", "bare", "same_default"]
 

@@ -30,7 +30,8 @@ from dbdriver.drivers.postgresql.dialect import (
 )
 from dbdriver.drivers.sql.notes import Notes
 from dbdriver.exceptions import NoSuchTable
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 
 __all__ = ["describe", "fulltext_indexes"]
 
@@ -43,7 +44,8 @@ LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum
 WHERE c.oid = to_regclass(%s) AND c.relkind IN ('r', 'p')
 ORDER BY a.attnum
 """
-_CONSTRAINTS_SQL = """
+#: The columns (in order) of each constraint of a table, and its target.
+CONSTRAINTS_SQL = """
 SELECT con.conname, con.contype,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
@@ -196,7 +198,7 @@ def describe(cursor: DBCursor, notes: Notes, quoted: str, table: str) -> TableSc
         columns[name] = column
     schema: dict[str, Any] = {"name": table, "columns": list(columns.values())}
     conditions = notes.read(cursor, table)
-    cursor.execute(_CONSTRAINTS_SQL, [quoted])
+    cursor.execute(CONSTRAINTS_SQL, [quoted])
     for (
         conname,
         kind,

@@ -14,8 +14,8 @@ from typing import Any
 
 from dbdriver.drivers.sql.dialect import Dialect, to_json
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import Column, Index, TableSchema
 from dbdriver.requests.sqltext import Lexicon, format_placeholders
+from dbdriver.requests.tableschema import Column, Index, TableSchema
 from dbdriver.requests.where import Terms
 
 __all__ = [

@@ -31,7 +31,7 @@ from dbdriver.drivers.sql.operations import Translation
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.tableschema import TableSchema
 
 __all__ = ["PostgreSQLOperations"]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.postgresql.defaults import same_default
+from dbdriver.drivers.postgresql.describe import CONSTRAINTS_SQL
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.schema.backend import SchemaBackend
 from dbdriver.drivers.schema.plan import (
@@ -27,7 +28,7 @@ from dbdriver.drivers.schema.plan import (
     Step,
 )
 from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
-from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.tableschema import Column, TableSchema
 
 __all__ = ["PostgreSQLSchema"]
 
@@ -38,21 +39,6 @@ _ACTIONS = {
     "n": "SET NULL",
     "d": "SET DEFAULT",
 }
-#: The columns (in order) of each constraint of a table.
-_CONSTRAINTS_SQL = """
-SELECT con.conname, con.contype,
-       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n
-             ORDER BY k.i),
-       f.relname,
-       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n
-             ORDER BY k.i),
-       con.confdeltype, con.confupdtype
-FROM pg_constraint con LEFT JOIN pg_class f ON f.oid = con.confrelid
-WHERE con.conrelid = to_regclass(%s) AND con.contype IN ('p', 'u', 'f')
-ORDER BY con.conname
-"""
 #: The indexes made by CREATE INDEX (none backs a constraint).
 _INDEXES_SQL = """
 SELECT c.relname, i.indisunique, i.indpred IS NOT NULL, pg_get_indexdef(i.indexrelid),
@@ -109,13 +95,15 @@ class PostgreSQLSchema(SchemaBackend):
         if not columns:
             return None
         quoted = self.dialect.quote(name)
-        cursor.execute(_CONSTRAINTS_SQL, [quoted])
+        cursor.execute(CONSTRAINTS_SQL, [quoted])
         self._names = {}
         key: tuple[str, ...] = ()
         uniques: set[tuple[str, ...]] = set()
         foreign_keys: set[ForeignKey] = set()
         for row in cursor.fetchall():
             conname, kind, names, target, targets, on_delete, on_update = row
+            if kind == "c":
+                continue  # (checks: the described table has them)
             names = tuple(names)
             self._names[(kind, names)] = conname
             if kind == "p":

@@ -26,7 +26,7 @@ from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError
-from dbdriver.requests.schema import Column, TableSchema
+from dbdriver.requests.tableschema import Column, TableSchema
 
 __all__ = ["BOOKKEEPING", "RESERVED_PREFIX", "SchemaBackend", "SchemaHost"]
 

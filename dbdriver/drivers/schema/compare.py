@@ -7,7 +7,7 @@ defaults and composite foreign keys, which only the described form holds.
 
 from __future__ import annotations
 
-from dbdriver.requests.schema import Default, TableSchema
+from dbdriver.requests.tableschema import Default, TableSchema
 from dbdriver.requests.where import where_columns
 
 __all__ = ["described_changes"]

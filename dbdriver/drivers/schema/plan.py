@@ -18,8 +18,8 @@ import attrs
 
 from dbdriver.drivers.schema.compare import described_changes
 from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
-from dbdriver.requests.schema import Column, Index, TableSchema
 from dbdriver.requests.schema import ForeignKey as SchemaForeignKey
+from dbdriver.requests.tableschema import Column, Index, TableSchema
 
 __all__ = ["AddColumn", "CreateIndex", "CreateTable", "ForeignKey"]
 __all__ += ["LiveTable", "Plan", "Rebuild", "Rules", "Step", "make_plan"]

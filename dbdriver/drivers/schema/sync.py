@@ -38,7 +38,8 @@ from dbdriver.drivers.schema.plan import (
 )
 from dbdriver.drivers.schema.validate import validate_plan
 from dbdriver.exceptions import InvalidParams, UnknownMethod
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 
 if TYPE_CHECKING:
     from dbdriver import requests as rq

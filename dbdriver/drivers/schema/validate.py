@@ -19,7 +19,7 @@ from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.schema.plan import CreateIndex, Plan, Rebuild, Step, describe
 from dbdriver.drivers.sql.ddl import TableDDL
 from dbdriver.exceptions import ConstraintViolation
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.where import Node, where_columns
 
 __all__ = ["validate_plan"]

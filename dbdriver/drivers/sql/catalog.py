@@ -16,7 +16,7 @@ from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams, NoSuchColumn, NoSuchTable, UnknownMethod
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.where import Node, match_columns, where_columns
 
 __all__ = ["Row", "RowWrite", "TableCatalog", "TableInfo", "UniqueKey"]

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import Check, Column, Index, Reference, TableSchema
+from dbdriver.requests.tableschema import Check, Column, Index, Reference, TableSchema
 from dbdriver.requests.where import Node
 
 __all__ = ["TableDDL"]
@@ -124,8 +124,14 @@ class TableDDL:
         if column.not_null:
             sql += " NOT NULL"
         if column.default is not None:
-            sql += f" DEFAULT {column.default}"
+            sql += f" DEFAULT {self.live_default(column.default)}"
         return sql
+
+    def live_default(self, text: str) -> str:
+        """
+        A default as the catalog holds it, as a C{DEFAULT} clause takes it.
+        """
+        return text
 
     def constraints_sql(self, column: Column) -> list[str]:
         """
@@ -161,17 +167,21 @@ class TableDDL:
             return self.uuid_sql()
         return self.now_sql(column.type)
 
+    #: The current time, by the type of the column it fills: an ISO 8601
+    #: text with offset (C{timestamp}), Unix seconds with fraction (C{real})
+    #: or whole (C{integer}, C{bigint}).
+    now_expressions: ClassVar[dict[str, str]] = {
+        "timestamp": "(strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))",
+        "real": "((julianday('now') - 2440587.5) * 86400.0)",
+        "integer": "(CAST(strftime('%s', 'now') AS INTEGER))",
+    }
+
     def now_sql(self, column_type: str) -> str:
         """
-        The current time for a column of C{column_type}: an ISO 8601 text
-        with offset (C{timestamp}), Unix seconds with fraction (C{real}) or
-        whole (C{integer}, C{bigint}).
+        The current time for a column of C{column_type} (L{now_expressions}).
         """
-        if column_type == "timestamp":
-            return "(strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))"
-        if column_type == "real":
-            return "((julianday('now') - 2440587.5) * 86400.0)"
-        return "(CAST(strftime('%s', 'now') AS INTEGER))"
+        expressions = self.now_expressions
+        return expressions.get(column_type, expressions["integer"])
 
     def uuid_sql(self) -> str:
         """

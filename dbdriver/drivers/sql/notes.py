@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.ddl import TableDDL
-from dbdriver.requests.schema import Check, TableSchema, parse_table
-from dbdriver.requests.tableschema import check_of
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import Check, TableSchema, check_of
 from dbdriver.requests.where import parse_where
 
 __all__ = ["NOTES", "Notes"]

@@ -15,7 +15,7 @@ from functools import cache
 
 import attrs
 
-from dbdriver.requests.schema import Index
+from dbdriver.requests.tableschema import Index
 
 __all__ = ["CatalogColumn", "CatalogIndex", "local"]
 

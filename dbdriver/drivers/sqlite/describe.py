@@ -29,7 +29,8 @@ from dbdriver.drivers.sqlite.dialect import (
     fts_name,
 )
 from dbdriver.exceptions import NoSuchTable
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 
 __all__ = ["describe", "fulltext_indexes", "portable_type"]
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dbdriver.drivers.sql.dialect import Dialect
-from dbdriver.drivers.sql.records import CatalogColumn
-from dbdriver.requests.schema import Index, TableSchema
+from dbdriver.requests.tableschema import Index, TableSchema
 from dbdriver.requests.where import Terms
 
 __all__ = ["FTS_COLUMN", "FTS_PREFIX", "SQLiteDialect", "fts_name", "fts_view"]
@@ -55,19 +54,13 @@ class SQLiteDialect(Dialect):
     SQLite's SQL: the base dialect and FTS5 full-text indexes.
     """
 
-    def live_column_sql(self, column: CatalogColumn) -> str:
+    def live_default(self, text: str) -> str:
         """
-        As the base, with the catalog's default text (an expression without
-        its outer parentheses, C{1 + 1}) in parentheses, which SQLite takes
-        for any default and strips again.
+        The catalog's default text (an expression without its outer
+        parentheses, C{1 + 1}) in parentheses, which SQLite takes for any
+        default and strips again.
         """
-        declared = self.types.get(column.type, column.type)
-        sql = f"{self.quote(column.name)} {declared}".rstrip()
-        if column.not_null:
-            sql += " NOT NULL"
-        if column.default is not None:
-            sql += f" DEFAULT ({column.default})"
-        return sql
+        return f"({text})"
 
     def values_sql(self, columns: Sequence[str], rows: int) -> str:
         """

@@ -17,7 +17,7 @@ from dbdriver.drivers.sqlite.describe import describe, fulltext_indexes
 from dbdriver.drivers.sqlite.dialect import SQLiteDialect
 from dbdriver.drivers.sqlite.schema import SQLiteFile, SQLiteSchema
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import TableSchema
+from dbdriver.requests.tableschema import TableSchema
 
 __all__ = ["SQLiteOperations"]
 

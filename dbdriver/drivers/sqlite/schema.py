@@ -33,7 +33,7 @@ from dbdriver.drivers.sqlite.checks import check_json, verify_foreign_keys
 from dbdriver.drivers.sqlite.describe import fulltext_indexes
 from dbdriver.drivers.sqlite.dialect import SQLiteDialect
 from dbdriver.exceptions import Busy, InternalError
-from dbdriver.requests.schema import Column, Index, TableSchema
+from dbdriver.requests.tableschema import Column, Index, TableSchema
 
 __all__ = ["SQLiteFile", "SQLiteHost", "SQLiteSchema"]
 

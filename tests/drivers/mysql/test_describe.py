@@ -10,7 +10,8 @@ import pytest_twisted
 
 from dbdriver.client import DriverClient
 from dbdriver.drivers.mysql.describe import read_default
-from dbdriver.requests.schema import Default, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import Default
 from tests.support.appschema import same_schema
 from tests.support.live import error_of
 from tests.support.mysql import client, mysql_db, running

@@ -23,7 +23,8 @@ from dbdriver.drivers.mysql.dialect import (
     strip_literals,
 )
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 from dbdriver.server.config import Config
 from dbdriver.server.driver_factory import make_driver
 

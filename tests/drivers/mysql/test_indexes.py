@@ -15,7 +15,8 @@ from dbdriver.drivers.mysql.indexes import (
     generated_name,
     trigger_name,
 )
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 
 
 def _schema(indexes: list[dict[str, Any]]) -> TableSchema:

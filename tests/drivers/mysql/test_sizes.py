@@ -12,7 +12,8 @@ import pytest
 
 from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import TableSchema, parse_table
+from dbdriver.requests.schema import parse_table
+from dbdriver.requests.tableschema import TableSchema
 
 
 def _schema(columns: list[dict[str, Any]], **keys: Any) -> TableSchema:

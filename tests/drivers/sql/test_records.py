@@ -10,7 +10,7 @@ from __future__ import annotations
 import cbor2
 
 from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
-from dbdriver.requests.schema import Index
+from dbdriver.requests.tableschema import Index
 
 
 def test_a_column_sends_the_protocol_fields_in_order() -> None:
