@@ -213,7 +213,7 @@ def match_columns(node: Node) -> list[str]:
     return []
 
 
-def where_to_wire(node: Node) -> dict[str, Any]:
+def where_to_wire(node: Node) -> dict[str, object]:
     """
     The canonical where map of a tree: C{parse_where(where_to_wire(n))}
     is C{n}, and equal trees give equal maps.
@@ -232,10 +232,10 @@ def where_to_wire(node: Node) -> dict[str, Any]:
     return {node[1]: _operand_to_wire(node)}
 
 
-def _and_to_wire(parts: list[Node]) -> dict[str, Any]:
+def _and_to_wire(parts: list[Node]) -> dict[str, object]:
     # One map where the parts name distinct columns, or the same column
     # with distinct operators; C{$and} otherwise.
-    merged: dict[str, Any] = {}
+    merged: dict[str, object] = {}
     for part in parts:
         for key, value in where_to_wire(part).items():
             if key.startswith("$"):

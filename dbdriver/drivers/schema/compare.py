@@ -1,16 +1,54 @@
 """
-The part of a C{sync_schema} comparison that reads the described table
-(C{describe_table}'s record of the live table) rather than the catalog rows
-of L{dbdriver.drivers.schema.plan.LiveTable}: max lengths, checks, function
-defaults and composite foreign keys, which only the described form holds.
+The comparisons of a C{sync_schema} plan: a column against the catalog's
+row (through the backend's L{Rules}), and what only the described table
+(C{describe_table}'s record of the live table) holds: max lengths, checks
+and function defaults.
 """
 
 from __future__ import annotations
 
-from dbdriver.requests.tableschema import Default, TableSchema
+from typing import Protocol
+
+from dbdriver.drivers.sql.records import CatalogColumn
+from dbdriver.requests.tableschema import Column, Default, TableSchema
 from dbdriver.requests.where import where_columns
 
-__all__ = ["described_changes"]
+__all__ = ["Rules", "column_changes", "described_changes"]
+
+
+class Rules(Protocol):
+    """
+    What a backend's DDL makes of a definition, for the comparison.
+    """
+
+    def expected_not_null(self, column: Column, schema: TableSchema) -> bool:
+        """Whether the catalog reports the created C{column} NOT NULL."""
+
+    def same_default(self, live: str | None, column: Column) -> bool:
+        """Whether the catalog's default text is the definition's default."""
+
+    def can_add(self, column: Column, schema: TableSchema) -> bool:
+        """Whether C{ALTER TABLE ... ADD COLUMN} can add C{column}."""
+
+
+def column_changes(
+    schema: TableSchema, column: Column, live: CatalogColumn, rules: Rules
+) -> list[str]:
+    """
+    What differs in one column between the definition and the catalog's
+    row: type, NOT NULL, literal default (as the backend's L{Rules} say).
+    """
+    name = column.name
+    changes = []
+    if live.type != column.type:
+        changes.append(f"column {name} type {live.type} -> {column.type}")
+    not_null = rules.expected_not_null(column, schema)
+    if bool(live.not_null) != not_null:
+        changes.append(f"column {name} {'not null' if not_null else 'nullable'}")
+    if not rules.same_default(live.default, column):
+        wanted = None if column.default is None else column.default.to_wire()
+        changes.append(f"column {name} default {live.default} -> {wanted!r}")
+    return changes
 
 
 def described_changes(schema: TableSchema, live: TableSchema) -> list[str]:

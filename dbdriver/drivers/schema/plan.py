@@ -12,11 +12,11 @@ to it (no difference where there is none): a sync is idempotent.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import attrs
 
-from dbdriver.drivers.schema.compare import described_changes
+from dbdriver.drivers.schema.compare import Rules, column_changes, described_changes
 from dbdriver.drivers.sql.records import CatalogColumn, CatalogIndex
 from dbdriver.requests.schema import ForeignKey as SchemaForeignKey
 from dbdriver.requests.tableschema import Column, Index, TableSchema
@@ -88,21 +88,6 @@ class LiveTable:
 
     def column(self, name: str) -> CatalogColumn | None:
         return next((c for c in self.columns if c.name == name), None)
-
-
-class Rules(Protocol):
-    """
-    What a backend's DDL makes of a definition, for the comparison.
-    """
-
-    def expected_not_null(self, column: Column, schema: TableSchema) -> bool:
-        """Whether the catalog reports the created C{column} NOT NULL."""
-
-    def same_default(self, live: str | None, column: Column) -> bool:
-        """Whether the catalog's default text is the definition's default."""
-
-    def can_add(self, column: Column, schema: TableSchema) -> bool:
-        """Whether C{ALTER TABLE ... ADD COLUMN} can add C{column}."""
 
 
 @attrs.frozen
@@ -266,7 +251,7 @@ def _diff_table(plan: Plan, schema: TableSchema, live: LiveTable, rules: Rules) 
     reasons: list[str] = []
     for name, column in wanted.items():
         if name in have:
-            reasons += _column_changes(schema, column, have[name], rules)
+            reasons += column_changes(schema, column, have[name], rules)
     if schema.primary_key != live.primary_key:
         reasons.append(
             f"primary key ({', '.join(live.primary_key)}) -> "
@@ -347,22 +332,6 @@ def _addable(column: Column, schema: TableSchema, rules: Rules) -> bool:
         and not in_unique
         and rules.can_add(column, schema)
     )
-
-
-def _column_changes(
-    schema: TableSchema, column: Column, live: CatalogColumn, rules: Rules
-) -> list[str]:
-    name = column.name
-    changes = []
-    if live.type != column.type:
-        changes.append(f"column {name} type {live.type} -> {column.type}")
-    not_null = rules.expected_not_null(column, schema)
-    if bool(live.not_null) != not_null:
-        changes.append(f"column {name} {'not null' if not_null else 'nullable'}")
-    if not rules.same_default(live.default, column):
-        wanted = None if column.default is None else column.default.to_wire()
-        changes.append(f"column {name} default {live.default} -> {wanted!r}")
-    return changes
 
 
 def _survives(
