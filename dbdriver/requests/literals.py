@@ -12,6 +12,7 @@ import math
 import uuid
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.sqltext import tokens
 from dbdriver.requests.tableschema import DEFAULT_FUNCTIONS, Default
 from dbdriver.requests.values import Scalar
 
@@ -33,6 +34,29 @@ def canonical_uuid(value: object, what: str) -> str:
     raise InvalidParams(f"{what}: {value!r} is not a UUID in canonical form")
 
 
+def _expression(sql: str, what: str) -> str:
+    """
+    An C{{"sql": ...}} default: one expression, which the DDL puts in
+    parentheses. No comment, no top-level C{;}, no parenthesis it did not
+    open: nothing can close the C{DEFAULT (...)} clause or add a statement.
+    """
+    depth = 0
+    for kind, text in tokens(sql):
+        if kind in ("comment", "hint", "semicolon", "dollar"):
+            raise InvalidParams(f"{what}: sql is one expression (no ; or comment)")
+        if kind in ("string", "quoted"):
+            continue
+        for char in text:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth < 0:
+                break
+        if depth < 0:
+            break
+    if depth != 0:
+        raise InvalidParams(f"{what}: sql has unbalanced parentheses")
+    return sql
+
+
 def column_default(
     column: str, kind: str, max_length: object, value: object
 ) -> Default:
@@ -44,7 +68,7 @@ def column_default(
             sql = value["sql"]
             if type(sql) is not str or not sql.strip() or "\x00" in sql:
                 raise InvalidParams(f"{what}: sql must be non-empty text")
-            return Default("sql", sql)
+            return Default("sql", _expression(sql, what))
         function = value["function"]
         if type(function) is not str or function not in DEFAULT_FUNCTIONS:
             raise InvalidParams(
@@ -85,7 +109,7 @@ def _literal(what: str, kind: str, max_length: object, value: object) -> Scalar:
     if kind == "json":
         try:
             json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise InvalidParams(f"{what}: a json default is JSON text") from None
     elif isinstance(max_length, int) and len(value) > max_length:
         raise InvalidParams(f"{what}: longer than max_length {max_length}")
@@ -104,4 +128,7 @@ def _timestamp(value: object, wrong: InvalidParams) -> str:
         raise wrong
     if moment.tzinfo is None:
         raise wrong
-    return moment.astimezone(datetime.UTC).isoformat()
+    try:
+        return moment.astimezone(datetime.UTC).isoformat()
+    except OverflowError:
+        raise wrong from None

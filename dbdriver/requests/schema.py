@@ -299,7 +299,10 @@ def _table_check(table: str, names: list[str], i: int, value: object) -> Check:
 def _schema_where(value: object, what: str, names: list[str]) -> Node:
     if not isinstance(value, dict) or not value:
         raise InvalidParams(f"{what} must be a non-empty where map")
-    node = parse_where(value)
+    try:
+        node = parse_where(value)
+    except RecursionError:
+        raise InvalidParams(f"{what} is nested too deeply") from None
     if node[0] in ("true", "false"):
         raise InvalidParams(f"{what} is always {node[0]}")
     if match_columns(node):
@@ -309,7 +312,7 @@ def _schema_where(value: object, what: str, names: list[str]) -> Node:
             raise InvalidParams(f"{what}: no column {column!r}")
     try:
         where_text(node)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         raise InvalidParams(f"{what}: operands are numbers, text, booleans") from None
     return node
 

@@ -159,7 +159,7 @@ def _parse_op(column: str, op: object, arg: object) -> Node:
     if op in _LIKES:
         if type(arg) is not str:
             raise InvalidParams(f"{what} takes text")
-        return ("like", column, arg, *_LIKES[op])
+        return ("like", column, scalar(arg, f"where.{column}"), *_LIKES[op])
     if op == "match":
         return ("match", column, match_terms(arg, what))
     if op in _COMPARISONS:

@@ -65,3 +65,31 @@ def test_canonical_uuids() -> None:
     for bad in (_U.upper(), "{" + _U + "}", _U.replace("-", ""), "", 5, None):
         with pytest.raises(InvalidParams, match="canonical form"):
             canonical_uuid(bad, "x")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "0)); CREATE TABLE smuggled (z int); SELECT ((1",
+        "0) , x int CHECK (1",
+        "1; DROP TABLE t",
+        "1 -- the rest of the line",
+        "1 /* a comment */",
+        "(1",
+    ],
+)
+def test_an_sql_default_is_one_expression(sql: str) -> None:
+    with pytest.raises(InvalidParams, match="column c: default: sql"):
+        column_default("c", "integer", None, {"sql": sql})
+    assert column_default("c", "text", None, {"sql": "lower('a;b)')"}).value == (
+        "lower('a;b)')"
+    )
+
+
+def test_values_that_overflow_or_nest_too_deep() -> None:
+    for kind, value in (
+        ("timestamp", "9999-12-31T23:59:59-05:00"),
+        ("json", "[" * 100000),
+    ):
+        with pytest.raises(InvalidParams):
+            column_default("c", kind, None, value)

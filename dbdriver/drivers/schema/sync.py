@@ -179,7 +179,7 @@ def _note(operations: SchemaHost, cursor: DBCursor, tables: list[TableSchema]) -
     # The conditions of every defined table, as they now are in the database.
     operations.forget_tables()
     for table in tables:
-        operations.notes.write(cursor, table)
+        operations.notes.write(cursor, table, replace=False)
 
 
 def sync_schema(

@@ -16,6 +16,7 @@ from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams, NoSuchColumn, NoSuchTable, UnknownMethod
+from dbdriver.requests.literals import canonical_uuid
 from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.where import Node, match_columns, where_columns
 
@@ -178,6 +179,8 @@ class TableCatalog(ABC):
         types, its C{match} terms aimed at their full-text indexes.
         """
         types = self._named_types(cursor, table, node, columns)
+        if "uuid" in types.values():
+            _check_uuids(node, types)
         if match_columns(node):
             node = self._aim(node, table, self.fulltext_targets(cursor, table))
         return types, self.bind_where(node, types)
@@ -302,3 +305,23 @@ class TableCatalog(ABC):
         types = self._types_for(cursor, request.table, columns)
         info = self.table_info(cursor, request.table)
         return RowWrite(info, types, row, request.on_conflict, request.returning)
+
+
+def _check_uuids(node: Node, types: Mapping[str, str]) -> None:
+    """
+    The operands compared with C{uuid} columns are UUIDs in canonical form
+    (as what is written to them is): L{InvalidParams} otherwise, on every
+    backend alike.
+    """
+    kind = node[0]
+    if kind == "and" or kind == "or":
+        for part in node[1]:
+            _check_uuids(part, types)
+    elif kind == "not":
+        _check_uuids(node[1], types)
+    elif kind in ("cmp", "in", "between") and types.get(node[1]) == "uuid":
+        values = (
+            node[2] if kind == "in" else node[2:] if kind == "between" else (node[3],)
+        )
+        for value in values:
+            canonical_uuid(value, f"where.{node[1]}")

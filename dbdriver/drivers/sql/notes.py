@@ -34,10 +34,10 @@ _SCHEMA = parse_table(
         "columns": [
             {"name": "table_name", "type": "text", "max_length": 63},
             {"name": "name", "type": "text", "max_length": 63},
-            {"name": "kind", "type": "text", "not_null": True},
+            {"name": "kind", "type": "text", "max_length": 5},
             {"name": "condition", "type": "text", "not_null": True},
         ],
-        "primary_key": ["table_name", "name"],
+        "primary_key": ["table_name", "kind", "name"],
     }
 )
 
@@ -55,11 +55,16 @@ class Notes:
         self.dialect = dialect
         self._columns_of = columns_of
 
-    def write(self, cursor: DBCursor, schema: TableSchema) -> None:
+    def write(
+        self, cursor: DBCursor, schema: TableSchema, replace: bool = True
+    ) -> None:
         """
-        Note every condition of C{schema} (replacing the table's notes).
+        Note every condition of C{schema}: the table's notes replaced, or,
+        not C{replace} (a sync, which keeps what the definition does not
+        name), those of the same names only.
         """
-        self.forget(cursor, schema.name)
+        if replace:
+            self.forget(cursor, schema.name)
         rows: list[tuple[str, str, str, str]] = [
             (schema.name, check.name, "check", check.where_json)
             for check in schema.all_checks()
@@ -73,6 +78,12 @@ class Notes:
             return
         self._ensure(cursor)
         q, p = self.dialect.quote, self.dialect.param
+        if not replace:
+            cursor.executemany(
+                f"DELETE FROM {q(NOTES)} WHERE {q('table_name')} = {p} "
+                f"AND {q('name')} = {p} AND {q('kind')} = {p}",
+                [(table, name, kind) for table, name, kind, _ in rows],
+            )
         cursor.executemany(
             f"INSERT INTO {q(NOTES)} ({self.dialect.names(_COLUMNS)}) "
             f"VALUES ({', '.join([p] * 4)})",
