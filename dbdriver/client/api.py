@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 from types import TracebackType
-from typing import Unpack
+from typing import Protocol, Unpack
 
 import attrs
 from twisted.internet.defer import Deferred, fail
@@ -47,11 +47,29 @@ class DriverClient(_Methods):
         A transaction, begun by C{async with} (or L{Transaction.begin}), whose
         requests default to C{priority} and C{timeout}.
         """
-        return Transaction(self, **defaults)
+        return Transaction(
+            self, priority=defaults.get("priority"), timeout=defaults.get("timeout")
+        )
+
+    def _begin(
+        self, priority: int | None, timeout: float | None
+    ) -> Deferred[tuple[str, DriverClientProtocol]]:
+        """Begin a transaction; fires with its id and its connection."""
+        d = self.begin_transaction(priority=priority, timeout=timeout)
+        return d.addCallback(lambda transaction_id: (transaction_id, self.protocol))
 
     def close(self) -> Deferred[None]:
         """Close the connection; fires once it is closed."""
         return self.protocol.close()
+
+
+class _Host(Protocol):
+    """What a L{Transaction} begins on: a client (plain or reconnecting)."""
+
+    def _begin(
+        self, priority: int | None, timeout: float | None
+    ) -> Deferred[tuple[str, DriverClientProtocol]]:
+        """Begin a transaction; fires with its id and the connection it is on."""
 
 
 @attrs.define(eq=False)
@@ -61,16 +79,18 @@ class Transaction(_Methods):
 
     As an async context manager it begins on entry, commits when the block
     succeeds and rolls back when it raises.  After L{commit} or
-    L{rollback}, calls fail locally with L{UnknownTransaction}.
+    L{rollback}, or once the connection it began on is lost, calls fail
+    locally with L{UnknownTransaction}.
     """
 
     log = Logger()
 
-    _client: DriverClient
+    _client: _Host
     _priority: int | None = attrs.field(default=None, kw_only=True)
     _timeout: float | None = attrs.field(default=None, kw_only=True)
     _id: str | None = attrs.field(default=None, init=False)
     _state: str = attrs.field(default="not begun", init=False)
+    _connection: DriverClientProtocol | None = attrs.field(default=None, init=False)
 
     @property
     def transaction_id(self) -> str | None:
@@ -82,14 +102,13 @@ class Transaction(_Methods):
         if self._state != "not begun":
             return fail(RuntimeError(f"transaction already {self._state}"))
         self._state = "beginning"
-        d = self._client.begin_transaction(
-            priority=self._priority, timeout=self._timeout
-        )
+        d = self._client._begin(self._priority, self._timeout)
         d.addErrback(self._then, "not begun (begin failed)")
         return d.addCallback(self._began)
 
-    def _began(self, transaction_id: str) -> Transaction:
-        self._id, self._state = transaction_id, "open"
+    def _began(self, begun: tuple[str, DriverClientProtocol]) -> Transaction:
+        self._id, self._connection = begun
+        self._state = "open"
         return self
 
     def _then(self, failure: Failure, state: str) -> Failure:
@@ -99,11 +118,19 @@ class Transaction(_Methods):
 
     @property
     def _protocol(self) -> DriverClientProtocol:
-        return self._client.protocol
+        if self._connection is None:
+            raise RuntimeError("transaction not begun")
+        return self._connection
+
+    def _open(self) -> bool:
+        """Whether the transaction is open (it is not once its connection is lost)."""
+        if self._state == "open" and not self._protocol.is_open:
+            self._state = "lost with its connection"
+        return self._state == "open"
 
     def _envelope(self, options: CallOptions) -> _Envelope | DriverError:
         """Inside the transaction, C{priority} and C{timeout} default to its own."""
-        if self._state != "open":
+        if not self._open():
             return self._finished()
         priority, timeout = options.get("priority"), options.get("timeout")
         return {
@@ -127,7 +154,7 @@ class Transaction(_Methods):
         return self._end("rollback_transaction", "rolled back", options)
 
     def _end(self, method: str, state: str, options: CallOptions) -> Deferred[bool]:
-        if self._state != "open":
+        if not self._open():
             return fail(self._finished())
         d: Deferred[bool] = self._send(method, options, transaction_id=self._id)
         self._state = state
