@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from contextlib import suppress
 from types import TracebackType
-from typing import Protocol, Unpack
+from typing import Protocol, Unpack, cast
 
 import attrs
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.endpoints import UNIXClientEndpoint
-from twisted.internet.interfaces import IProtocol, IReactorUNIX, IStreamClientEndpoint
+from twisted.internet.error import ConnectError
+from twisted.internet.interfaces import (
+    IProtocol,
+    IReactorTime,
+    IReactorUNIX,
+    IStreamClientEndpoint,
+)
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -221,7 +228,41 @@ def connect(
     *,
     max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     timeout: float = 30,
+    wait: float = 0,
 ) -> Deferred[DriverClient]:
-    """Connect to the driver's Unix socket at C{path} within C{timeout} seconds."""
+    """
+    Connect to the driver's Unix socket at C{path} within C{timeout} seconds.
+
+    @param wait: for up to this many seconds, try again while the socket
+        does not accept (the driver is not up yet), then fail with the
+        last C{ConnectError}; 0: try once.
+    """
     endpoint = UNIXClientEndpoint(reactor, path, timeout=timeout)
-    return connect_endpoint(endpoint, max_message_size=max_message_size)
+    if wait <= 0:
+        return connect_endpoint(endpoint, max_message_size=max_message_size)
+    clock = cast(IReactorTime, reactor)
+    return Deferred.fromCoroutine(
+        _connect_within(clock, endpoint, max_message_size, clock.seconds() + wait)
+    )
+
+
+async def _connect_within(
+    clock: IReactorTime,
+    endpoint: IStreamClientEndpoint,
+    max_message_size: int,
+    deadline: float,
+) -> DriverClient:
+    """Connect through C{endpoint}, trying again until C{deadline}."""
+    delay = 0.01
+    while True:
+        try:
+            return await connect_endpoint(endpoint, max_message_size=max_message_size)
+        except ConnectError as e:
+            left = deadline - clock.seconds()
+            if left <= 0:
+                raise
+            Transaction.log.debug(
+                "driver not accepting yet ({error}); waiting", error=e
+            )
+            await deferLater(clock, min(delay, left))
+            delay = min(delay * 2, 0.25)

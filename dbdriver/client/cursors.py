@@ -14,8 +14,8 @@ from twisted.internet.defer import Deferred, fail
 from dbdriver.client.params import (
     CallOptions,
     OrderItem,
-    Where,
     Params,
+    Where,
     _Envelope,
     _list,
     _params,
