@@ -241,10 +241,7 @@ class ReconnectingClient(Service, _Methods):
             self._notify(self._on_reconnected, self.reconnections)
         waiting, self._waiting = self._waiting, []
         for d in waiting:
-            if self._current is protocol:
-                d.callback(protocol)
-            else:  # lost again at once
-                self._waiting.append(d)
+            d.callback(protocol)
 
     def _down(self, protocol: DriverClientProtocol, reason: Failure | None) -> None:
         """A connection was lost: calls wait for the next one."""

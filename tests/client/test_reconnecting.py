@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from dbdriver import exceptions as exc
 from dbdriver.client.api import connect
+from dbdriver.client.protocol import DriverClientProtocol
 from dbdriver.client.reconnecting import ReconnectingClient
 from dbdriver.testing import RunningDriver, start_driver
 from tests.support.live import db_path, error_of
@@ -133,7 +134,9 @@ async def test_a_restart_is_lived_through(
     assert await client.insert("notes", {"text": "after"}) == 2
     await _restart(rig, client, events)
     assert client.reconnections == 2
-    assert await client.count("notes") == 2
+    ops = [{"method": "insert", "params": {"table": "notes", "data": {"text": "b"}}}]
+    assert await client.batch(ops) == [3]
+    assert await client.count("notes") == 3
 
 
 @pytest_twisted.ensureDeferred
@@ -314,3 +317,25 @@ async def test_connect_gives_up_after_its_wait(tmp_path: Path) -> None:
         await connect(reactor, str(tmp_path / "none.sock"), wait=0.2)
     with pytest.raises(ConnectError):
         await connect(reactor, str(tmp_path / "none.sock"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_retry_passes_other_errors_on(client: ReconnectingClient) -> None:
+    error = await error_of(client.select("absent", retry=True))
+    assert isinstance(error, exc.NoSuchTable)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_connection_lost_before_it_is_used(
+    client: ReconnectingClient,
+) -> None:
+    """Closed between the service's connecting and the client's next turn."""
+    gone = DriverClientProtocol()
+    client._down(gone, None)  # not the current one: nothing happens
+    assert client.connected
+    client._current = None
+    client._connected(gone)  # closed already: waits for the next one
+    assert not client.connected
+    with pytest.raises(exc.ConnectionLost):
+        _ = client._protocol
+    client._not_connected(Failure(RuntimeError("logged")))
