@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Unpack, cast
 
-from twisted.application.internet import ClientService
+from twisted.application.internet import ClientService, backoffPolicy
 from twisted.application.service import Service
 from twisted.internet.defer import (
     CancelledError,
@@ -63,6 +63,9 @@ __all__ = ["ReconnectingClient"]
 
 #: The deadline of a call made without C{timeout} (the server's default).
 DEFAULT_TIMEOUT = 30.0
+
+#: How long to wait before each attempt to connect again.
+_RETRY = backoffPolicy(initialDelay=0.1, maxDelay=5.0, factor=2.0)
 
 
 class _Connection(DriverClientProtocol):
@@ -134,7 +137,8 @@ class ReconnectingClient(Service, _Methods):
         @param path: the driver's socket.
         @param timeout: the default deadline of a call (waiting included).
         @param retryPolicy: seconds to wait before the Nth attempt to
-            connect (L{ClientService}'s; default: its backoff, up to 60 s).
+            connect (L{ClientService}'s; default: 0.1 s doubling up to 5 s,
+            with jitter, for a driver on this machine).
         @param connect_timeout: seconds one connection attempt may take.
         """
         self.path = path
@@ -151,7 +155,7 @@ class ReconnectingClient(Service, _Methods):
         self._service = ClientService(
             endpoint,
             _Factory(self, max_message_size),
-            retryPolicy=retryPolicy,
+            retryPolicy=retryPolicy or _RETRY,
             clock=self._clock,
         )
 
@@ -187,7 +191,8 @@ class ReconnectingClient(Service, _Methods):
     def whenConnected(self, timeout: float | None = None) -> Deferred[None]:
         """
         Fires once connected (at once if connected now); fails with
-        L{RequestTimeout} after C{timeout} seconds if given.
+        L{RequestTimeout} after C{timeout} seconds (C{None}: L{timeout}), or
+        with L{ConnectionLost} if the client is not running or stops.
         """
         return self._connection(timeout).addCallback(lambda _: None)
 
