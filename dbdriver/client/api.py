@@ -7,12 +7,19 @@ from __future__ import annotations
 
 from contextlib import suppress
 from types import TracebackType
-from typing import Unpack
+from typing import Protocol, Unpack, cast
 
 import attrs
 from twisted.internet.defer import Deferred, fail
 from twisted.internet.endpoints import UNIXClientEndpoint
-from twisted.internet.interfaces import IProtocol, IReactorUNIX, IStreamClientEndpoint
+from twisted.internet.error import ConnectError
+from twisted.internet.interfaces import (
+    IProtocol,
+    IReactorTime,
+    IReactorUNIX,
+    IStreamClientEndpoint,
+)
+from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
@@ -47,11 +54,29 @@ class DriverClient(_Methods):
         A transaction, begun by C{async with} (or L{Transaction.begin}), whose
         requests default to C{priority} and C{timeout}.
         """
-        return Transaction(self, **defaults)
+        return Transaction(
+            self, priority=defaults.get("priority"), timeout=defaults.get("timeout")
+        )
+
+    def _begin(
+        self, priority: int | None, timeout: float | None
+    ) -> Deferred[tuple[str, DriverClientProtocol]]:
+        """Begin a transaction; fires with its id and its connection."""
+        d = self.begin_transaction(priority=priority, timeout=timeout)
+        return d.addCallback(lambda transaction_id: (transaction_id, self.protocol))
 
     def close(self) -> Deferred[None]:
         """Close the connection; fires once it is closed."""
         return self.protocol.close()
+
+
+class _Host(Protocol):
+    """What a L{Transaction} begins on: a client (plain or reconnecting)."""
+
+    def _begin(
+        self, priority: int | None, timeout: float | None
+    ) -> Deferred[tuple[str, DriverClientProtocol]]:
+        """Begin a transaction; fires with its id and the connection it is on."""
 
 
 @attrs.define(eq=False)
@@ -61,16 +86,18 @@ class Transaction(_Methods):
 
     As an async context manager it begins on entry, commits when the block
     succeeds and rolls back when it raises.  After L{commit} or
-    L{rollback}, calls fail locally with L{UnknownTransaction}.
+    L{rollback}, or once the connection it began on is lost, calls fail
+    locally with L{UnknownTransaction}.
     """
 
     log = Logger()
 
-    _client: DriverClient
+    _client: _Host
     _priority: int | None = attrs.field(default=None, kw_only=True)
     _timeout: float | None = attrs.field(default=None, kw_only=True)
     _id: str | None = attrs.field(default=None, init=False)
     _state: str = attrs.field(default="not begun", init=False)
+    _connection: DriverClientProtocol | None = attrs.field(default=None, init=False)
 
     @property
     def transaction_id(self) -> str | None:
@@ -82,14 +109,13 @@ class Transaction(_Methods):
         if self._state != "not begun":
             return fail(RuntimeError(f"transaction already {self._state}"))
         self._state = "beginning"
-        d = self._client.begin_transaction(
-            priority=self._priority, timeout=self._timeout
-        )
+        d = self._client._begin(self._priority, self._timeout)
         d.addErrback(self._then, "not begun (begin failed)")
         return d.addCallback(self._began)
 
-    def _began(self, transaction_id: str) -> Transaction:
-        self._id, self._state = transaction_id, "open"
+    def _began(self, begun: tuple[str, DriverClientProtocol]) -> Transaction:
+        self._id, self._connection = begun
+        self._state = "open"
         return self
 
     def _then(self, failure: Failure, state: str) -> Failure:
@@ -99,11 +125,19 @@ class Transaction(_Methods):
 
     @property
     def _protocol(self) -> DriverClientProtocol:
-        return self._client.protocol
+        if self._connection is None:
+            raise RuntimeError("transaction not begun")
+        return self._connection
+
+    def _open(self) -> bool:
+        """Whether the transaction is open (it is not once its connection is lost)."""
+        if self._state == "open" and not self._protocol.is_open:
+            self._state = "lost with its connection"
+        return self._state == "open"
 
     def _envelope(self, options: CallOptions) -> _Envelope | DriverError:
         """Inside the transaction, C{priority} and C{timeout} default to its own."""
-        if self._state != "open":
+        if not self._open():
             return self._finished()
         priority, timeout = options.get("priority"), options.get("timeout")
         return {
@@ -127,7 +161,7 @@ class Transaction(_Methods):
         return self._end("rollback_transaction", "rolled back", options)
 
     def _end(self, method: str, state: str, options: CallOptions) -> Deferred[bool]:
-        if self._state != "open":
+        if not self._open():
             return fail(self._finished())
         d: Deferred[bool] = self._send(method, options, transaction_id=self._id)
         self._state = state
@@ -194,7 +228,41 @@ def connect(
     *,
     max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     timeout: float = 30,
+    wait: float = 0,
 ) -> Deferred[DriverClient]:
-    """Connect to the driver's Unix socket at C{path} within C{timeout} seconds."""
+    """
+    Connect to the driver's Unix socket at C{path} within C{timeout} seconds.
+
+    @param wait: for up to this many seconds, try again while the socket
+        does not accept (the driver is not up yet), then fail with the
+        last C{ConnectError}; 0: try once.
+    """
     endpoint = UNIXClientEndpoint(reactor, path, timeout=timeout)
-    return connect_endpoint(endpoint, max_message_size=max_message_size)
+    if wait <= 0:
+        return connect_endpoint(endpoint, max_message_size=max_message_size)
+    clock = cast(IReactorTime, reactor)
+    return Deferred.fromCoroutine(
+        _connect_within(clock, endpoint, max_message_size, clock.seconds() + wait)
+    )
+
+
+async def _connect_within(
+    clock: IReactorTime,
+    endpoint: IStreamClientEndpoint,
+    max_message_size: int,
+    deadline: float,
+) -> DriverClient:
+    """Connect through C{endpoint}, trying again until C{deadline}."""
+    delay = 0.01
+    while True:
+        try:
+            return await connect_endpoint(endpoint, max_message_size=max_message_size)
+        except ConnectError as e:
+            left = deadline - clock.seconds()
+            if left <= 0:
+                raise
+            Transaction.log.debug(
+                "driver not accepting yet ({error}); waiting", error=e
+            )
+            await deferLater(clock, min(delay, left))
+            delay = min(delay * 2, 0.25)

@@ -14,6 +14,7 @@ from twisted.internet.defer import Deferred, fail
 from dbdriver.client.params import (
     CallOptions,
     OrderItem,
+    Params,
     Where,
     _Envelope,
     _list,
@@ -27,6 +28,37 @@ from dbdriver.requests.values import Row
 from dbdriver.wire.results import Page
 
 __all__: list[str] = []
+
+
+#: The keys of an envelope: L{CallOptions}' and C{transaction_id}.
+_ENVELOPE_KEYS = frozenset({"priority", "timeout", "retry", "transaction_id"})
+
+
+def _check(envelope: _Envelope) -> None:
+    """
+    @raise TypeError: C{envelope} has a key no call takes (a misspelt option).
+    """
+    unknown = sorted(envelope.keys() - _ENVELOPE_KEYS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+
+
+def _call_on(
+    protocol: DriverClientProtocol, method: str, params: Params, envelope: _Envelope
+) -> Deferred[Any]:
+    """
+    Send one request on C{protocol} with the wire's keys of C{envelope}.
+
+    @raise TypeError: C{envelope} has a key no call takes (a misspelt option).
+    """
+    _check(envelope)
+    return protocol.call(
+        method,
+        params,
+        priority=envelope.get("priority"),
+        timeout=envelope.get("timeout"),
+        transaction_id=envelope.get("transaction_id"),
+    )
 
 
 class _CursorMethods(ABC):
@@ -64,7 +96,15 @@ class _CursorMethods(ABC):
         envelope = self._envelope(options)
         if isinstance(envelope, DriverError):
             return fail(envelope)
-        return self._protocol.call(method, _params(**params) or None, **envelope)
+        return self._call(method, _params(**params) or None, envelope)
+
+    def _call(self, method: str, params: Params, envelope: _Envelope) -> Deferred[Any]:
+        """
+        Send one request with its C{envelope} on L{_protocol} (a subclass
+        may send it elsewhere, or later); the client-side options
+        (C{retry}) stay here.
+        """
+        return _call_on(self._protocol, method, params, envelope)
 
     # --- cursors ---------------------------------------------------------------
 

@@ -46,10 +46,15 @@ class CallOptions(TypedDict, total=False):
         or the L{dbdriver.client.api.Transaction}'s).
     @ivar timeout: deadline in seconds (C{None}: the server's default, 30,
         or the transaction's).
+    @ivar retry: client side only, never sent: a
+        L{dbdriver.client.reconnecting.ReconnectingClient} sends the request
+        once more, after reconnecting, if the connection is lost before its
+        answer (for idempotent reads; other clients ignore it).
     """
 
     priority: int | None
     timeout: float | None
+    retry: bool
 
 
 class _Envelope(CallOptions, total=False):

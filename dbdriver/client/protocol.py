@@ -148,6 +148,11 @@ class DriverClientProtocol(NetstringFraming):
         return d
 
     @property
+    def is_open(self) -> bool:
+        """Whether the connection is open (requests can be sent on it)."""
+        return self._connected
+
+    @property
     def pending(self) -> int:
         """The number of requests sent and not yet answered."""
         return len(self._pending)
