@@ -62,7 +62,11 @@ class DriverService(Service):
     """
     Runs one driver: database, server, listening endpoints.
 
-    @ivar ready: fires with the service once it listens.
+    @ivar ready: fires with the service once it listens (fails if it cannot
+        start).
+    @ivar exit_on_failure: whether a failed start stops the reactor and
+        exits the process with status 1 (the driver process); without it,
+        the service only stops (a driver inside a test).
     """
 
     log = Logger()
@@ -75,6 +79,7 @@ class DriverService(Service):
         mode: int = 0o600,
         listen: tuple[str, ...] = (),
         reactor: Any = None,
+        exit_on_failure: bool = True,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as _reactor
@@ -85,6 +90,7 @@ class DriverService(Service):
         self.mode = mode
         self.listen = listen
         self.reactor = reactor
+        self.exit_on_failure = exit_on_failure
         self.ready: Deferred[DriverService] = Deferred()
         self.driver: BaseDatabaseDriver | None = None
         self.server: DriverServer | None = None
@@ -146,7 +152,9 @@ class DriverService(Service):
         self.log.failure("dbdriver could not start", failure)
         if not self.ready.called:
             self.ready.errback(failure)
-        if self.reactor.running:
+        if not self.exit_on_failure:
+            self.stopService()
+        elif self.reactor.running:
             self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
             self.reactor.stop()
 
@@ -165,17 +173,12 @@ class DriverService(Service):
         if self.server is not None:
             server = self.server
             d.addCallback(lambda _: server.stop())
-            d.addCallback(lambda _: _disconnect_all(server))
+            d.addCallback(lambda _: server.disconnect_all())
         if self.driver is not None:
             driver = self.driver
             d.addCallback(lambda _: driver.disconnect())
         d.addErrback(lambda f: self.log.failure("error while stopping", f))
         return d.addCallback(lambda _: self.log.info("dbdriver stopped"))
-
-
-def _disconnect_all(server: DriverServer) -> None:
-    for protocol in list(server.connections):
-        protocol.close()
 
 
 def run_database_driver(argv: list[str] | None = None) -> None:
