@@ -12,16 +12,23 @@ directory, with an in-memory SQLite database by default.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Any
 
 import attrs
 from twisted.internet.defer import Deferred, gatherResults
+from twisted.python.failure import Failure
 
 from dbdriver.client import DriverClient, connect
 from dbdriver.server.config import Config
 from dbdriver.server.runner import DriverService
 
 __all__ = ["RunningDriver", "start_driver"]
+
+#: The longest socket path every platform binds (C{sun_path} holds 104 bytes
+#: on macOS, 108 on Linux, the final NUL included).
+MAX_SOCKET_PATH = 100
 
 
 @attrs.define
@@ -38,6 +45,7 @@ class RunningDriver:
     socket_path: str
     reactor: Any
     clients: list[DriverClient] = attrs.Factory(list)
+    private_directory: str | None = attrs.field(default=None, kw_only=True)
 
     def client(self) -> Deferred[DriverClient]:
         """
@@ -59,7 +67,7 @@ class RunningDriver:
         self.clients.clear()
         d: Deferred[Any] = gatherResults(closing, consumeErrors=True)
         d.addCallback(lambda _: self.service.stopService())
-        return d.addCallback(lambda _: None)
+        return d.addCallback(lambda _: _remove(self.private_directory))
 
 
 def start_driver(
@@ -78,9 +86,36 @@ def start_driver(
         from twisted.internet import reactor as _reactor
 
         reactor = _reactor
+    config = Config(database=database, **settings)
+    os.makedirs(directory, exist_ok=True)
     path = os.path.join(os.fspath(directory), "driver.sock")
+    private = None
+    if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+        private = tempfile.mkdtemp(prefix="dbdriver-")
+        path = os.path.join(private, "driver.sock")
     service = DriverService(
-        Config(database=database, **settings), socket_path=path, reactor=reactor
+        config, socket_path=path, reactor=reactor, exit_on_failure=False
     )
-    service.startService()
-    return service.ready.addCallback(lambda _: RunningDriver(service, path, reactor))
+    try:
+        service.startService()
+    except BaseException:
+        _remove(private)
+        raise
+
+    def started(_: object) -> RunningDriver:
+        return RunningDriver(service, path, reactor, private_directory=private)
+
+    def failed(failure: Failure) -> Deferred[Any]:
+        # What did start (the pools, a port) is closed before the failure
+        # is passed on.
+        stopped: Deferred[Any] = service.stopService()
+        return stopped.addCallback(lambda _: _remove(private)).addCallback(
+            lambda _: failure
+        )
+
+    return service.ready.addCallbacks(started, failed)
+
+
+def _remove(directory: str | None) -> None:
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)

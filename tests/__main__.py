@@ -2,8 +2,11 @@
 The whole test suite with coverage: C{python -m tests [pytest args]}.
 
 Runs pytest under coverage (the driver subprocesses record their own data,
-see support/sitecov/sitecustomize.py and support/twistd_cov.py), combines
-the data and fails under 90 %.
+see support/sitecov/sitecustomize.py and support/twistd_cov.py), then
+trial on the tests written for it (L{TRIAL}: C{python -m twisted.trial
+tests.trial}, trial's own reactor and dirty-reactor check), combines the
+data and fails under 90 %, or if either runner fails.  (Pytest never
+collects L{TRIAL}'s folder: see conftest.py's C{collect_ignore}.)
 """
 
 import subprocess
@@ -11,18 +14,31 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The test modules trial runs.
+TRIAL = ("tests.trial",)
 
 
 def _coverage(*args: str) -> int:
     return subprocess.call([sys.executable, "-m", "coverage", *args], cwd=ROOT)
 
 
+def commands(argv: list[str]) -> list[list[str]]:
+    """
+    The coverage runs, in order: pytest with C{argv}, then trial.
+    """
+    return [
+        ["run", "-m", "pytest", *argv],
+        ["run", "-m", "twisted.trial", *TRIAL],
+    ]
+
+
 def main() -> int:
     _coverage("erase")
-    tests = _coverage("run", "-m", "pytest", *sys.argv[1:])
+    results = [_coverage(*command) for command in commands(sys.argv[1:])]
     _coverage("combine", "-q")
     report = _coverage("report")
-    return tests or report
+    failed = [code for code in results if code]
+    return failed[0] if failed else report
 
 
 if __name__ == "__main__":

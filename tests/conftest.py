@@ -21,6 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = Path(__file__).resolve().parent / "support" / "twistd_cov.py"
 #: Its sitecustomize starts coverage in every Python child (see child_env).
 SITECOV = Path(__file__).resolve().parent / "support" / "sitecov"
+#: trial's tests (trial.unittest.TestCase) run under trial only: pytest's
+#: unittest support would spin the reactor pytest-twisted already runs.
+#: C{python -m tests} runs them with C{python -m twisted.trial tests.trial}.
+collect_ignore = ["trial"]
 
 
 def child_env(**extra: str) -> dict[str, str]:

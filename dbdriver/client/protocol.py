@@ -211,6 +211,7 @@ class DriverClientProtocol(NetstringFraming):
             d.errback(_copy(error))
 
     def connectionLost(self, reason: Failure | None = None) -> None:
+        super().connectionLost(reason)
         self._connected = False
         self._lost = True
         why = reason.getErrorMessage() if reason is not None else "closed"

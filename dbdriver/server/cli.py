@@ -64,8 +64,11 @@ class _Run:
         self.service.exit_on_failure = False
 
     def _failed(self, failure: Failure) -> None:
-        # DriverService._fatal has logged the reason and stops the reactor.
+        # DriverService._fatal has logged the reason (and stops the service,
+        # as exit_on_failure is off): the command ends with status 1.
         self.status = 1
+        if self.reactor.running:
+            self.reactor.stop()
 
     def run(self) -> int:
         try:

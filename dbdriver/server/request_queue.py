@@ -330,6 +330,14 @@ class RequestQueue(Generic[T]):
             self._leave(entry, GONE)
         return sorted(left, key=lambda e: e.seq)
 
+    def close(self) -> None:
+        """
+        Stop the expiry timer (shutdown, once nothing waits any more).
+        """
+        sweep, self._sweep = self._sweep, None
+        if sweep is not None and sweep.active():
+            sweep.cancel()
+
     # -- statistics ----------------------------------------------------------
 
     @property

@@ -45,6 +45,7 @@ class DriverServerProtocol(NetstringFraming):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         self.connected_ = False
+        super().connectionLost(reason)
         self.server.connection_lost(self)
 
     def stringReceived(self, string: bytes) -> None:

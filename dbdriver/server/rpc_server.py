@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import attrs
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.interfaces import IAddress, IReactorTime
+from twisted.internet.interfaces import IAddress, IDelayedCall, IReactorTime
 from twisted.internet.protocol import ServerFactory
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -45,6 +45,15 @@ from dbdriver.wire.results import ErrorResult, SuccessResult
 
 __all__ = ["DriverServer", "DriverServerFactory"]
 
+#: Seconds the clients have to let their connections close at shutdown.
+ABORT_AFTER = 5.0
+
+
+def _cancelling(result: object, timer: IDelayedCall) -> object:
+    if timer.active():
+        timer.cancel()
+    return result
+
 
 @attrs.define(eq=False, slots=False)
 class DriverServer:
@@ -63,6 +72,7 @@ class DriverServer:
     queue: RequestQueue[Work] = attrs.field(init=False)
     sessions: Sessions = attrs.field(init=False)
     dispatcher: Dispatcher = attrs.field(init=False)
+    _all_lost: list[Deferred[None]] = attrs.field(init=False, factory=list)
 
     @queue.default
     def _queue(self) -> RequestQueue[Work]:
@@ -84,6 +94,10 @@ class DriverServer:
 
     def connection_lost(self, protocol: IConnection) -> None:
         self.connections.discard(protocol)
+        if not self.connections:
+            waiting, self._all_lost = self._all_lost, []
+            for d in waiting:
+                d.callback(None)
         dropped = self.queue.discard(protocol)
         if dropped:
             self.log.info("client gone: {n} queued requests dropped", n=dropped)
@@ -289,7 +303,29 @@ class DriverServer:
 
     def _end_all(self, _: object) -> Deferred[None]:
         ends = self.sessions.end_all("the server shut down")
-        return gatherResults(ends).addCallback(lambda _: None)
+        return gatherResults(ends).addCallback(lambda _: self.queue.close())
+
+    def disconnect_all(self) -> Deferred[None]:
+        """
+        Drop every client connection (shutdown); fires once all are closed.
+        """
+        d: Deferred[None] = Deferred()
+        if not self.connections:
+            d.callback(None)
+            return d
+        self._all_lost.append(d)
+        for protocol in list(self.connections):
+            protocol.close()
+        # A client that reads nothing keeps its connection open: cut it.
+        cut = self.reactor.callLater(ABORT_AFTER, self._abort_all)
+        return d.addBoth(_cancelling, cut)
+
+    def _abort_all(self) -> None:
+        self.log.warn("{n} connections still open: aborting", n=len(self.connections))
+        for protocol in list(self.connections):
+            transport = getattr(protocol, "transport", None)
+            if transport is not None:
+                transport.abortConnection()
 
 
 class DriverServerFactory(ServerFactory):

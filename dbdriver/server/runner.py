@@ -64,12 +64,13 @@ class DriverService(Service):
     """
     Runs one driver: database, server, listening endpoints.
 
-    @ivar ready: fires with the service once it listens.
+    @ivar ready: fires with the service once it listens (fails if it cannot
+        start).
     @ivar ready_fd: where to write C{READY <socket>} once it listens.
     @ivar exit_with_parent: stop at the end of file of stdin.
-    @ivar exit_on_failure: end the process (status 1) when the start fails
-        after the reactor runs; a caller that handles L{ready}'s failure
-        itself sets it to C{False}.
+    @ivar exit_on_failure: whether a failed start stops the reactor and
+        exits the process with status 1 (the driver process); without it,
+        the service only stops (a driver inside a test).
     """
 
     log = Logger()
@@ -84,6 +85,7 @@ class DriverService(Service):
         reactor: Any = None,
         ready_fd: int | None = None,
         exit_with_parent: bool = False,
+        exit_on_failure: bool = True,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as _reactor
@@ -96,7 +98,7 @@ class DriverService(Service):
         self.reactor = reactor
         self.ready_fd = ready_fd
         self.exit_with_parent = exit_with_parent
-        self.exit_on_failure = True
+        self.exit_on_failure = exit_on_failure
         self.ready: Deferred[DriverService] = Deferred()
         self.driver: BaseDatabaseDriver | None = None
         self.server: DriverServer | None = None
@@ -174,9 +176,10 @@ class DriverService(Service):
         self.log.failure("dbdriver could not start", failure)
         if not self.ready.called:
             self.ready.errback(failure)
-        if self.reactor.running:
-            if self.exit_on_failure:
-                self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
+        if not self.exit_on_failure:
+            self.stopService()
+        elif self.reactor.running:
+            self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
             self.reactor.stop()
 
     def stopService(self) -> Deferred[None]:
@@ -195,7 +198,7 @@ class DriverService(Service):
         if self.server is not None:
             server = self.server
             d.addCallback(lambda _: server.stop())
-            d.addCallback(lambda _: _disconnect_all(server))
+            d.addCallback(lambda _: server.disconnect_all())
         if self.driver is not None:
             driver = self.driver
             d.addCallback(lambda _: driver.disconnect())
@@ -203,6 +206,3 @@ class DriverService(Service):
         return d.addCallback(lambda _: self.log.info("dbdriver stopped"))
 
 
-def _disconnect_all(server: DriverServer) -> None:
-    for protocol in list(server.connections):
-        protocol.close()

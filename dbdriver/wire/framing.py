@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import time
 
-from twisted.internet.interfaces import IPushProducer, IReactorTime, ITransport
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IPushProducer,
+    IReactorTime,
+    ITransport,
+)
 from twisted.protocols.basic import NetstringReceiver
+from twisted.python.failure import Failure
 
 from dbdriver.exceptions import BadFrame, DriverError, MessageTooLarge
 from dbdriver.wire.limits import DEFAULT_MAX_MESSAGE_SIZE
@@ -48,6 +54,7 @@ class NetstringFraming(NetstringReceiver):
         self._receiving = False
         self._unflushed = 0
         self._flush_at = 1
+        self._resuming: IDelayedCall | None = None
         self.connected = 1
         self.transport = transport
         self.connectionMade()
@@ -56,6 +63,15 @@ class NetstringFraming(NetstringReceiver):
         """
         The connection is up (nothing to do here).
         """
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        """
+        The connection is gone: the frames left for a later turn never
+        will be handled (subclasses call this).
+        """
+        resuming, self._resuming = self._resuming, None
+        if resuming is not None and resuming.active():
+            resuming.cancel()
 
     def stringReceived(self, string: bytes) -> None:
         """
@@ -121,9 +137,10 @@ class NetstringFraming(NetstringReceiver):
             from twisted.internet import reactor
 
             clock = IReactorTime(reactor)
-        clock.callLater(0, self._resume)
+        self._resuming = clock.callLater(0, self._resume)
 
     def _resume(self) -> None:
+        self._resuming = None
         if self._broken or getattr(self.transport, "disconnected", False):
             return
         IPushProducer(self.transport).resumeProducing()

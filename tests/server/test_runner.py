@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.defer import FirstError
 
 from dbdriver.client import connect
 from dbdriver.server.config import Config
@@ -223,3 +224,21 @@ async def test_stop_before_it_listens(tmp_path: Path) -> None:
     await service.stopService()  # never started: nothing to undo, no error
     assert service.ports == []
     assert not os.path.lexists(tmp_path / "driver.sock")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failed_start_without_exit_stops_only_the_service(
+    tmp_path: Path,
+) -> None:
+    where = tmp_path / "no such directory" / "x.sock"
+    service = _service(
+        tmp_path, socket_path=None, listen=(f"unix:{where}",), exit_on_failure=False
+    )
+    service.startService()
+    with pytest.raises(FirstError) as raised:
+        await service.ready
+    assert raised.value.subFailure.check(FileNotFoundError)
+    await service.stopService()  # already stopping: the same shutdown
+    assert not service.running
+    assert service.driver is not None and not service.driver.connected
+    assert reactor.running  # the test's reactor goes on

@@ -80,7 +80,8 @@ class PinnedConnection:
             return d
         self.closed = True
         self._jobs.put((d, _STOP, ()))
-        return d
+        # The thread has nothing left to do but return: wait for it.
+        return d.addCallback(lambda _: self.thread.join())
 
     def _work(self) -> None:
         while True:
