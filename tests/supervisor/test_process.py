@@ -1,0 +1,265 @@
+"""
+L{dbdriver.supervisor.process.DriverProcess} against real child processes:
+readiness, restarts after C{kill -9}, start-up failures, clean stops, the
+child's log in the parent's, and the child ending with its parent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+from twisted.logger import LogLevel, globalLogPublisher
+
+from dbdriver.supervisor import DriverProcess, DriverStartError, RestartPolicy
+from dbdriver.supervisor.process import STOP_MARGIN, shutdown_timeout
+from tests.conftest import child_env
+from tests.supervisor.conftest import COMMAND
+
+T = {"name": "t", "columns": [{"name": "v", "type": "text"}]}
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def until(condition: Any, timeout: float = 5.0) -> float:
+    """Wait (turning the reactor) until C{condition()}; the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "condition not met in time"
+        await deferLater(reactor, 0.01, lambda: None)
+    return time.monotonic() - start
+
+
+def test_argv_and_environment(tmp_path: Path) -> None:
+    process = DriverProcess(
+        reactor,
+        database="db.sqlite3",
+        socket="d.sock",
+        args=["--pool-size=2"],
+        python="/bin/python",
+        env={"X_DBDRIVER": "1"},
+    )
+    assert process.argv() == [
+        "/bin/python",
+        "-m",
+        "dbdriver",
+        "--socket=d.sock",
+        "--database=db.sqlite3",
+        "--ready-fd=3",
+        "--exit-with-parent",
+        "--pool-size=2",
+    ]
+    assert process.environment()["X_DBDRIVER"] == "1"
+    assert process.environment()["PATH"] == os.environ["PATH"]
+    assert process.state == "stopped" and process.pid is None
+    assert process.restarts == 0
+    assert process.stop_timeout == 10.0 + STOP_MARGIN
+
+
+def test_shutdown_timeout_from_args() -> None:
+    assert shutdown_timeout([]) == 10.0
+    assert shutdown_timeout(["--shutdown-timeout=2.5"]) == 2.5
+    assert shutdown_timeout(["--shutdown-timeout", "3"]) == 3.0
+    assert shutdown_timeout(["--shutdown-timeout=x"]) == 10.0
+
+
+@pytest_twisted.ensureDeferred
+async def test_ready_then_ping_then_stop_leaves_nothing(
+    supervised: Any, tmp_path: Path
+) -> None:
+    process = supervised()
+    assert process.state == "starting"
+    path = await process.whenReady()
+    assert path == str(tmp_path / "d.sock")
+    assert process.state == "running"
+    pid = process.pid
+    assert pid is not None and alive(pid)
+    assert await process.whenReady() == path  # at once when running
+    client = await process.client()
+    assert await client.ping() == "pong"
+    await client.create_table(T)
+    await client.insert("t", {"v": "x"})
+    await client.close()
+    await process.stopService()
+    assert process.state == "stopped" and process.pid is None
+    assert not alive(pid)
+    assert not (tmp_path / "d.sock").exists()
+    assert process.restarts == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_kill_9_restarts_and_serves_within_2_seconds(supervised: Any) -> None:
+    process = supervised(policy=RestartPolicy())  # the default: 0.1 s first
+    await process.whenReady()
+    client = await process.client()
+    await client.create_table(T)
+    await client.insert("t", {"v": "kept"})
+    first = process.pid
+    os.kill(first, signal.SIGKILL)
+    start = time.monotonic()
+    await until(lambda: process.state != "running")
+    second = await process.client()
+    assert await second.select("t") == [{"v": "kept"}]
+    assert time.monotonic() - start < 2.0
+    assert process.state == "running"
+    assert process.restarts == 1
+    assert process.pid != first and not alive(first)
+    await second.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_database_fails_when_ready_after_the_attempts(
+    supervised: Any, tmp_path: Path
+) -> None:
+    process = supervised(database=str(tmp_path / "no" / "such" / "db.sqlite3"))
+    with pytest.raises(DriverStartError) as caught:
+        await process.whenReady()
+    error = caught.value
+    assert process.state == "failed"
+    assert error.attempts == 3 == process.policy.attempts
+    assert process.restarts == 2  # three children in all, no more
+    assert error.status == 1
+    assert any("cannot open" in line for line in error.lines), error.lines
+    assert "cannot open" in str(error)
+    with pytest.raises(DriverStartError):  # later calls fail at once
+        await process.whenReady()
+    await deferLater(reactor, 0.3, lambda: None)
+    assert process.restarts == 2 and process.pid is None
+    await process.stopService()
+    assert process.state == "stopped"
+
+
+@pytest_twisted.ensureDeferred
+async def test_live_socket_of_another_server_is_not_removed(
+    supervised: Any, tmp_path: Path
+) -> None:
+    other = socket.socket(socket.AF_UNIX)
+    other.bind(str(tmp_path / "d.sock"))
+    other.listen()
+    try:
+        process = supervised(policy=RestartPolicy(initial=0.01, attempts=2))
+        with pytest.raises(DriverStartError) as caught:
+            await process.whenReady()
+        assert any("another server" in line for line in caught.value.lines)
+        await process.stopService()
+        assert (tmp_path / "d.sock").exists()
+    finally:
+        other.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_while_starting_fails_when_ready(supervised: Any) -> None:
+    process = supervised()
+    waiting = process.whenReady()
+    pid = process.pid
+    await process.stopService()
+    with pytest.raises(DriverStartError, match="stopped before"):
+        await waiting
+    assert not alive(pid)
+    assert process.state == "stopped"
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_during_backoff(supervised: Any, tmp_path: Path) -> None:
+    process = supervised(policy=RestartPolicy(initial=30.0))
+    await process.whenReady()
+    os.kill(process.pid, signal.SIGKILL)
+    await until(lambda: process.state == "backoff")
+    await process.stopService()
+    assert process.state == "stopped"
+    assert not (tmp_path / "d.sock").exists()  # the killed child's, removed
+
+
+@pytest_twisted.ensureDeferred
+async def test_sigkill_after_the_stop_timeout(supervised: Any) -> None:
+    process = supervised(stop_timeout=0.2)
+    await process.whenReady()
+    pid = process.pid
+    os.kill(pid, signal.SIGSTOP)  # deaf to SIGTERM until killed
+    await process.stopService()
+    assert not alive(pid)
+    assert process.state == "stopped"
+
+
+@pytest_twisted.ensureDeferred
+async def test_child_log_lines_reach_the_parent_log(supervised: Any) -> None:
+    events: list[dict[str, Any]] = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        process = supervised()
+        await process.whenReady()
+        pid = process.pid
+        await process.stopService()
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    child = [e for e in events if e.get("log_namespace") == "dbdriver.child"]
+    assert child, "no event of the child"
+    ready = [e for e in child if "dbdriver ready" in e["child_text"]]
+    assert ready and ready[0]["child_pid"] == pid
+    assert ready[0]["log_level"] is LogLevel.info
+    assert "DriverService" in ready[0]["child_namespace"]
+
+
+def test_killed_parent_takes_the_child_with_it(tmp_path: Path) -> None:
+    """A real parent process running a DriverProcess, killed with -9."""
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT.format(command=list(COMMAND), directory=str(tmp_path)))
+    parent = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert parent.stdout is not None
+        line = parent.stdout.readline().decode()
+        assert line.startswith("READY "), line
+        pid = int(line.split()[1])
+        assert alive(pid)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 2.0
+        while alive(pid) or (tmp_path / "d.sock").exists():
+            assert time.monotonic() < deadline, "the child outlived its parent"
+            time.sleep(0.02)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+
+
+PARENT = """
+import sys
+from twisted.internet import reactor
+from dbdriver.supervisor import DriverProcess
+
+process = DriverProcess(
+    reactor,
+    database={directory!r} + "/db.sqlite3",
+    socket={directory!r} + "/d.sock",
+    command={command!r},
+)
+
+def ready(path):
+    print("READY", process.pid, flush=True)
+
+process.startService()
+process.whenReady().addCallback(ready)
+reactor.run()
+"""
