@@ -59,6 +59,11 @@ class Options(usage.Options):
             "Refuse every write (enforced by the database connection).",
         ],
         ["no-raw-sql", None, "Refuse execute and SQL cursors (forbidden)."],
+        [
+            "exit-with-parent",
+            None,
+            "Shut down (as on SIGTERM) at the end of file of stdin.",
+        ],
     ]
     optParameters = [
         [
@@ -132,6 +137,13 @@ class Options(usage.Options):
             "Open transactions allowed at once.",
             _positive(int),
         ],
+        [
+            "ready-fd",
+            None,
+            None,
+            "Write 'READY <socket>' to this fd once listening, then close it.",
+            _non_negative_int,
+        ],
     ]
 
     def __init__(self) -> None:
@@ -196,4 +208,6 @@ def makeService(options: Options) -> DriverService:
         socket_path=options["socket"],
         mode=options["mode"],
         listen=tuple(options["listen"]),
+        ready_fd=options["ready-fd"],
+        exit_with_parent=bool(options["exit-with-parent"]),
     )

@@ -19,18 +19,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 WRAPPER = Path(__file__).resolve().parent / "support" / "twistd_cov.py"
+#: Its sitecustomize starts coverage in every Python child (see child_env).
+SITECOV = Path(__file__).resolve().parent / "support" / "sitecov"
 
 
 def child_env(**extra: str) -> dict[str, str]:
     """
     The environment of a driver subprocess: this checkout first on the path,
-    and coverage measurement when the tests run under coverage.
+    and coverage measurement when the tests run under coverage (any Python
+    child: C{tests/support/sitecov/sitecustomize.py} starts it).
     """
     env = dict(os.environ)
+    measured = "coverage" in sys.modules
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(ROOT), env.get("PYTHONPATH")) if p
+        p
+        for p in (str(SITECOV) if measured else None, str(ROOT), env.get("PYTHONPATH"))
+        if p
     )
-    if "coverage" in sys.modules:
+    if measured:
         env["DBDRIVER_COVERAGE_RC"] = str(ROOT / "pyproject.toml")
         env["DBDRIVER_COVERAGE_DATA"] = str(ROOT / ".coverage")
     env.update(extra)

@@ -15,6 +15,8 @@ TESTS = ROOT / "tests"
 SKIPPED = {"__init__.py", "_version.py"}
 #: Modules whose test files keep the seed's names.
 ALIASES: dict[str, tuple[str, ...]] = {
+    "__main__.py": ("process/test_main.py",),
+    "server/cli.py": ("process/test_main.py",),
     "server/rpc_server.py": ("server/test_driver_rpc_server.py",),
     "server/runner.py": (
         "server/test_runner.py",

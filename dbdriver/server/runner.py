@@ -23,9 +23,11 @@ from twisted.python.failure import Failure
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.server.config import Config
 from dbdriver.server.driver_factory import make_driver
+from dbdriver.server.lifecycle import announce_ready, watch_parent
+from dbdriver.server.notify import notify
 from dbdriver.server.rpc_server import DriverServer, DriverServerFactory
 
-__all__ = ["DriverService", "claim_socket", "run_database_driver"]
+__all__ = ["DriverService", "claim_socket"]
 
 SWITCH_INTERVAL = 0.0005
 
@@ -63,6 +65,11 @@ class DriverService(Service):
     Runs one driver: database, server, listening endpoints.
 
     @ivar ready: fires with the service once it listens.
+    @ivar ready_fd: where to write C{READY <socket>} once it listens.
+    @ivar exit_with_parent: stop at the end of file of stdin.
+    @ivar exit_on_failure: end the process (status 1) when the start fails
+        after the reactor runs; a caller that handles L{ready}'s failure
+        itself sets it to C{False}.
     """
 
     log = Logger()
@@ -75,6 +82,8 @@ class DriverService(Service):
         mode: int = 0o600,
         listen: tuple[str, ...] = (),
         reactor: Any = None,
+        ready_fd: int | None = None,
+        exit_with_parent: bool = False,
     ) -> None:
         if reactor is None:
             from twisted.internet import reactor as _reactor
@@ -85,6 +94,9 @@ class DriverService(Service):
         self.mode = mode
         self.listen = listen
         self.reactor = reactor
+        self.ready_fd = ready_fd
+        self.exit_with_parent = exit_with_parent
+        self.exit_on_failure = True
         self.ready: Deferred[DriverService] = Deferred()
         self.driver: BaseDatabaseDriver | None = None
         self.server: DriverServer | None = None
@@ -106,7 +118,13 @@ class DriverService(Service):
             raise SystemExit(
                 f"dbdriver: cannot open {self.driver.database_label}: {e}"
             ) from e
+        if self.exit_with_parent:
+            watch_parent(self.reactor, self._parent_gone)
         self.reactor.callWhenRunning(self._start)
+
+    def _parent_gone(self) -> None:
+        if self._stopping is None and self.reactor.running:
+            self.reactor.stop()
 
     def _endpoints(self) -> list[IStreamServerEndpoint]:
         endpoints = [serverFromString(self.reactor, spec) for spec in self.listen]
@@ -138,16 +156,27 @@ class DriverService(Service):
                 database=self.driver.database_label if self.driver else "?",
                 where=", ".join(str(p.getHost()) for p in ports),
             )
+            if self.ready_fd is not None:
+                announce_ready(self.ready_fd, self._where(ports))
+            notify("READY=1")
             self.ready.callback(self)
 
         return gatherResults(listening, consumeErrors=True).addCallback(listening_on)
+
+    def _where(self, ports: list[IListeningPort]) -> str:
+        if self.socket_path is not None:
+            return os.path.abspath(self.socket_path)
+        host = ports[0].getHost()
+        name = getattr(host, "name", None)  # a UNIXAddress's path, as bytes
+        return os.fsdecode(name) if name else str(host)
 
     def _fatal(self, failure: Failure) -> None:
         self.log.failure("dbdriver could not start", failure)
         if not self.ready.called:
             self.ready.errback(failure)
         if self.reactor.running:
-            self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
+            if self.exit_on_failure:
+                self.reactor.addSystemEventTrigger("after", "shutdown", os._exit, 1)
             self.reactor.stop()
 
     def stopService(self) -> Deferred[None]:
@@ -158,6 +187,7 @@ class DriverService(Service):
 
     def _shutdown(self) -> Deferred[None]:
         self.log.info("dbdriver stopping")
+        notify("STOPPING=1")
         ports, self.ports = self.ports, []
         d: Deferred[Any] = gatherResults(
             [maybeDeferred(p.stopListening) for p in ports], consumeErrors=True
@@ -177,14 +207,3 @@ def _disconnect_all(server: DriverServer) -> None:
     for protocol in list(server.connections):
         protocol.close()
 
-
-def run_database_driver(argv: list[str] | None = None) -> None:
-    """
-    The C{dbdriver} command: C{twistd --nodaemon --pidfile= dbdriver} with
-    C{argv} (default: the command line) as the plugin's options.
-    """
-    from twisted.scripts.twistd import run
-
-    args = sys.argv[1:] if argv is None else argv
-    sys.argv = ["twistd", "--nodaemon", "--pidfile=", "dbdriver", *args]
-    run()
