@@ -1,11 +1,10 @@
 """
-The L{DriverProcess} of the supervisor tests: the real child process, in a
-fresh directory, stopped at teardown.
+The L{DriverProcess} of the supervisor tests: the real child process
+(C{python -m dbdriver}), in a fresh directory, stopped at teardown.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,6 @@ from twisted.internet import reactor
 from dbdriver.supervisor import DriverProcess, RestartPolicy
 from tests.conftest import child_env
 
-STANDIN = Path(__file__).resolve().parent / "standin.py"
-#: What follows python in the child's command line: the real CLI once it
-#: exists (C{-m dbdriver}), the stand-in until then.
-COMMAND = ("-m", "dbdriver") if os.environ.get("DBDRIVER_REAL_CLI") else (str(STANDIN),)
-
 
 def make_process(directory: Path, **kwargs: Any) -> DriverProcess:
     """A L{DriverProcess} on C{directory}/db.sqlite3 and C{directory}/d.sock."""
@@ -31,7 +25,6 @@ def make_process(directory: Path, **kwargs: Any) -> DriverProcess:
         reactor,
         socket=str(directory / "d.sock"),
         env=child_env(),
-        command=COMMAND,
         **kwargs,
     )
 
