@@ -2,7 +2,8 @@
 The whole test suite with coverage: C{python -m tests [pytest args]}.
 
 Runs pytest under coverage (the driver subprocesses record their own data,
-see support/twistd_cov.py), combines the data and fails under 90 %.
+see support/sitecov/sitecustomize.py and support/twistd_cov.py), combines
+the data and fails under 90 %.
 """
 
 import subprocess

@@ -72,7 +72,7 @@ def test_options_and_config_name_the_same_settings() -> None:
     } | {"synchronous"}
     fields = {f.name for f in attrs.fields(Config)}
     assert fields - names == set(), "a setting with no option"
-    assert names - fields == {"socket", "mode"}
+    assert names - fields == {"socket", "mode", "ready_fd", "exit_with_parent"}
 
 
 @pytest.mark.parametrize(

@@ -7,14 +7,15 @@ format; status 0 after a SIGTERM shutdown, 1 when it cannot start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any, NoReturn, TextIO
 
 from twisted.logger import (
     FileLogObserver,
-    Logger,
     LogEvent,
+    Logger,
     formatEventAsClassicLogText,
     globalLogBeginner,
 )
@@ -122,10 +123,8 @@ def main(
         return _Run(options, reactor).run()
     finally:
         if pidfile:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(pidfile)
-            except FileNotFoundError:
-                pass
 
 
 def run_database_driver() -> NoReturn:

@@ -6,6 +6,7 @@ fd 0 that C{--exit-with-parent} turns into a graceful shutdown.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from collections.abc import Callable
@@ -32,10 +33,8 @@ def announce_ready(fd: int, where: str) -> None:
         if e.errno not in (errno.EPIPE, errno.EBADF):
             raise
     finally:
-        try:
+        with contextlib.suppress(OSError):
             os.close(fd)
-        except OSError:
-            pass
 
 
 @implementer(IReadDescriptor)
@@ -83,7 +82,9 @@ class ParentWatch:
             self.on_eof()
 
 
-def watch_parent(reactor: Any, on_eof: Callable[[], object], fd: int = 0) -> ParentWatch:
+def watch_parent(
+    reactor: Any, on_eof: Callable[[], object], fd: int = 0
+) -> ParentWatch:
     """
     Watch C{fd} (default: stdin) in C{reactor} and call C{on_eof} at its end
     of file.  A descriptor the reactor cannot poll (a regular file,

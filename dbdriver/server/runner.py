@@ -206,4 +206,3 @@ class DriverService(Service):
 def _disconnect_all(server: DriverServer) -> None:
     for protocol in list(server.connections):
         protocol.close()
-

@@ -330,24 +330,28 @@ async def test_example_tac_runs(tmp_path):
 
 
 @pytest_twisted.ensureDeferred
-async def test_dbdriver_command_runs_twistd_in_the_foreground(tmp_path):
-    process = DriverProcess(tmp_path, (), None)
-    process.argv = lambda: [
-        sys.executable,
-        str(WRAPPER),
-        f"--socket={process.socket}",
-        f"--database={process.database}",
-    ]
-    os.environ["DBDRIVER_ENTRY"] = "runner"
-    try:
-        process.start()
-    finally:
-        del os.environ["DBDRIVER_ENTRY"]
-    client = await connect(reactor, process.socket)
+async def test_twistd_takes_ready_fd_and_exit_with_parent(tmp_path):
+    """
+    C{twistd -n dbdriver} shares the options of C{python -m dbdriver}
+    (tests/process/test_main.py): the READY line, the end of the parent.
+    """
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, str(WRAPPER), "-n", "--pidfile=", "dbdriver",
+         f"--socket={tmp_path / 't.sock'}", f"--database={tmp_path / 't.db'}",
+         f"--ready-fd={write}", "--exit-with-parent"],
+        cwd=tmp_path, env=child_env(), stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=[write],
+    )  # fmt: skip
+    os.close(write)
+    with os.fdopen(read, "rb") as ready:
+        assert ready.read() == f"READY {tmp_path / 't.sock'}\n".encode()
+    client = await connect(reactor, str(tmp_path / "t.sock"))
     assert await client.ping() == "pong"
     await client.close()
-    assert process.stop() == -signal.SIGTERM
-    assert not (tmp_path / "twistd.pid").exists()
+    proc.stdin.close()
+    assert proc.wait(30) == 0
+    assert not (tmp_path / "t.sock").exists()
 
 
 @pytest.mark.parametrize(("option", "level"), [((), 1), (("--synchronous=full",), 2)])

@@ -20,7 +20,8 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from dbdriver import __version__, connect
-from tests.conftest import child_env
+from dbdriver.server.cli import CommandOptions
+from tests.conftest import ROOT, child_env
 
 #: A line of Twisted's text format: time, [namespace#level], text.
 LOG_LINE = re.compile(
@@ -248,3 +249,22 @@ def test_usage_error_exits_1(tmp_path):
     result = run_main("--queue-size=0", cwd=tmp_path)
     assert result.returncode == 1
     assert "dbdriver --help" in result.stderr
+
+
+def _exec_start(unit: Path) -> list[str]:
+    text = unit.read_text().replace("\\\n", " ")
+    line = next(x for x in text.splitlines() if x.startswith("ExecStart="))
+    return line.removeprefix("ExecStart=").split()
+
+
+@pytest.mark.parametrize("name", ["dbdriver.service", "dbdriver-standalone.service"])
+def test_the_systemd_units_run_this_command(name: str) -> None:
+    unit = ROOT / "tap" / name
+    lines = unit.read_text().splitlines()
+    assert "Type=notify" in lines
+    argv = _exec_start(unit)
+    assert argv[:3] == ["/usr/bin/env", "python3", "-m"]
+    assert argv[3] == "dbdriver"
+    options = CommandOptions()
+    options.parseOptions(argv[4:])  # every option is the command's
+    assert options["database"] == "/var/lib/dbdriver/dbdriver.sqlite3"
