@@ -223,8 +223,8 @@ class DriverProcess(Service):
         )
 
     def _ready(self, child: _Child, line: str) -> None:
-        if child is not self._child:
-            return
+        # Events come from the current child only: the next one is spawned
+        # after the last event (processEnded) of the one before.
         word, _, path = line.partition(" ")
         if word != "READY":
             self.log.warn(
@@ -244,8 +244,6 @@ class DriverProcess(Service):
             d.callback(path or self.socket)
 
     def _ended(self, child: _Child, status: int | None) -> None:
-        if child is not self._child:
-            return
         self._child = None
         pid, self.pid = self.pid, None
         if self.state == "stopping":

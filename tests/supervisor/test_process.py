@@ -158,6 +158,22 @@ async def test_bad_database_fails_when_ready_after_the_attempts(
 
 
 @pytest_twisted.ensureDeferred
+async def test_a_child_that_writes_no_ready_line(supervised: Any) -> None:
+    events: list[dict[str, Any]] = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        script = "import os, sys; os.write(3, b'HELLO\\n'); sys.exit('no driver')"
+        process = supervised(command=["-c", script])
+        with pytest.raises(DriverStartError) as caught:
+            await process.whenReady()
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    assert caught.value.lines[0] == "no driver"  # (coverage may warn after it)
+    assert process.restarts == 2
+    assert any("on its ready fd" in e.get("log_format", "") for e in events)
+
+
+@pytest_twisted.ensureDeferred
 async def test_live_socket_of_another_server_is_not_removed(
     supervised: Any, tmp_path: Path
 ) -> None:
