@@ -9,9 +9,11 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +191,24 @@ async def test_live_socket_of_another_server_is_not_removed(
         assert (tmp_path / "d.sock").exists()
     finally:
         other.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_stop_with_a_transaction_open_rolls_it_back(
+    supervised: Any, tmp_path: Path
+) -> None:
+    process = supervised()
+    await process.whenReady()
+    client = await process.client()
+    await client.create_table(T)
+    await client.insert("t", {"v": "committed"})
+    tx = client.transaction()
+    await tx.begin()
+    await tx.insert("t", {"v": "open"})
+    await process.stopService()
+    with closing(sqlite3.connect(tmp_path / "db.sqlite3")) as db:
+        assert db.execute("select v from t").fetchall() == [("committed",)]
+    assert not (tmp_path / "d.sock").exists()
 
 
 @pytest_twisted.ensureDeferred
