@@ -1,13 +1,37 @@
 """
-The restart policy of L{dbdriver.supervisor.process.DriverProcess}: how long
-to wait before starting a child again, and when to give up.
+The timing of L{dbdriver.supervisor.process.DriverProcess}: how long to
+wait before starting a child again, when to give up, and how long a child
+may take to stop.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
+
 import attrs
 
-__all__ = ["RestartPolicy"]
+__all__ = ["STOP_MARGIN", "RestartPolicy", "shutdown_timeout"]
+
+#: Seconds added to the driver's own shutdown timeout before SIGKILL.
+STOP_MARGIN = 5.0
+#: The driver's default C{--shutdown-timeout}.
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+
+
+def shutdown_timeout(args: Sequence[str]) -> float:
+    """The C{--shutdown-timeout} that C{args} give the driver (else its default)."""
+    found = DEFAULT_SHUTDOWN_TIMEOUT
+    for i, arg in enumerate(args):
+        if arg.startswith("--shutdown-timeout="):
+            value = arg.partition("=")[2]
+        elif arg == "--shutdown-timeout" and i + 1 < len(args):
+            value = args[i + 1]
+        else:
+            continue
+        with contextlib.suppress(ValueError):  # the child will refuse it
+            found = float(value)
+    return found
 
 
 @attrs.define

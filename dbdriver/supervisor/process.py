@@ -31,15 +31,11 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.client import DriverClient, connect
-from dbdriver.supervisor.backoff import RestartPolicy
+from dbdriver.supervisor.backoff import STOP_MARGIN, RestartPolicy, shutdown_timeout
 from dbdriver.supervisor.logs import ChildLog
 
-__all__ = ["STOP_MARGIN", "DriverProcess", "DriverStartError", "shutdown_timeout"]
+__all__ = ["DriverProcess", "DriverStartError"]
 
-#: Seconds added to the driver's own shutdown timeout before SIGKILL.
-STOP_MARGIN = 5.0
-#: The driver's default C{--shutdown-timeout}.
-DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 READY_FD = 3
 
 
@@ -68,21 +64,6 @@ class DriverStartError(Exception):
         self.status = status
         text = message + "".join(f"\n  {line}" for line in self.lines)
         super().__init__(text)
-
-
-def shutdown_timeout(args: Sequence[str]) -> float:
-    """The C{--shutdown-timeout} that C{args} give the driver (else its default)."""
-    found = DEFAULT_SHUTDOWN_TIMEOUT
-    for i, arg in enumerate(args):
-        if arg.startswith("--shutdown-timeout="):
-            value = arg.partition("=")[2]
-        elif arg == "--shutdown-timeout" and i + 1 < len(args):
-            value = args[i + 1]
-        else:
-            continue
-        with contextlib.suppress(ValueError):  # the child will refuse it
-            found = float(value)
-    return found
 
 
 class _Child(ProcessProtocol):
@@ -144,6 +125,7 @@ class DriverProcess(Service):
         command: Sequence[str] = ("-m", "dbdriver"),
         policy: RestartPolicy | None = None,
         stop_timeout: float | None = None,
+        ready_timeout: float | None = 60.0,
     ) -> None:
         """
         @param args: more options of the driver (C{--pool-size=4}, ...).
@@ -152,6 +134,8 @@ class DriverProcess(Service):
         @param command: what follows C{python} before the options.
         @param stop_timeout: seconds between SIGTERM and SIGKILL (default:
             the driver's C{--shutdown-timeout} plus L{STOP_MARGIN}).
+        @param ready_timeout: seconds a child may take to be ready before it
+            is killed, a failed start (L{None}: no limit).
         """
         self.reactor = reactor
         self.database = database
@@ -166,6 +150,7 @@ class DriverProcess(Service):
             if stop_timeout is not None
             else shutdown_timeout(self.args) + STOP_MARGIN
         )
+        self.ready_timeout = ready_timeout
         self.state = "stopped"
         self.pid: int | None = None
         self.restarts = 0
@@ -176,6 +161,7 @@ class DriverProcess(Service):
         self._waiting: list[Deferred[str]] = []
         self._restart_call: IDelayedCall | None = None
         self._kill_call: IDelayedCall | None = None
+        self._slow_call: IDelayedCall | None = None
         self._stopped: list[Deferred[None]] = []
 
     def argv(self) -> list[str]:
@@ -218,6 +204,8 @@ class DriverProcess(Service):
             childFDs={0: "w", 1: "r", 2: "r", READY_FD: "r"},
         )
         self.pid = transport.pid
+        if self.ready_timeout is not None:
+            self._slow_call = self.reactor.callLater(self.ready_timeout, self._slow)
         self.log.info(
             "dbdriver child {pid} starting: {argv}", pid=self.pid, argv=self.argv()
         )
@@ -233,6 +221,7 @@ class DriverProcess(Service):
                 line=line,
             )
             return
+        self._cancel_slow()
         child.ready_at = self.reactor.seconds()
         self._owned_socket = True
         self.policy.ready()
@@ -243,7 +232,22 @@ class DriverProcess(Service):
         for d in waiting:
             d.callback(path or self.socket)
 
+    def _slow(self) -> None:
+        self._slow_call = None
+        self.log.error(
+            "dbdriver child {pid} not ready after {timeout} s; killing it",
+            pid=self.pid,
+            timeout=self.ready_timeout,
+        )
+        self._signal("KILL")
+
+    def _cancel_slow(self) -> None:
+        if self._slow_call is not None:
+            self._slow_call.cancel()
+            self._slow_call = None
+
     def _ended(self, child: _Child, status: int | None) -> None:
+        self._cancel_slow()
         self._child = None
         pid, self.pid = self.pid, None
         if self.state == "stopping":

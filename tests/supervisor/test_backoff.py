@@ -1,11 +1,12 @@
 """
 L{dbdriver.supervisor.backoff.RestartPolicy}: doubling waits up to the
-maximum, reset after a healthy run, a limit on failed starts.
+maximum, reset after a healthy run, a limit on failed starts; the
+driver's shutdown timeout read from its options.
 """
 
 from __future__ import annotations
 
-from dbdriver.supervisor.backoff import RestartPolicy
+from dbdriver.supervisor.backoff import RestartPolicy, shutdown_timeout
 
 
 def test_waits_double_up_to_the_maximum() -> None:
@@ -37,3 +38,10 @@ def test_a_ready_child_resets_the_failed_starts() -> None:
     assert policy.failures == 0
     assert policy.failed_start() == 0.2  # the wait goes on doubling
     assert policy.failed_start() is None
+
+
+def test_shutdown_timeout_from_args() -> None:
+    assert shutdown_timeout([]) == 10.0
+    assert shutdown_timeout(["--shutdown-timeout=2.5"]) == 2.5
+    assert shutdown_timeout(["--shutdown-timeout", "3"]) == 3.0
+    assert shutdown_timeout(["--shutdown-timeout=x"]) == 10.0

@@ -24,7 +24,7 @@ from twisted.internet.task import deferLater
 from twisted.logger import LogLevel, globalLogPublisher
 
 from dbdriver.supervisor import DriverProcess, DriverStartError, RestartPolicy
-from dbdriver.supervisor.process import STOP_MARGIN, shutdown_timeout
+from dbdriver.supervisor.backoff import STOP_MARGIN
 from tests.conftest import child_env
 
 T = {"name": "t", "columns": [{"name": "v", "type": "text"}]}
@@ -75,13 +75,6 @@ def test_argv_and_environment(tmp_path: Path) -> None:
     assert process.state == "stopped" and process.pid is None
     assert process.restarts == 0
     assert process.stop_timeout == 10.0 + STOP_MARGIN
-
-
-def test_shutdown_timeout_from_args() -> None:
-    assert shutdown_timeout([]) == 10.0
-    assert shutdown_timeout(["--shutdown-timeout=2.5"]) == 2.5
-    assert shutdown_timeout(["--shutdown-timeout", "3"]) == 3.0
-    assert shutdown_timeout(["--shutdown-timeout=x"]) == 10.0
 
 
 @pytest_twisted.ensureDeferred
@@ -173,6 +166,23 @@ async def test_a_child_that_writes_no_ready_line(supervised: Any) -> None:
     assert caught.value.lines[0] == "no driver"  # (coverage may warn after it)
     assert process.restarts == 2
     assert any("on its ready fd" in e.get("log_format", "") for e in events)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_child_never_ready_is_killed_after_the_ready_timeout(
+    supervised: Any,
+) -> None:
+    process = supervised(
+        command=["-c", "import time; time.sleep(60)"],
+        ready_timeout=0.3,
+        policy=RestartPolicy(initial=0.01, attempts=2),
+    )
+    first = process.pid
+    with pytest.raises(DriverStartError) as caught:
+        await process.whenReady()
+    assert caught.value.status is None  # killed
+    assert caught.value.attempts == 2 and process.restarts == 1
+    assert not alive(first)
 
 
 @pytest_twisted.ensureDeferred
