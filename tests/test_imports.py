@@ -16,6 +16,7 @@ FORBIDDEN = {
     "dbdriver.requests": ("dbdriver.client", "dbdriver.server", "dbdriver.drivers"),
     "dbdriver.client": ("dbdriver.server", "dbdriver.drivers"),
     "dbdriver.drivers": ("dbdriver.server", "dbdriver.client"),
+    "dbdriver.supervisor": ("dbdriver.server", "dbdriver.drivers"),
 }
 
 
