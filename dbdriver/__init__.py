@@ -1,8 +1,10 @@
 """
 dbdriver: a Twisted database driver process and its client.
 
-The server runs as C{twistd dbdriver} (see L{dbdriver.tap}); applications
-talk to it through L{connect}, which gives a L{DriverClient}.  Errors arrive
+The server runs as C{python -m dbdriver} or C{twistd dbdriver} (see
+L{dbdriver.tap}), or as the supervised child of an application
+(L{DriverProcess}); applications talk to it through L{connect}, which gives
+a L{DriverClient}, or a L{ReconnectingClient} that follows restarts.  Errors arrive
 as the L{DriverError} subclass of their protocol code.
 """
 
@@ -12,6 +14,7 @@ from dbdriver.client import (
     DriverClient,
     DriverClientFactory,
     DriverClientProtocol,
+    ReconnectingClient,
     Transaction,
     connect,
     connect_endpoint,
@@ -19,11 +22,15 @@ from dbdriver.client import (
 
 # The exceptions are listed once, in dbdriver.exceptions.
 from dbdriver.exceptions import *  # noqa: F403
+from dbdriver.supervisor import DriverProcess, DriverStartError
 
 __all__ = [
     "DriverClient",
     "DriverClientFactory",
     "DriverClientProtocol",
+    "DriverProcess",
+    "DriverStartError",
+    "ReconnectingClient",
     "Transaction",
     "__version__",
     "connect",

@@ -18,6 +18,8 @@ def test_package_exports() -> None:
             "DriverClientFactory",
             "DriverClientProtocol",
             "DriverError",
+            "DriverProcess",
+            "DriverStartError",
             "Forbidden",
             "InternalError",
             "InvalidParams",
@@ -26,6 +28,7 @@ def test_package_exports() -> None:
             "NoSuchTable",
             "QueueFull",
             "ReadOnly",
+            "ReconnectingClient",
             "RequestTimeout",
             "ResultTooLarge",
             "SQLError",
@@ -98,12 +101,18 @@ def test_the_wire_package_exports_its_modules_names() -> None:
 
 
 def test_the_client_package_exports_its_modules_names() -> None:
-    from dbdriver.client import api, params, protocol
+    from dbdriver.client import api, params, protocol, reconnecting
 
-    modules = (api, params, protocol)
+    modules = (api, params, protocol, reconnecting)
     names = sorted(name for module in modules for name in module.__all__)
     assert sorted(client.__all__) == names
     for name in client.__all__:
         assert getattr(client, name) is not None
-    for name in ("DriverClient", "Transaction", "connect", "connect_endpoint"):
+    for name in (
+        "DriverClient",
+        "ReconnectingClient",
+        "Transaction",
+        "connect",
+        "connect_endpoint",
+    ):
         assert getattr(client, name) is getattr(dbdriver, name)

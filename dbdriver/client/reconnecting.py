@@ -181,6 +181,13 @@ class ReconnectingClient(Service, _Methods):
             d.errback(ConnectionLost("the client stopped"))
         return self._service.stopService()
 
+    def close(self) -> Deferred[None]:
+        """
+        L{stopService}, under the name L{DriverClient.close} has: code that
+        closes a client works with either.
+        """
+        return self.stopService()
+
     # --- the connection --------------------------------------------------------
 
     @property

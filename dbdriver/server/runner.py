@@ -204,5 +204,3 @@ class DriverService(Service):
             d.addCallback(lambda _: driver.disconnect())
         d.addErrback(lambda f: self.log.failure("error while stopping", f))
         return d.addCallback(lambda _: self.log.info("dbdriver stopped"))
-
-

@@ -30,7 +30,7 @@ from twisted.internet.protocol import ProcessProtocol
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from dbdriver.client import DriverClient, connect
+from dbdriver.client.reconnecting import ReconnectingClient
 from dbdriver.supervisor.backoff import STOP_MARGIN, RestartPolicy, shutdown_timeout
 from dbdriver.supervisor.logs import ChildLog
 
@@ -140,6 +140,7 @@ class DriverProcess(Service):
         self.reactor = reactor
         self.database = database
         self.socket = socket
+        self._clients: list[ReconnectingClient] = []
         self.args = list(args)
         self.python = python
         self.env = dict(env or {})
@@ -312,12 +313,24 @@ class DriverProcess(Service):
         self._waiting.append(d)
         return d
 
-    def client(self) -> Deferred[DriverClient]:
+    def client(self, **options: Any) -> Deferred[ReconnectingClient]:
         """
-        A new L{DriverClient} on the driver's socket, once it is ready (a
-        plain client: it does not follow a restart).
+        A new L{ReconnectingClient} on the driver's socket (C{options} are
+        its own), running and connected once the driver is ready; it follows
+        the driver through restarts, and stops with this service.
         """
-        return self.whenReady().addCallback(lambda path: connect(self.reactor, path))
+        client = ReconnectingClient(self.reactor, self.socket, **options)
+        self._clients.append(client)
+
+        def connected(_: object) -> ReconnectingClient:
+            return client
+
+        def start(_: object) -> Deferred[None]:
+            if not client.running:
+                client.startService()
+            return client.whenConnected()
+
+        return self.whenReady().addCallback(start).addCallback(connected)
 
     def stopService(self) -> Deferred[None]:
         """
@@ -325,6 +338,10 @@ class DriverProcess(Service):
         is gone and its socket file removed.
         """
         super().stopService()
+        clients, self._clients = self._clients, []
+        for client in clients:
+            if client.running:
+                client.stopService()
         if self._restart_call is not None:
             self._restart_call.cancel()
             self._restart_call = None
