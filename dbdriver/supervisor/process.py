@@ -184,7 +184,7 @@ class DriverProcess(Service):
         return environment
 
     def startService(self) -> None:
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call]
         self._error = None
         self.policy.failures = 0
         self._spawn()
@@ -337,7 +337,7 @@ class DriverProcess(Service):
         SIGTERM the child, SIGKILL it after L{stop_timeout}; fires once it
         is gone and its socket file removed.
         """
-        super().stopService()
+        super().stopService()  # type: ignore[no-untyped-call]
         clients, self._clients = self._clients, []
         for client in clients:
             if client.running:
