@@ -252,7 +252,7 @@ def _and_to_wire(parts: list[Node]) -> dict[str, object]:
     return merged
 
 
-def _operand_to_wire(node: Node) -> Any:
+def _operand_to_wire(node: Node) -> object:
     kind = node[0]
     if kind == "cmp":
         return node[3] if node[2] == "=" else {_WIRE[node[2]]: node[3]}

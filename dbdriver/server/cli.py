@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
+from twisted.internet.interfaces import IReactorCore
 from twisted.logger import (
     FileLogObserver,
     LogEvent,
@@ -56,7 +57,7 @@ class _Run:
 
     log = Logger()
 
-    def __init__(self, options: CommandOptions, reactor: Any) -> None:
+    def __init__(self, options: CommandOptions, reactor: IReactorCore) -> None:
         self.reactor = reactor
         self.status = 0
         self.service = makeService(options)
@@ -95,7 +96,9 @@ def _format(event: LogEvent) -> str | None:
 
 
 def main(
-    argv: list[str] | None = None, reactor: Any = None, stderr: TextIO | None = None
+    argv: list[str] | None = None,
+    reactor: IReactorCore | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
     """
     Run the driver with C{argv} (default: the command line) until SIGTERM

@@ -10,11 +10,10 @@ import contextlib
 import errno
 import os
 from collections.abc import Callable
-from typing import Any
 
 from twisted.internet import fdesc, main
 from twisted.internet.error import ConnectionDone
-from twisted.internet.interfaces import IReadDescriptor
+from twisted.internet.interfaces import IReactorCore, IReactorFDSet, IReadDescriptor
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -61,17 +60,17 @@ class ParentWatch:
     def logPrefix(self) -> str:
         return "ParentWatch"
 
-    def doRead(self) -> Any:
+    def doRead(self) -> Failure | None:
         try:
             data = os.read(self.fd, 65536)
         except BlockingIOError:
             return None
         except OSError:
             self.eof = True
-            return main.CONNECTION_LOST
+            return Failure(main.CONNECTION_LOST)
         if not data:
             self.eof = True
-            return main.CONNECTION_DONE
+            return Failure(main.CONNECTION_DONE)
         return None
 
     def connectionLost(self, reason: Failure) -> None:
@@ -83,7 +82,7 @@ class ParentWatch:
 
 
 def watch_parent(
-    reactor: Any, on_eof: Callable[[], object], fd: int = 0
+    reactor: IReactorFDSet, on_eof: Callable[[], object], fd: int = 0
 ) -> ParentWatch:
     """
     Watch C{fd} (default: stdin) in C{reactor} and call C{on_eof} at its end
@@ -96,11 +95,11 @@ def watch_parent(
         fdesc.setNonBlocking(fd)
         reactor.addReader(watch)
     except OSError:
-        reactor.callWhenRunning(_read_to_the_end, watch)
+        IReactorCore(reactor).callWhenRunning(_read_to_the_end, watch)
     return watch
 
 
 def _read_to_the_end(watch: ParentWatch) -> None:
     while (why := watch.doRead()) is None:
         pass
-    watch.connectionLost(Failure(why))
+    watch.connectionLost(why)
