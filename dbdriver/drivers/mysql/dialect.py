@@ -25,7 +25,7 @@ from dbdriver.drivers.sql.dialect import to_json
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import sqltext
-from dbdriver.requests.schema import canonical_uuid
+from dbdriver.requests.literals import canonical_uuid
 from dbdriver.requests.sqltext import Lexicon, format_placeholders
 from dbdriver.requests.where import Node, Terms
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from dbdriver.drivers.sql.ddl import TableDDL
 from dbdriver.exceptions import InvalidParams
-from dbdriver.requests.schema import canonical_uuid
+from dbdriver.requests.literals import canonical_uuid
 from dbdriver.requests.where import Node, Terms, render_where
 
 __all__ = ["REQUEST_SAVEPOINT", "Dialect", "like_to_glob", "to_json"]
