@@ -46,6 +46,13 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _ids(value: str) -> tuple[int, ...]:
+    ids = tuple(int(part) for part in value.split(",") if part.strip())
+    if not ids or any(i < 0 for i in ids):
+        raise ValueError(f"must be ids >= 0, comma-separated, not {value}")
+    return ids
+
+
 class Options(usage.Options):
     synopsis = "[options]"
     longdesc = (
@@ -59,6 +66,21 @@ class Options(usage.Options):
             "Refuse every write (enforced by the database connection).",
         ],
         ["no-raw-sql", None, "Refuse execute and SQL cursors (forbidden)."],
+        [
+            "allow-session-sql",
+            None,
+            "Let raw SQL change session state (PRAGMA writes, SET, ATTACH).",
+        ],
+        [
+            "no-create",
+            None,
+            "Refuse to start when the SQLite file does not exist.",
+        ],
+        [
+            "insecure",
+            None,
+            "Allow non-loopback TCP without --auth-token-file or TLS.",
+        ],
         [
             "exit-with-parent",
             None,
@@ -138,6 +160,55 @@ class Options(usage.Options):
             _positive(int),
         ],
         [
+            "write-lock-idle-timeout",
+            None,
+            5.0,
+            "SQLite: a transaction idle this long holding the write lock is "
+            "rolled back (s).",
+            _positive(float),
+        ],
+        [
+            "backup-root",
+            None,
+            None,
+            "Directory that sync_schema's backup_dir must be inside "
+            "[default: backups beside the SQLite file, or ./backups].",
+        ],
+        [
+            "allow-uid",
+            None,
+            None,
+            "Peer user ids allowed on the Unix socket (comma-separated).",
+            _ids,
+        ],
+        [
+            "allow-gid",
+            None,
+            None,
+            "Peer group ids allowed on the Unix socket (comma-separated).",
+            _ids,
+        ],
+        [
+            "auth-token-file",
+            None,
+            None,
+            "Every connection must first authenticate with this file's token.",
+        ],
+        [
+            "max-connections",
+            None,
+            1024,
+            "Client connections served at once.",
+            _positive(int),
+        ],
+        [
+            "connection-queue",
+            None,
+            1000,
+            "Requests one connection may have queued.",
+            _positive(int),
+        ],
+        [
             "ready-fd",
             None,
             None,
@@ -199,6 +270,16 @@ class Options(usage.Options):
             busy_timeout=self["busy-timeout"],
             max_transactions=self["max-transactions"],
             synchronous=self.get("synchronous", "normal"),
+            allow_session_sql=bool(self["allow-session-sql"]),
+            write_lock_idle_timeout=self["write-lock-idle-timeout"],
+            no_create=bool(self["no-create"]),
+            backup_root=self["backup-root"],
+            allow_uid=self["allow-uid"] or (),
+            allow_gid=self["allow-gid"] or (),
+            auth_token_file=self["auth-token-file"],
+            insecure=bool(self["insecure"]),
+            max_connections=self["max-connections"],
+            connection_queue=self["connection-queue"],
         )
 
 

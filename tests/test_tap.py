@@ -45,6 +45,16 @@ def test_each_option_reaches_its_field() -> None:
         "--busy-timeout=0.25",
         "--max-transactions=5",
         "--synchronous=full",
+        "--allow-session-sql",
+        "--write-lock-idle-timeout=1.5",
+        "--no-create",
+        "--backup-root=/srv/backups",
+        "--allow-uid=0,1000",
+        "--allow-gid=50",
+        "--auth-token-file=/etc/dbdriver/token",
+        "--insecure",
+        "--max-connections=9",
+        "--connection-queue=4",
     )
     assert attrs.asdict(options.config()) == {
         "database": "postgresql://u@h/db",
@@ -60,6 +70,16 @@ def test_each_option_reaches_its_field() -> None:
         "busy_timeout": 0.25,
         "max_transactions": 5,
         "synchronous": "full",
+        "allow_session_sql": True,
+        "write_lock_idle_timeout": 1.5,
+        "no_create": True,
+        "backup_root": "/srv/backups",
+        "allow_uid": (0, 1000),
+        "allow_gid": (50,),
+        "auth_token_file": "/etc/dbdriver/token",
+        "insecure": True,
+        "max_connections": 9,
+        "connection_queue": 4,
     }
     config = options.config()
     assert type(config.pool_size) is int

@@ -44,6 +44,15 @@ class DriverSettings:
     @ivar synchronous: SQLite's C{synchronous}: C{"normal"} or C{"full"}.
     @ivar max_message_size: the largest response frame (no default here:
         the wire's limit is the server's to pick).
+    @ivar allow_session_sql: whether raw SQL may change session state for
+        later requests (C{PRAGMA} writes, C{SET}, C{ATTACH}, ...).
+    @ivar write_lock_idle_timeout: seconds a SQLite transaction may hold the
+        write lock while idle before it is rolled back.
+    @ivar no_create: whether a missing SQLite file is an error at start
+        (instead of a new, empty database).
+    @ivar backup_root: the directory every C{sync_schema} C{backup_dir}
+        must resolve inside (C{None}: C{backups} beside the SQLite file, or
+        C{./backups} for server databases).
     """
 
     database: str = "dbdriver.sqlite3"
@@ -54,6 +63,10 @@ class DriverSettings:
     read_only: bool = False
     synchronous: str = "normal"
     max_message_size: int = attrs.field(kw_only=True)
+    allow_session_sql: bool = attrs.field(kw_only=True, default=False)
+    write_lock_idle_timeout: float = attrs.field(kw_only=True, default=5.0)
+    no_create: bool = attrs.field(kw_only=True, default=False)
+    backup_root: str | None = attrs.field(kw_only=True, default=None)
 
 
 class ThreadCalls(Protocol):

@@ -27,6 +27,15 @@ class Config(DriverSettings):
         may stay idle.
     @ivar no_raw_sql: whether C{execute} and raw cursors are refused.
     @ivar shutdown_timeout: seconds of grace at shutdown.
+    @ivar allow_uid: peer user ids let in on a Unix socket (empty: any
+        that the file mode lets in).
+    @ivar allow_gid: peer group ids let in on a Unix socket.
+    @ivar auth_token_file: a file whose content every connection must
+        present with C{authenticate} first (C{None}: no token).
+    @ivar insecure: whether non-loopback TCP without a token or TLS is
+        allowed.
+    @ivar max_connections: client connections served at once.
+    @ivar connection_queue: requests one connection may have queued.
     """
 
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
@@ -35,3 +44,9 @@ class Config(DriverSettings):
     transaction_idle_timeout: float = 60.0
     no_raw_sql: bool = False
     shutdown_timeout: float = 10.0
+    allow_uid: tuple[int, ...] = ()
+    allow_gid: tuple[int, ...] = ()
+    auth_token_file: str | None = None
+    insecure: bool = False
+    max_connections: int = 1024
+    connection_queue: int = 1000

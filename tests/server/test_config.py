@@ -30,6 +30,16 @@ def test_defaults_are_the_documented_ones() -> None:
         "busy_timeout": 5.0,
         "max_transactions": 64,
         "synchronous": "normal",
+        "allow_session_sql": False,
+        "write_lock_idle_timeout": 5.0,
+        "no_create": False,
+        "backup_root": None,
+        "allow_uid": (),
+        "allow_gid": (),
+        "auth_token_file": None,
+        "insecure": False,
+        "max_connections": 1024,
+        "connection_queue": 1000,
     }
     assert config.max_message_size == DEFAULT_MAX_MESSAGE_SIZE
 
