@@ -46,7 +46,9 @@ async def test_a_sync_keeps_the_notes_of_what_it_keeps(
     v1 = {"name": "t", "columns": columns, "indexes": [unique]}
     await client.sync_schema({"tables": [v1]})
     v2 = {"name": "t", "columns": [*columns, {"name": "extra", "type": "text"}]}
-    await client.sync_schema({"tables": [v2]}, backup_dir=str(tmp_path / "b"))
+    await client.sync_schema(
+        {"tables": [v2]}, backup_dir=str(tmp_path / "backups" / "b")
+    )
     described = await client.describe_table("t")
     assert described["indexes"] == [
         {"name": "u", "columns": ["k"], "unique": True, "where": {"deleted": 0}}

@@ -149,7 +149,7 @@ KINDS = [
 )
 @pytest_twisted.ensureDeferred
 async def test_one_kind_of_change(tmp_path, table, how, line):
-    running = await start_driver(tmp_path)
+    running = await start_driver(tmp_path, backup_root=str(tmp_path / "backups"))
     try:
         client = await running.client()
         await seed_p_t(client)
@@ -223,7 +223,7 @@ SELF = {
 
 @pytest_twisted.ensureDeferred
 async def test_every_type_key_and_default_is_seen_as_created(tmp_path):
-    running = await start_driver(tmp_path)
+    running = await start_driver(tmp_path, backup_root=str(tmp_path / "backups"))
     try:
         client = await running.client()
         definition = {"tables": [EVERY_TYPE, TEXT_KEY, SELF]}
@@ -242,7 +242,8 @@ async def test_every_type_key_and_default_is_seen_as_created(tmp_path):
         rebuilt = copy.deepcopy(EVERY_TYPE)
         rebuilt["columns"].append(col("extra", "integer", unique=True))
         result = await client.sync_schema(
-            {"tables": [rebuilt, TEXT_KEY, SELF]}, backup_dir=str(tmp_path / "b")
+            {"tables": [rebuilt, TEXT_KEY, SELF]},
+            backup_dir=str(tmp_path / "backups" / "b"),
         )
         assert result["rebuilt_tables"] == ["everything"]
         assert (await client.select("everything"))[0] == {**row, "extra": None}
@@ -254,19 +255,21 @@ async def test_every_type_key_and_default_is_seen_as_created(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_json_type_change_needs_json_text(tmp_path):
-    running = await start_driver(tmp_path)
+    running = await start_driver(tmp_path, backup_root=str(tmp_path / "backups"))
     try:
         client = await running.client()
         await seed_p_t(client)
         to_json = variant(columns=[col("tag", "json")])
         error = await error_of(
-            client.sync_schema({"tables": [P, to_json]}, backup_dir=str(tmp_path))
+            client.sync_schema(
+                {"tables": [P, to_json]}, backup_dir=str(tmp_path / "backups")
+            )
         )
         assert isinstance(error, ConstraintViolation)
         assert error.details["column"] == "tag" and error.details["rows"] == 5
         await client.update("t", None, {"tag": '["ok"]'}, all_rows=True)
         result = await client.sync_schema(
-            {"tables": [P, to_json]}, backup_dir=str(tmp_path)
+            {"tables": [P, to_json]}, backup_dir=str(tmp_path / "backups")
         )
         assert result["rebuilt_tables"] == ["t"]
         assert (await client.select("t", columns=["tag"], limit=1)) == [{"tag": ["ok"]}]

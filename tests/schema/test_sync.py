@@ -241,13 +241,15 @@ async def test_v2_evolves_a_real_database(running, tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_in_memory_database_is_backed_up(tmp_path):
-    running = await start_driver(tmp_path)
+    running = await start_driver(tmp_path, backup_root=str(tmp_path / "backups"))
     try:
         client = await running.client()
         await client.sync_schema(V1)
         await index_files(client, "small", parse_tree(SOURCE, limit=3))
         functions = await client.count("functions")
-        result = await client.sync_schema(V2, backup_dir=str(tmp_path / "b"))
+        result = await client.sync_schema(
+            V2, backup_dir=str(tmp_path / "backups" / "b")
+        )
         assert result["rebuilt_tables"] == V2_REPORT["rebuilt_tables"]
         assert os.path.basename(result["backup"]).startswith("memory-")
         with closing(sqlite3.connect(result["backup"])) as copy:
@@ -276,9 +278,10 @@ async def test_invalid_definitions(running, tmp_path):
     ):
         error = await error_of(client.sync_schema(definition))
         assert isinstance(error, InvalidParams)
-    (tmp_path / "a-file").write_text("")
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / "a-file").write_text("")
     error = await error_of(
-        client.sync_schema(V1, backup_dir=str(tmp_path / "a-file" / "b"))
+        client.sync_schema(V1, backup_dir=str(tmp_path / "backups" / "a-file" / "b"))
     )
     assert isinstance(error, InvalidParams)  # non-destructive, yet it asked
     assert await client.list_tables() == []

@@ -127,7 +127,7 @@ async def test_requests_during_a_sync_see_one_schema(tmp_path):
             done.append(name)
             return value
 
-        backups = tmp_path / "b"
+        backups = tmp_path / "backups" / "b"
         syncing = ensureDeferred(
             track("sync", client.sync_schema(V2, backup_dir=str(backups)))
         )
@@ -171,7 +171,7 @@ async def test_a_sync_waits_for_an_open_transaction(tmp_path):
         await client.insert("projects", {"name": "p"})
         async with client.transaction() as tx:
             await tx.insert("projects", {"name": "q"})
-            syncing = client.sync_schema(V2, backup_dir=str(tmp_path / "b"))
+            syncing = client.sync_schema(V2, backup_dir=str(tmp_path / "backups" / "b"))
             await sleep(0.3)
             assert not syncing.called
         result = await syncing
@@ -198,7 +198,9 @@ async def test_a_sync_that_cannot_get_the_write_lock_is_busy(tmp_path):
         await client.sync_schema(V1)
         async with client.transaction() as tx:
             await tx.insert("projects", {"name": "q"})
-            error = await error_of(client.sync_schema(V2, backup_dir=str(tmp_path)))
+            error = await error_of(
+                client.sync_schema(V2, backup_dir=str(tmp_path / "backups"))
+            )
         assert isinstance(error, Busy)
         # the writer's foreign keys are on again
         error = await error_of(client.insert("files", {"project_id": 9, "path": "x"}))

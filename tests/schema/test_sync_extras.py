@@ -61,7 +61,7 @@ async def test_extra_tables_columns_and_indexes_are_left_alone(running, tmp_path
         "leave index files_by_size on files alone: not in the definition",
         "leave table legacy alone: not in the definition",
     ]
-    result = await client.sync_schema(V2, backup_dir=str(tmp_path / "b"))
+    result = await client.sync_schema(V2, backup_dir=str(tmp_path / "backups" / "b"))
     assert "files" in result["rebuilt_tables"]
     assert "leave table legacy alone: not in the definition" in result["plan"]
     assert await client.select("legacy") == [{"x": "kept"}]
@@ -87,7 +87,7 @@ async def test_extra_tables_columns_and_indexes_are_left_alone(running, tmp_path
     files["drop_columns"] = True
     files["columns"] = [*files["columns"], {"name": "extra", "type": "integer"}]
     await client.execute("DROP TRIGGER files_note")
-    result = await client.sync_schema(v3, backup_dir=str(tmp_path / "b"))
+    result = await client.sync_schema(v3, backup_dir=str(tmp_path / "backups" / "b"))
     assert result["rebuilt_tables"] == ["files"]
     assert result["added_columns"] == [{"table": "files", "column": "extra"}]
     assert "index files_by_notes goes with its columns" in result["plan"]
@@ -121,7 +121,7 @@ async def test_broken_foreign_keys_roll_everything_back(running, tmp_path):
     with db(tmp_path) as connection:
         before = snapshot(connection)
         imported = counts(connection)["imports"]
-    backups = tmp_path / "b"
+    backups = tmp_path / "backups" / "b"
     error = await error_of(client.sync_schema(broken, backup_dir=str(backups)))
     assert isinstance(error, ConstraintViolation)
     assert error.details["count"] == imported
@@ -173,7 +173,7 @@ C = {
 
 @pytest_twisted.ensureDeferred
 async def test_constraints_of_kept_columns_survive_a_rebuild(tmp_path):
-    running = await start_driver(tmp_path)
+    running = await start_driver(tmp_path, backup_root=str(tmp_path / "backups"))
     try:
         client = await running.client()
         for statement in KEPT:
@@ -183,7 +183,7 @@ async def test_constraints_of_kept_columns_survive_a_rebuild(tmp_path):
             "FROM pragma_foreign_key_list('c') ORDER BY 1, 2"
         )
         before = (await client.execute(fks))["rows"]
-        backups = str(tmp_path / "b")
+        backups = str(tmp_path / "backups" / "b")
         dry = await client.sync_schema(
             {"tables": [C]}, backup_dir=backups, dry_run=True
         )
@@ -227,13 +227,13 @@ async def test_constraints_of_kept_columns_survive_a_rebuild(tmp_path):
 
 @pytest_twisted.ensureDeferred
 async def test_an_emptied_autoincrement_table_keeps_its_sequence(tmp_path):
-    running = await start_driver(tmp_path)
+    running = await start_driver(tmp_path, backup_root=str(tmp_path / "backups"))
     try:
         client = await running.client()
         await seed_p_t(client)
         await client.delete("t", None, all_rows=True)
         wanted = {"tables": [P, variant(columns=[col("size", "real")])]}
-        await client.sync_schema(wanted, backup_dir=str(tmp_path / "b"))
+        await client.sync_schema(wanted, backup_dir=str(tmp_path / "backups" / "b"))
         assert await client.insert("t", {"name": "again"}) == len(ROWS) + 1
     finally:
         await running.stop()

@@ -30,6 +30,7 @@ async def connected(
 ) -> AsyncIterator[tuple[BaseDatabaseDriver, Database]]:
     """A connected driver on a fresh database of C{backend}, and it."""
     database = database_for(backend, directory)
+    config.setdefault("backup_root", str(directory / "backups"))
     try:
         driver = make_driver(Config(database=database.uri, **config), reactor)
         await driver.connect()

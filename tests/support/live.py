@@ -54,9 +54,11 @@ async def driver_on(
 ) -> AsyncIterator[RunningDriver]:
     """
     A driver on C{database} (anything with a C{uri}: a server database of
-    the tests), its socket in C{directory}, stopped on exit.
+    the tests), its socket in C{directory}, stopped on exit; its backup
+    root is C{backups} beside C{directory} unless C{config} names one.
     """
     directory.mkdir(parents=True, exist_ok=True)
+    config.setdefault("backup_root", str(directory.parent / "backups"))
     running = await start_driver(directory, database=database.uri, **config)
     try:
         yield running

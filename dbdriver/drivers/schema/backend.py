@@ -51,6 +51,10 @@ class SchemaHost(Protocol):
         """The backend's SQL dialect."""
 
     @property
+    def backup_root(self) -> str:
+        """The directory every C{backup_dir} resolves inside (absolute)."""
+
+    @property
     def schema_backend(self) -> type[SchemaBackend] | None:
         """The driver's L{SchemaBackend} class (C{None}: no sync_schema)."""
 

@@ -23,17 +23,20 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.records import CatalogColumn
+from dbdriver.drivers.sql.uri import parse_database
 from dbdriver.exceptions import Busy, InternalError, InvalidParams
 
 __all__ = [
     "EXPORT_FORMAT",
+    "backup_root",
     "backup_sqlite",
     "export_tables",
     "read_export",
+    "resolve_backup_dir",
     "stamp",
     "verify_sqlite",
 ]
@@ -48,12 +51,79 @@ def stamp(now: datetime.datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
+def backup_root(database: str, configured: str | None) -> str:
+    """
+    The directory every C{backup_dir} must resolve inside, absolute:
+    C{configured} (C{--backup-root}) or C{backups} beside the SQLite file
+    C{database}, or C{./backups} for a server database or a memory one.
+    """
+    if configured is not None:
+        return os.path.abspath(configured)
+    parsed = parse_database(database)
+    path = parsed.database
+    if parsed.backend != "sqlite" or path == ":memory:" or path.startswith("file:"):
+        return os.path.abspath("backups")
+    return os.path.join(os.path.dirname(os.path.abspath(path)), "backups")
+
+
+def resolve_backup_dir(root: str, backup_dir: str) -> str:
+    """
+    C{backup_dir} (relative ones are taken from C{root}) resolved, symlinks
+    followed, if it is C{root} or inside it.
+
+    @raise InvalidParams: it resolves elsewhere.
+    """
+    real_root = os.path.realpath(root)
+    try:
+        resolved = os.path.realpath(os.path.join(real_root, backup_dir))
+    except (ValueError, OSError) as e:
+        raise InvalidParams(f"backup_dir {_quoted(backup_dir)}: {e}") from None
+    if os.path.commonpath([real_root, resolved]) != real_root:
+        raise InvalidParams(
+            f"backup_dir {_quoted(backup_dir)} is outside the backup root "
+            f"{real_root} (--backup-root)",
+            {"backup_root": real_root},
+        )
+    return resolved
+
+
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= 200 else text[:200] + "...")
+
+
+def _make_directories(path: str) -> None:
+    """C{path} and its missing parents, each created owner-only (0700)."""
+    missing: list[str] = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    for directory in reversed(missing):
+        _make_directory(directory)
+
+
+def _make_directory(path: str) -> None:
+    os.mkdir(path, 0o700)
+    os.chmod(path, 0o700)  # whatever the umask
+
+
+def _create_file(path: str) -> int:
+    """A new, empty, owner-only (0600) file; its descriptor."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)  # whatever the umask
+    return fd
+
+
 def _target(backup_dir: str, stem: str, suffix: str) -> str:
     """A new path in C{backup_dir} (created if needed) named by the time."""
     try:
-        os.makedirs(backup_dir, exist_ok=True)
+        _make_directories(os.path.abspath(backup_dir))
     except OSError as e:
-        raise InvalidParams(f"backup_dir {backup_dir!r}: {e.strerror or e}") from None
+        raise InvalidParams(
+            f"backup_dir {_quoted(backup_dir)}: {e.strerror or e}"
+        ) from None
     base = os.path.join(os.path.abspath(backup_dir), f"{stem}-{stamp()}")
     path, n = base + suffix, 1
     while os.path.exists(path) or os.path.exists(path + ".partial"):
@@ -91,6 +161,7 @@ def backup_sqlite(
             raise Busy(f"the database stayed locked for the backup ({waited:.1f} s)")
 
     try:
+        os.close(_create_file(partial))  # SQLite's journal takes its mode
         target = sqlite3.connect(partial)
         try:
             source.backup(target, progress=progress)
@@ -177,7 +248,7 @@ def export_tables(
     """
     directory = _target(backup_dir, f"{backend}-export", "")
     partial = directory + ".partial"
-    os.makedirs(partial)
+    _make_directory(partial)
     manifest: dict[str, Any] = {
         "format": EXPORT_FORMAT,
         "version": 1,
@@ -191,7 +262,7 @@ def export_tables(
         assert cursor.description is not None  # a SELECT has columns
         names = [d[0] for d in cursor.description]
         rows = 0
-        with open(os.path.join(partial, file_name), "w", encoding="utf-8") as out:
+        with _open(os.path.join(partial, file_name)) as out:
             while batch := cursor.fetchmany(1000):
                 for row in batch:
                     record = {n: _encode(v) for n, v in zip(names, row, strict=True)}
@@ -207,13 +278,17 @@ def export_tables(
                 "columns": [c.to_wire() for c in columns],
             }
         )
-    with open(os.path.join(partial, "manifest.json"), "w", encoding="utf-8") as out:
+    with _open(os.path.join(partial, "manifest.json")) as out:
         json.dump(manifest, out, indent=1, default=str)
         out.flush()
         os.fsync(out.fileno())
     os.replace(partial, directory)
     _sync_directory(directory)
     return directory
+
+
+def _open(path: str) -> TextIO:
+    return os.fdopen(_create_file(path), "w", encoding="utf-8")
 
 
 def read_export(

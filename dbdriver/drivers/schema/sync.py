@@ -29,6 +29,7 @@ from dbdriver.drivers.schema.backend import (
     SchemaBackend,
     SchemaHost,
 )
+from dbdriver.drivers.schema.backup import resolve_backup_dir
 from dbdriver.drivers.schema.plan import (
     LiveTable,
     Plan,
@@ -193,14 +194,17 @@ def sync_schema(
     tables = request.tables
     _check_definition(tables)
     backend = _backend(operations)
+    backup_dir = request.backup_dir
+    if backup_dir is not None:
+        backup_dir = resolve_backup_dir(operations.backup_root, backup_dir)
     if request.dry_run:
-        return _dry_run(operations, backend, cursor, request)
+        return _dry_run(operations, backend, cursor, tables, backup_dir)
     digest, canonical = definition_hash(tables)
     backup: str | None = None
     try:
         backend.begin(cursor, True)
         plan = _plan(backend, cursor, tables)
-        if plan.destructive and request.backup_dir is None:
+        if plan.destructive and backup_dir is None:
             raise InvalidParams(
                 "this plan rebuilds tables (see details.plan): sync_schema makes "
                 "no destructive change without a backup; give a backup_dir",
@@ -212,8 +216,8 @@ def sync_schema(
             _APPLIED[operations] = latest
             return plan.report(None)
         validate_plan(operations.dialect, cursor, plan, backend.table_names(cursor))
-        if plan.steps and request.backup_dir is not None:
-            backup = backend.backup(cursor, plan, request.backup_dir)
+        if plan.steps and backup_dir is not None:
+            backup = backend.backup(cursor, plan, backup_dir)
         for step in plan.steps:
             _apply(operations, backend, cursor, step)
         if plan.steps:
@@ -239,11 +243,12 @@ def _dry_run(
     operations: SchemaHost,
     backend: SchemaBackend,
     cursor: DBCursor,
-    request: rq.SyncSchemaRequest,
+    tables: list[TableSchema],
+    backup_dir: str | None,
 ) -> dict[str, Any]:
     try:
         backend.begin(cursor, False)
-        plan = _plan(backend, cursor, request.tables)
+        plan = _plan(backend, cursor, tables)
         validate_plan(operations.dialect, cursor, plan, backend.table_names(cursor))
         latest = _latest(operations, cursor)
     finally:
@@ -252,8 +257,8 @@ def _dry_run(
     if latest is not None:
         _APPLIED[operations] = latest
     report = plan.report(None)
-    if plan.steps and request.backup_dir is not None:
-        report["plan"].insert(0, f"back up the database into {request.backup_dir}")
+    if plan.steps and backup_dir is not None:
+        report["plan"].insert(0, f"back up the database into {backup_dir}")
     elif plan.destructive:
         report["plan"].append(
             "a backup_dir is needed to apply this plan (it rebuilds tables)"

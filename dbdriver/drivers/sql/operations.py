@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from dbdriver import requests as rq
 from dbdriver.drivers.interfaces import DBCursor, DriverSettings
+from dbdriver.drivers.schema.backup import backup_root
 from dbdriver.drivers.schema.sync import sync_schema
 from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
@@ -61,6 +62,7 @@ class TableOperations(TableCatalog):
         leaving the transaction usable (then single statements need no
         savepoint).
     @ivar dialect: the backend's SQL.
+    @ivar backup_root: where C{sync_schema}'s backups may go (absolute).
     """
 
     backend: ClassVar[str] = ""
@@ -76,6 +78,7 @@ class TableOperations(TableCatalog):
         self.max_rows = settings.max_rows
         self.max_message_size = settings.max_message_size
         self.read_only = settings.read_only
+        self.backup_root = backup_root(settings.database, settings.backup_root)
         self._translation = translation
         self._handlers: dict[type[rq.BaseRequest], Callable[[DBCursor, Any], object]]
         self._handlers = {

@@ -212,7 +212,7 @@ async def _small(client, table: dict) -> None:
 @pytest_twisted.ensureDeferred
 async def test_one_change_at_a_time(client, mysql_db, tmp_path):
     await _small(client, T)
-    backups = str(tmp_path / "b")
+    backups = str(tmp_path / "backups" / "b")
     steps = [
         (variant(indexes=[{"name": "t_by_name", "columns": ["name", "tag"]}]), "index"),
         (variant(columns=[col("size", "integer", default=7)]), "default"),
@@ -244,7 +244,7 @@ async def test_a_plan_the_rows_refuse_changes_nothing(client, mysql_db, tmp_path
     await client.update("t", None, {"tag": "same"}, all_rows=True)
     before = await client.describe_table("t")
     table = variant(columns=[col("tag", "text", unique=True), col("more", "text")])
-    backups = tmp_path / "b"
+    backups = tmp_path / "backups" / "b"
     error = await error_of(
         client.sync_schema({"tables": [P, table]}, backup_dir=str(backups))
     )
@@ -260,7 +260,7 @@ def _k(*columns: dict, **flags) -> dict:
 
 @pytest_twisted.ensureDeferred
 async def test_keys_types_and_defaults(client, mysql_db, tmp_path):
-    backups = str(tmp_path / "b")
+    backups = str(tmp_path / "backups" / "b")
     at = col("at", "timestamp", default="2020-01-01T00:00:00+00:00")
     v1 = _k(
         col("id", "integer", primary_key=True),
@@ -327,7 +327,7 @@ async def test_retries_of_a_failed_sync_share_one_export(client, mysql_db, tmp_p
     ref = {"name": "ref", "type": "integer",
            "references": {"table": "pp", "column": "code"}}  # fmt: skip
     evolved = {"tables": [parent, {**child, "columns": [*child["columns"], ref]}]}
-    backups = tmp_path / "b"
+    backups = tmp_path / "backups" / "b"
     for _ in range(2):
         error = await error_of(client.sync_schema(evolved, backup_dir=str(backups)))
         assert error.details.get("partial") is True

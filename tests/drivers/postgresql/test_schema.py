@@ -223,14 +223,16 @@ async def test_one_change(database, client, tmp_path, changes):  # noqa: F811
     rows = [{"name": f"n{i}", "ref": 1 + i % 2, "tag": f"t{i}"} for i in range(5)]
     await client.insert_many("t", rows)
     second = {"tables": [P, variant(**changes)]}
-    result = await client.sync_schema(second, backup_dir=str(tmp_path / "b"))
+    result = await client.sync_schema(
+        second, backup_dir=str(tmp_path / "backups" / "b")
+    )
     assert result["changed"] is True
     assert database.sql("SELECT count(*) FROM t") == [(5,)]
     again = await client.sync_schema(second, dry_run=True)
     assert again["changed"] is False, again["plan"]
     # and back: the first definition again, idempotent too
     if not changes.get("drop_columns"):
-        await client.sync_schema(first, backup_dir=str(tmp_path / "b"))
+        await client.sync_schema(first, backup_dir=str(tmp_path / "backups" / "b"))
         assert database.sql("SELECT count(*) FROM t") == [(5,)]
         again = await client.sync_schema(first, dry_run=True)
         assert again["changed"] is False, again["plan"]
@@ -242,7 +244,7 @@ async def test_failed_change_changes_nothing(database, client, tmp_path):  # noq
     await client.insert_many("p", [{"id": 1}, {"id": 2}])
     await client.insert_many("t", [{"name": "a", "ref": 1, "tag": "not json"}])
     broken = variant(columns=[col("tag", "json")], unique=[["name"]])
-    backups = tmp_path / "b"
+    backups = tmp_path / "backups" / "b"
     error = await error_of(
         client.sync_schema({"tables": [P, broken]}, backup_dir=str(backups))
     )

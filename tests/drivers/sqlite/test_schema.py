@@ -73,7 +73,9 @@ async def test_a_new_unique_rebuilds_with_a_backup(tmp_path: Path) -> None:
             await driver.insert("t", {"id": n, "k": f"k{n}"})
         with pytest.raises(InvalidParams):
             await driver.run(sync(UNIQUE))  # no backup_dir
-        result = await driver.run(sync(UNIQUE, backup_dir=str(tmp_path / "b")))
+        result = await driver.run(
+            sync(UNIQUE, backup_dir=str(tmp_path / "d" / "backups" / "b"))
+        )
         assert result["rebuilt_tables"] == ["t"]
         sql = db.sql("SELECT sql FROM sqlite_master WHERE name = 't'")[0][0]
         assert "UNIQUE" in sql
@@ -159,7 +161,7 @@ async def test_fulltext_indexes_through_a_sync(tmp_path: Path) -> None:
             {"name": "n", "type": "integer", "unique": True},
         ]
         rebuilt = {**indexed, "columns": columns}
-        backup = str(tmp_path / "b")
+        backup = str(tmp_path / "d" / "backups" / "b")
         result = await driver.run(sync({"tables": [rebuilt]}, backup_dir=backup))
         assert result["rebuilt_tables"] == ["docs"]
         assert len(_fts_objects(db)) == 5
