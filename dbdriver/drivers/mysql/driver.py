@@ -66,6 +66,8 @@ _NAMED = re.compile(
 _LONG = re.compile(r"Data too long for column '([^']*)'")
 _BUSY = frozenset({1205, 1213, 3572})
 _READ_ONLY = frozenset({1792, 1290, 1836, 1036})
+#: cannot connect (socket, TCP, host name): the request never reached a server
+_NOT_CONNECTED = frozenset({2002, 2003, 2005})
 _INTERRUPTED = frozenset({1317, 1969, 3024})
 _TABLE = re.compile(r"Table '(?:[^'.]*\.)?([^']*)'")
 _COLUMN = re.compile(r"Unknown column '(?:[^']*\.)?([^'.]*)'")
@@ -276,12 +278,19 @@ class MySQLBackend(Backend):
         args = error.args
         message = str(args[1]) if len(args) > 1 else str(error)
         details = {"mysql_error": code}
-        if isinstance(error, pymysql.InterfaceError) or code in LOST:
-            return errors.SQLError(
+        if code in _NOT_CONNECTED or isinstance(error, pymysql.InterfaceError):
+            # could not connect, or the connection was closed before sending
+            return errors.Unavailable(
+                "cannot reach the database server"
+                + (f" ({message})" if message else ""),
+                {**details, "applied": False, "connection_lost": True},
+            )
+        if code in LOST:
+            return errors.Unavailable(
                 "the connection to the database server was lost"
                 + (f" ({message})" if message else "")
                 + "; the driver reconnects for the next request",
-                {**details, "connection_lost": True},
+                {**details, "applied": "unknown", "connection_lost": True},
             )
         if code == 1264:
             return errors.InvalidParams(f"value out of range: {message}", details)

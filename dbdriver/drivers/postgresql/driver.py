@@ -57,6 +57,15 @@ _ALIVE = frozenset(
 )
 _BUSY = frozenset({"55P03", "40P01", "40001"})  # lock timeout, deadlock, serialization
 _SERVER_GONE = frozenset({"57P01", "57P02", "57P03"})  # shutdown, crash, starting
+#: could not connect, rejected, no such connection, the server is starting
+_NOT_CONNECTED = frozenset({"08001", "08004", "08003", "57P03"})
+#: libpq's and psycopg's messages of a request that was never sent
+_UNSENT = (
+    "connection failed",
+    "connection is bad",
+    "connection to server",
+    "the connection is closed",
+)
 _QUOTED = re.compile(r'"((?:[^"]|"")*)"')
 
 
@@ -74,6 +83,17 @@ def _lost(error: psycopg.Error) -> bool:
     if state.startswith("08") or state in _SERVER_GONE:
         return True
     return isinstance(error, psycopg.OperationalError) and not state
+
+
+def _unsent(error: psycopg.Error, primary: str) -> bool:
+    """
+    Whether a lost-connection error was raised before the request reached
+    the server: it could not connect (libpq's "connection failed", a
+    refused or starting server) or found its connection already closed.
+    """
+    if (error.sqlstate or "") in _NOT_CONNECTED:
+        return True
+    return primary.startswith(_UNSENT)
 
 
 class PostgreSQLBackend(Backend):
@@ -218,9 +238,9 @@ class PostgreSQLBackend(Backend):
         The protocol error for a psycopg exception, or C{None}.
         """
         if isinstance(error, adbapi.ConnectionLost):
-            return errors.SQLError(
+            return errors.Unavailable(
                 "the connection to the PostgreSQL server was lost",
-                {"connection_lost": True},
+                {"applied": "unknown", "connection_lost": True},
             )
         if not isinstance(error, psycopg.Error):
             return None
@@ -229,14 +249,19 @@ class PostgreSQLBackend(Backend):
         detail = error.diag.message_detail
         message = f"{primary}: {detail}" if detail else primary
         if _lost(error):
+            unsent = _unsent(error, primary)
             what = (
                 "cannot connect to the PostgreSQL server"
-                if primary.startswith("connection failed")
+                if unsent
                 else "the connection to the PostgreSQL server was lost"
             )
-            return errors.SQLError(
+            return errors.Unavailable(
                 f"{what}: {primary}",
-                {"connection_lost": True, "sqlstate": state or None},
+                {
+                    "applied": False if unsent else "unknown",
+                    "connection_lost": True,
+                    "sqlstate": state or None,
+                },
             )
         if state.startswith("23") or state == "22001":
             # 22001: longer than a VARCHAR(n), a max_length.

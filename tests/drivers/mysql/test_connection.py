@@ -122,7 +122,7 @@ async def _lost_or_fine(call: Any) -> None:
     try:
         await call
     except Exception as e:
-        assert getattr(e, "code", None) == "sql_error", e
+        assert getattr(e, "code", None) == "unavailable", e
         assert "connection to the database server was lost" in str(e)
 
 
@@ -144,7 +144,7 @@ async def test_killed_connections(
         assert await client.count("p", {"name": "c"}) == 1
     # the transaction died with its connection, and says so
     error = await error_of(tx.insert("p", {"name": "more"}))
-    assert error.code == "sql_error" and "lost" in error.message
+    assert error.code == "unavailable" and "lost" in error.message
     assert (await error_of(tx.count("p"))).code == "unknown_transaction"
     assert await client.count("p", {"name": "in tx"}) == 0
     # killed while idle again, the connections come back again
@@ -156,7 +156,8 @@ async def test_killed_connections(
     await sleep(0.5)
     assert mysql_db.kill_connections() >= 1
     error = await slow
-    assert error.code == "sql_error" and error.details["connection_lost"] is True
+    assert error.code == "unavailable" and error.details["connection_lost"] is True
+    assert error.details["applied"] == "unknown"
     assert (await client.execute("SELECT 2"))["rows"] == [[2]]
 
 

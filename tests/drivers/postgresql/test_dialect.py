@@ -172,13 +172,13 @@ def _backend() -> PostgreSQLBackend:
         (errors.SerializationFailure("serialization"), "busy"),
         (errors.ReadOnlySqlTransaction("read-only"), "read_only"),
         (errors.QueryCanceled("canceling statement"), "timeout"),
-        (errors.AdminShutdown("terminating connection"), "sql_error"),
-        (psycopg.OperationalError("the connection is lost"), "sql_error"),
+        (errors.AdminShutdown("terminating connection"), "unavailable"),
+        (psycopg.OperationalError("the connection is lost"), "unavailable"),
         (psycopg.ProgrammingError("the query has 1 placeholder"), "invalid_params"),
         (psycopg.DataError("text fields cannot contain NUL"), "invalid_params"),
         (errors.SyntaxError("syntax error at or near"), "sql_error"),
         (errors.DivisionByZero("division by zero"), "sql_error"),
-        (adbapi.ConnectionLost(), "sql_error"),
+        (adbapi.ConnectionLost(), "unavailable"),
     ],
 )
 def test_errors(error: Exception, code: str) -> None:
@@ -194,11 +194,13 @@ def test_error_details() -> None:
     assert lost is not None
     assert "connection" in lost.message and "lost" in lost.message
     assert lost.details["connection_lost"] is True
+    assert lost.details["applied"] == "unknown"
     refused = backend.translate_error(
         psycopg.OperationalError("connection failed: connection refused")
     )
     assert refused is not None
     assert refused.message.startswith("cannot connect")
+    assert refused.details["applied"] is False
     table = backend.translate_error(
         errors.UndefinedTable('relation "x" does not exist')
     )

@@ -226,7 +226,8 @@ async def test_a_database_that_goes_away_and_comes_back(
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             for call in (client.list_tables(), client.begin_transaction()):
                 error = await error_of(call)
-                assert error.code == "sql_error"
+                assert error.code == "unavailable"
+                assert error.details["applied"] is False  # it cannot connect
                 assert "PostgreSQL server" in error.message
             admin.execute(f'CREATE DATABASE "{name}"')
             assert await client.list_tables() == []
