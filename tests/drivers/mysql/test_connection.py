@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 import pytest_twisted
 from twisted.logger import globalLogPublisher
@@ -322,3 +323,29 @@ async def test_deadlock_inside_a_write_group(client: DriverClient) -> None:
     await holder.commit()
     rows = await client.select("p", {"id": {"<": 5}}, order_by=["id"])
     assert [r["name"] for r in rows] == ["holder", "held", "3", "group"]
+
+
+@pytest.mark.parametrize(
+    ("error", "applied"),
+    [
+        (pymysql.err.OperationalError(2003, "Can't connect to server"), False),
+        (pymysql.err.OperationalError(2002, "Can't connect through socket"), False),
+        (pymysql.err.InterfaceError(0, ""), False),  # closed before sending
+        (pymysql.err.OperationalError(2006, "server has gone away"), "unknown"),
+        (pymysql.err.OperationalError(2013, "Lost connection"), "unknown"),
+        (pymysql.err.OperationalError(1927, "Connection was killed"), "unknown"),
+    ],
+)
+def test_an_unreachable_server_is_unavailable(
+    error: Exception, applied: object
+) -> None:
+    from twisted.internet import reactor
+
+    from dbdriver.drivers.mysql.driver import MySQLBackend
+
+    backend = MySQLBackend(Config(database="mysql://u@db/app"), reactor)
+    translated = backend.translate_error(error)
+    assert translated is not None and translated.code == "unavailable"
+    assert translated.details["applied"] == applied
+    syntax = backend.translate_error(pymysql.err.ProgrammingError(1064, "syntax"))
+    assert syntax is not None and syntax.code == "sql_error"
