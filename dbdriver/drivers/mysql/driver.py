@@ -7,8 +7,9 @@ mode with C{ANSI_QUOTES}, C{PIPES_AS_CONCAT} and C{NO_BACKSLASH_ESCAPES}
 C{--busy-timeout} as its lock wait timeout; C{--read-only} makes every
 transaction of the session read-only.  A deadline sends C{KILL QUERY} from
 a separate connection.  A lost connection fails the request it was running
-(C{sql_error} saying so), ends the transaction it held, and is reopened,
-along with every other connection, before the next request.
+(C{unavailable}, C{details.applied} C{"unknown"}; C{false} when the server
+could not be reached at all), ends the transaction it held, and is
+reopened, along with every other connection, before the next request.
 """
 
 from __future__ import annotations

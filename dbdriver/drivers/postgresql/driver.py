@@ -10,7 +10,8 @@ C{default_transaction_read_only}, so the server itself refuses writes.
 A deadline cancels the statement on the server (a cancel request, sent from
 a thread of its own) and the request is rolled back.  A connection the
 server closed (a restart, C{pg_terminate_backend}) fails the request that
-was using it with C{sql_error} saying the connection was lost; the pool
+was using it with C{unavailable} (C{details.applied} C{"unknown"}; C{false}
+when no server could be reached, so the request never ran); the pool
 replaces it before its next use, and a transaction pinned to it ends.
 """
 
