@@ -1,7 +1,8 @@
 """
 A lost server connection (the server restarted, or ended the driver's
 sessions) while the driver runs: the request that meets it answers
-C{sql_error} saying the connection was lost, the next one succeeds on a new
+C{unavailable} saying the connection was lost (C{details.applied}
+C{"unknown"}, or C{false} if it never ran), the next one succeeds on a new
 connection, and a transaction pinned to a lost connection answers
 C{unknown_transaction} afterwards, never silently continued.
 """
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.servers
 
 
 def _says_lost(error: DriverError) -> None:
-    assert error.code == "sql_error", error
+    assert error.code == "unavailable", error
+    assert error.details["applied"] in (False, "unknown"), error.details
     assert "connection" in error.message and "lost" in error.message, error.message
 
 
