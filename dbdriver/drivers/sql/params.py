@@ -3,17 +3,26 @@ The bound parameters of rows, the hot path of bulk inserts: values that
 every backend binds as they are skip the dialect's C{adapt}.  A batch whose
 columns hold only such values (checked a column at a time, in C) becomes
 its parameter tuples in one C{itemgetter} pass.
+
+Every row a request writes (insert, insert_many, update, upsert) comes
+through here, on every backend: first each value is checked against its
+column's portable type (L{FITS}, PROTOCOL.md section 2's table), so that a
+value of another type is C{invalid_params} naming the column, never
+converted (SQLite would keep C{12} as C{'12'} in a text column, a server
+would cast it or refuse it with its own error).
 """
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from operator import itemgetter
 
 from dbdriver.drivers.sql.dialect import Dialect
+from dbdriver.exceptions import InvalidParams
 
-__all__ = ["AS_IS", "row_groups", "rows_params"]
+__all__ = ["AS_IS", "FITS", "check_types", "row_groups", "rows_params"]
 
 #: The most parameters one statement binds (SQLite's limit before 3.32).
 MAX_PARAMS = 999
@@ -25,6 +34,60 @@ AS_IS = frozenset({int, str, bytes, type(None)})
 #: The same with floats, which every dialect passes on when finite.
 _PLAIN = AS_IS | {float}
 
+_NULL: frozenset[type] = frozenset({type(None)})
+#: The wire types each portable column type takes (null always; a bool is
+#: not an int here, nor an int a bool).  Types not listed (C{json}, which
+#: takes any value; C{uuid}, checked by the dialect; a backend's own) are
+#: not checked.
+FITS: dict[str, frozenset[type]] = {
+    "integer": _NULL | {int},
+    "bigint": _NULL | {int},
+    "real": _NULL | {float, int},
+    "text": _NULL | {str},
+    "blob": _NULL | {bytes},
+    "boolean": _NULL | {bool},
+    "timestamp": _NULL | {str, datetime.datetime},
+}
+_WIRE_NAMES = {
+    int: "an integer",
+    float: "a float",
+    str: "text",
+    bytes: "bytes",
+    bool: "a boolean",
+    datetime.datetime: "a datetime",
+    list: "an array",
+    dict: "a map",
+}
+
+
+def check_types(
+    types: Mapping[str, str],
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, object]],
+) -> None:
+    """
+    Refuse a value that does not fit its column's portable type.
+
+    @raise InvalidParams: naming the first such column (C{details.column}).
+    """
+    for column in columns:
+        kind = types.get(column)
+        fits = FITS.get(kind) if kind is not None else None
+        if fits is None:
+            continue
+        seen = set(map(type, map(itemgetter(column), rows)))
+        if seen <= fits:
+            continue
+        wrong = next(t for t in seen if t not in fits)
+        value = next(r[column] for r in rows if type(r[column]) is wrong)
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:60] + "..."
+        raise InvalidParams(
+            f"column {column} is {kind}: {_WIRE_NAMES.get(wrong, wrong.__name__)} "
+            f"({shown}) does not fit it",
+            {"column": column, "type": kind},
+        )
+
 
 def rows_params(
     dialect: Dialect,
@@ -34,8 +97,10 @@ def rows_params(
 ) -> list[Sequence[object]]:
     """
     The parameters of C{rows} for C{columns}, adapted where a column's type
-    or a value's type needs it.
+    or a value's type needs it, once every value is known to fit its column
+    (L{check_types}).
     """
+    check_types(types, columns, rows)
     plain = _plain(dialect, types, columns, rows)
     if plain is not None:
         return plain

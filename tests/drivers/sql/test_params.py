@@ -15,11 +15,12 @@ import pytest
 from dbdriver.drivers.mysql.dialect import MySQLDialect
 from dbdriver.drivers.postgresql.dialect import PostgreSQLDialect
 from dbdriver.drivers.sql.dialect import Dialect
-from dbdriver.drivers.sql.params import AS_IS, row_groups, rows_params
+from dbdriver.drivers.sql.params import AS_IS, check_types, row_groups, rows_params
 from dbdriver.exceptions import InvalidParams
 
 DIALECTS = [Dialect(), PostgreSQLDialect(), MySQLDialect()]
 TYPES = {"i": "integer", "t": "text", "r": "real", "b": "blob", "j": "json"}
+TYPES |= {"ts": "timestamp", "f": "boolean", "x": "numeric"}
 WHEN = datetime.datetime(2026, 11, 27, 6, 0, tzinfo=datetime.UTC)
 
 
@@ -57,7 +58,8 @@ def _rows(count: int, **overrides: Any) -> list[dict[str, Any]]:
         (["t"], _rows(20)),  # one column
         (["i", "t", "r", "b"], _rows(3)),  # few rows: the general path
         (["i", "r"], _rows(20, r=math.inf)),  # a float that is not finite
-        (["i", "t"], _rows(20, t=WHEN)),  # a value that needs adapting
+        # a value that needs adapting
+        (["i", "ts"], [{"i": n, "ts": WHEN if n == 19 else None} for n in range(20)]),
         (["i", "j"], [{"i": n, "j": [n, {"k": None}]} for n in range(20)]),
         (["i", "r"], _rows(20, r=2**70)),  # an int kept as it is
     ],
@@ -100,3 +102,27 @@ def test_row_groups(count: int, width: int, groups: list[int]) -> None:
     assert row_groups(count, width) == groups
     assert sum(groups) == count
     assert all(size * width <= 999 for size in groups) or groups == [1] * count
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("t", WHEN), ("t", 1), ("i", True), ("f", 0), ("b", "x"), ("ts", 1.5)],
+)
+def test_a_value_that_does_not_fit_its_column(column: str, value: Any) -> None:
+    rows = [{column: None}] * 20 + [{column: value}]
+    with pytest.raises(InvalidParams) as caught:
+        check_types(TYPES, [column], rows)
+    assert caught.value.details == {"column": column, "type": TYPES[column]}
+    for dialect in DIALECTS:  # and so, whatever the path
+        with pytest.raises(InvalidParams):
+            rows_params(dialect, TYPES, [column], rows)
+
+
+def test_what_fits() -> None:
+    row = {"i": 1, "r": 2, "t": "", "b": b"", "f": False, "ts": WHEN, "j": b"?"}
+    check_types(TYPES, [*row, "x"], [row | {"x": "a backend's own type"}])
+    check_types(TYPES, ["r", "ts"], [{"r": 1.5, "ts": "2026-11-27T06:00:00Z"}])
+    long = "y" * 500
+    with pytest.raises(InvalidParams) as caught:
+        check_types(TYPES, ["i"], [{"i": long}])
+    assert len(caught.value.message) < 120
