@@ -70,6 +70,8 @@ async def test_backup_dir_outside_the_default_root_is_refused(
             assert isinstance(error, InvalidParams), backup_dir
             assert error.details["backup_root"] == str(tmp_path / "backups")
             assert "outside the backup root" in error.message
+        error = await error_of(client.sync_schema(V1, backup_dir="a\0b"))
+        assert isinstance(error, InvalidParams) and "null" in error.message
         assert await client.list_tables() == []
     finally:
         await client.close()

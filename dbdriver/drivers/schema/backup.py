@@ -17,13 +17,14 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import io
 import json
 import math
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.drivers.sql.records import CatalogColumn
@@ -287,7 +288,7 @@ def export_tables(
     return directory
 
 
-def _open(path: str) -> TextIO:
+def _open(path: str) -> io.TextIOWrapper:
     return os.fdopen(_create_file(path), "w", encoding="utf-8")
 
 
