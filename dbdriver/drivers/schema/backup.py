@@ -95,12 +95,9 @@ def _quoted(text: str) -> str:
 def _make_directories(path: str) -> None:
     """C{path} and its missing parents, each created owner-only (0700)."""
     missing: list[str] = []
-    while not os.path.isdir(path):
+    while not os.path.isdir(path):  # "/" is one: this ends
         missing.append(path)
-        parent = os.path.dirname(path)
-        if parent == path:
-            break
-        path = parent
+        path = os.path.dirname(path)
     for directory in reversed(missing):
         _make_directory(directory)
 

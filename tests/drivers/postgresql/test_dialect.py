@@ -201,6 +201,9 @@ def test_error_details() -> None:
     assert refused is not None
     assert refused.message.startswith("cannot connect")
     assert refused.details["applied"] is False
+    starting = backend.translate_error(errors.CannotConnectNow("starting up"))
+    assert starting is not None and starting.code == "unavailable"
+    assert starting.details["applied"] is False
     table = backend.translate_error(
         errors.UndefinedTable('relation "x" does not exist')
     )
