@@ -124,6 +124,7 @@ async def _lost_or_fine(call: Any) -> None:
         await call
     except Exception as e:
         assert getattr(e, "code", None) == "unavailable", e
+        assert getattr(e, "details", {})["applied"] in (False, "unknown"), e
         assert "connection to the database server was lost" in str(e)
 
 
