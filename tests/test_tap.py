@@ -105,15 +105,17 @@ def test_mode_is_octal(args: tuple[str, ...], mode: int) -> None:
 
 def test_socket_default_only_without_listen() -> None:
     assert parsed("--socket=/run/x.sock")["socket"] == "/run/x.sock"
-    only_listen = parsed("--listen=tcp:0", "--listen=unix:/tmp/a.sock")
+    only_listen = parsed(
+        "--listen=tcp:0:interface=127.0.0.1", "--listen=unix:/tmp/a.sock"
+    )
     assert only_listen["socket"] is None
-    assert only_listen["listen"] == ["tcp:0", "unix:/tmp/a.sock"]
-    both = parsed("--listen=tcp:0", "--socket=s.sock")
-    assert (both["socket"], both["listen"]) == ("s.sock", ["tcp:0"])
+    assert only_listen["listen"] == ["tcp:0:interface=127.0.0.1", "unix:/tmp/a.sock"]
+    both = parsed("--listen=tcp:0:interface=127.0.0.1", "--socket=s.sock")
+    assert (both["socket"], both["listen"]) == ("s.sock", ["tcp:0:interface=127.0.0.1"])
 
 
 def test_listen_is_not_shared_between_instances() -> None:
-    parsed("--listen=tcp:1")
+    parsed("--listen=tcp:1:interface=127.0.0.1")
     assert parsed()["listen"] == []
 
 
@@ -178,7 +180,7 @@ def test_make_service_builds_a_driver_service() -> None:
     options = parsed(
         "--socket=/tmp/x.sock",
         "--mode=0640",
-        "--listen=tcp:0",
+        "--listen=tcp:0:interface=127.0.0.1",
         "--listen=unix:/tmp/y.sock",
         "--database=:memory:",
         "--queue-size=3",
@@ -188,15 +190,15 @@ def test_make_service_builds_a_driver_service() -> None:
     assert service.config == Config(database=":memory:", queue_size=3)
     assert service.socket_path == "/tmp/x.sock"
     assert service.mode == 0o640
-    assert service.listen == ("tcp:0", "unix:/tmp/y.sock")
+    assert service.listen == ("tcp:0:interface=127.0.0.1", "unix:/tmp/y.sock")
     assert not service.running  # built, not started
     assert service.driver is None
 
 
 def test_make_service_with_listen_only_has_no_socket_path() -> None:
-    service = makeService(parsed("--listen=tcp:0"))
+    service = makeService(parsed("--listen=tcp:0:interface=127.0.0.1"))
     assert service.socket_path is None
-    assert service.listen == ("tcp:0",)
+    assert service.listen == ("tcp:0:interface=127.0.0.1",)
 
 
 def test_the_plugin_makes_the_service_from_this_module() -> None:
