@@ -208,3 +208,12 @@ def test_the_plugin_makes_the_service_from_this_module() -> None:
     assert dbdriver.module == "dbdriver.tap"
     assert dbdriver.options is Options
     assert dbdriver.makeService is makeService
+
+
+@pytest.mark.parametrize("spec", ["tcp:7000", "tcp6:7000", "systemd:domain=INET"])
+def test_network_listen_needs_a_token_file_tls_or_insecure(spec: str) -> None:
+    with pytest.raises(usage.UsageError, match="without TLS"):
+        parsed(f"--listen={spec}")
+    assert parsed(f"--listen={spec}", "--insecure")["listen"] == [spec]
+    assert parsed(f"--listen={spec}", "--auth-token-file=t")["listen"] == [spec]
+    assert parsed("--listen=ssl:7000:privateKey=k.pem")["socket"] is None
