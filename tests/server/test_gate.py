@@ -13,6 +13,7 @@ import pytest
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import DeferredList, gatherResults
+from twisted.internet.task import deferLater
 
 from dbdriver.client import connect
 from dbdriver.exceptions import QueueFull, Unauthenticated
@@ -142,3 +143,44 @@ async def test_one_connection_flooding_does_not_fill_the_queue_of_others(running
     stats = await other.stats()
     assert stats["requests"]["rejected_full"] == 35
     assert await other.count("t", {"v": "b"}) == 5
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_client_that_stops_reading_is_held_then_served_in_full(running):
+    client = await running.client()
+    await client.create_table(TABLE)
+    await client.insert_many("t", [{"v": "x" * 65536}] * 16)  # ~1 MiB a select
+    peer = await connect_raw(reactor, running.socket_path)
+    peer.transport.pauseProducing()  # reads nothing for now
+    for i in range(60):
+        peer.send({"id": i, "method": "select", "params": {"table": "t"}})
+    await deferLater(reactor, 1.0, lambda: None)
+    (held,) = [p for p in running.service.server.gate.peers.values() if p.paused]
+    assert held.waiting() > 0  # its requests wait here, not their answers
+    stats = await client.stats()  # the others are served meanwhile
+    assert stats["requests"]["completed"] < 30
+    peer.transport.resumeProducing()
+    answers = [await peer.next() for _ in range(60)]
+    assert sorted(a["id"] for a in answers) == list(range(60))
+    assert all(len(a["result"]) == 16 for a in answers)
+    assert not held.paused and held.waiting() == 0
+
+
+@pytest_twisted.ensureDeferred
+async def test_requests_held_at_shutdown_are_all_answered(running):
+    client = await running.client()
+    await client.create_table(TABLE)
+    await client.insert_many("t", [{"v": "x" * 65536}] * 16)
+    peer = await connect_raw(reactor, running.socket_path)
+    peer.transport.pauseProducing()
+    for i in range(60):
+        peer.send({"id": i, "method": "select", "params": {"table": "t"}})
+    await deferLater(reactor, 0.5, lambda: None)
+    stopping = running.service.stopService()
+    await deferLater(reactor, 0.5, lambda: None)
+    peer.transport.resumeProducing()
+    answers = [await peer.next() for _ in range(60)]
+    assert sorted(a["id"] for a in answers) == list(range(60))
+    codes = {a["error"]["code"] for a in answers if "error" in a}
+    assert codes <= {"shutting_down"}
+    await stopping
