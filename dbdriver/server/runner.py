@@ -32,6 +32,8 @@ from dbdriver.server.rpc_server import DriverServer, DriverServerFactory
 __all__ = ["DriverService", "claim_socket"]
 
 SWITCH_INTERVAL = 0.0005
+#: Descriptors kept for the database, its pools and the listeners.
+DESCRIPTOR_RESERVE = 64
 
 
 def claim_socket(path: str) -> None:
@@ -116,7 +118,14 @@ class DriverService(Service):
         sys.setswitchinterval(SWITCH_INTERVAL)
         if self.config.auth_token_file is not None:
             self.access.token = load_token(self.config.auth_token_file)
-        raise_descriptor_limit()
+        soft, _ = raise_descriptor_limit()
+        if self.config.max_connections + DESCRIPTOR_RESERVE > soft:
+            self.log.warn(
+                "--max-connections={n} leaves too few of {soft} descriptors "
+                "for the database: lower it, or raise the hard limit",
+                n=self.config.max_connections,
+                soft=soft,
+            )
         if self.socket_path is not None:
             claim_socket(self.socket_path)
         self.driver = make_driver(self.config, self.reactor)

@@ -207,3 +207,14 @@ def test_backlog_is_added_to_the_endpoints_that_take_one() -> None:
 def test_prlimit_is_there() -> None:
     if subprocess.run(["prlimit", "--version"], capture_output=True).returncode:
         pytest.fail("prlimit (util-linux) is needed by these tests")
+
+
+def test_too_many_connections_for_the_descriptors_is_warned_of(tmp_path):
+    driver = LimitedDriver(tmp_path, (), None)
+    driver.start()
+    try:
+        assert "--max-connections=1024 leaves too few of 256 descriptors" in (
+            driver.log()
+        )
+    finally:
+        driver.stop()
