@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from twisted.python import usage
 
+from dbdriver.server.access import exposed_endpoints
 from dbdriver.server.config import Config
 from dbdriver.server.driver_factory import UnsupportedDatabase, backend_name
 from dbdriver.server.runner import DriverService
@@ -254,6 +255,12 @@ class Options(usage.Options):
             raise usage.UsageError(str(e)) from None
         if self["socket"] is None and not self["listen"]:
             self["socket"] = "dbdriver.sock"
+        exposed = exposed_endpoints(self["listen"])
+        if exposed and not (self["auth-token-file"] or self["insecure"]):
+            raise usage.UsageError(
+                f"--listen={exposed[0]} serves a network without TLS: give "
+                "--auth-token-file (or use ssl:), or --insecure to allow it"
+            )
 
     def config(self) -> Config:
         return Config(

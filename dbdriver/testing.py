@@ -47,16 +47,18 @@ class RunningDriver:
     clients: list[DriverClient] = attrs.Factory(list)
     private_directory: str | None = attrs.field(default=None, kw_only=True)
 
-    def client(self) -> Deferred[DriverClient]:
+    def client(self, token: str | None = None) -> Deferred[DriverClient]:
         """
-        A new client connected to this driver; closed by L{stop}.
+        A new client connected to this driver (presenting C{token} first,
+        if given); closed by L{stop}.
         """
 
         def keep(client: DriverClient) -> DriverClient:
             self.clients.append(client)
             return client
 
-        return connect(self.reactor, self.socket_path).addCallback(keep)
+        d = connect(self.reactor, self.socket_path, token=token)
+        return d.addCallback(keep)
 
     def stop(self) -> Deferred[None]:
         """

@@ -105,15 +105,17 @@ def test_mode_is_octal(args: tuple[str, ...], mode: int) -> None:
 
 def test_socket_default_only_without_listen() -> None:
     assert parsed("--socket=/run/x.sock")["socket"] == "/run/x.sock"
-    only_listen = parsed("--listen=tcp:0", "--listen=unix:/tmp/a.sock")
+    only_listen = parsed(
+        "--listen=tcp:0:interface=127.0.0.1", "--listen=unix:/tmp/a.sock"
+    )
     assert only_listen["socket"] is None
-    assert only_listen["listen"] == ["tcp:0", "unix:/tmp/a.sock"]
-    both = parsed("--listen=tcp:0", "--socket=s.sock")
-    assert (both["socket"], both["listen"]) == ("s.sock", ["tcp:0"])
+    assert only_listen["listen"] == ["tcp:0:interface=127.0.0.1", "unix:/tmp/a.sock"]
+    both = parsed("--listen=tcp:0:interface=127.0.0.1", "--socket=s.sock")
+    assert (both["socket"], both["listen"]) == ("s.sock", ["tcp:0:interface=127.0.0.1"])
 
 
 def test_listen_is_not_shared_between_instances() -> None:
-    parsed("--listen=tcp:1")
+    parsed("--listen=tcp:1:interface=127.0.0.1")
     assert parsed()["listen"] == []
 
 
@@ -178,7 +180,7 @@ def test_make_service_builds_a_driver_service() -> None:
     options = parsed(
         "--socket=/tmp/x.sock",
         "--mode=0640",
-        "--listen=tcp:0",
+        "--listen=tcp:0:interface=127.0.0.1",
         "--listen=unix:/tmp/y.sock",
         "--database=:memory:",
         "--queue-size=3",
@@ -188,15 +190,15 @@ def test_make_service_builds_a_driver_service() -> None:
     assert service.config == Config(database=":memory:", queue_size=3)
     assert service.socket_path == "/tmp/x.sock"
     assert service.mode == 0o640
-    assert service.listen == ("tcp:0", "unix:/tmp/y.sock")
+    assert service.listen == ("tcp:0:interface=127.0.0.1", "unix:/tmp/y.sock")
     assert not service.running  # built, not started
     assert service.driver is None
 
 
 def test_make_service_with_listen_only_has_no_socket_path() -> None:
-    service = makeService(parsed("--listen=tcp:0"))
+    service = makeService(parsed("--listen=tcp:0:interface=127.0.0.1"))
     assert service.socket_path is None
-    assert service.listen == ("tcp:0",)
+    assert service.listen == ("tcp:0:interface=127.0.0.1",)
 
 
 def test_the_plugin_makes_the_service_from_this_module() -> None:
@@ -206,3 +208,12 @@ def test_the_plugin_makes_the_service_from_this_module() -> None:
     assert dbdriver.module == "dbdriver.tap"
     assert dbdriver.options is Options
     assert dbdriver.makeService is makeService
+
+
+@pytest.mark.parametrize("spec", ["tcp:7000", "tcp6:7000", "systemd:domain=INET"])
+def test_network_listen_needs_a_token_file_tls_or_insecure(spec: str) -> None:
+    with pytest.raises(usage.UsageError, match="without TLS"):
+        parsed(f"--listen={spec}")
+    assert parsed(f"--listen={spec}", "--insecure")["listen"] == [spec]
+    assert parsed(f"--listen={spec}", "--auth-token-file=t")["listen"] == [spec]
+    assert parsed("--listen=ssl:7000:privateKey=k.pem")["socket"] is None

@@ -206,13 +206,25 @@ def connect_endpoint(
     endpoint: IStreamClientEndpoint,
     *,
     max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
+    token: str | None = None,
 ) -> Deferred[DriverClient]:
     """
     Connect to the driver through any client endpoint (e.g.
     C{clientFromString(reactor, "tcp:host=db:port=7000")}).
+
+    @param token: the server's token (C{--auth-token-file}), sent first
+        with C{authenticate}; fails with L{Unauthenticated} if refused.
     """
-    d = endpoint.connect(DriverClientFactory(max_message_size))
-    return d.addCallback(_client)
+    d = endpoint.connect(DriverClientFactory(max_message_size)).addCallback(_client)
+    if token is not None:
+        d.addCallback(_authenticate, token)
+    return d
+
+
+def _authenticate(client: DriverClient, token: str) -> Deferred[DriverClient]:
+    """Present C{token}; fires with C{client} once the server accepts it."""
+    d: Deferred[bool] = client.protocol.call("authenticate", {"token": token})
+    return d.addCallback(lambda _: client)
 
 
 def _client(protocol: IProtocol) -> DriverClient:
@@ -229,6 +241,7 @@ def connect(
     max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
     timeout: float = 30,
     wait: float = 0,
+    token: str | None = None,
 ) -> Deferred[DriverClient]:
     """
     Connect to the driver's Unix socket at C{path} within C{timeout} seconds.
@@ -236,13 +249,17 @@ def connect(
     @param wait: for up to this many seconds, try again while the socket
         does not accept (the driver is not up yet), then fail with the
         last C{ConnectError}; 0: try once.
+    @param token: see L{connect_endpoint}.
     """
     endpoint = UNIXClientEndpoint(reactor, path, timeout=timeout)
     if wait <= 0:
-        return connect_endpoint(endpoint, max_message_size=max_message_size)
+        return connect_endpoint(
+            endpoint, max_message_size=max_message_size, token=token
+        )
     clock = cast(IReactorTime, reactor)
+    deadline = clock.seconds() + wait
     return Deferred.fromCoroutine(
-        _connect_within(clock, endpoint, max_message_size, clock.seconds() + wait)
+        _connect_within(clock, endpoint, max_message_size, deadline, token)
     )
 
 
@@ -251,12 +268,15 @@ async def _connect_within(
     endpoint: IStreamClientEndpoint,
     max_message_size: int,
     deadline: float,
+    token: str | None = None,
 ) -> DriverClient:
     """Connect through C{endpoint}, trying again until C{deadline}."""
     delay = 0.01
     while True:
         try:
-            return await connect_endpoint(endpoint, max_message_size=max_message_size)
+            return await connect_endpoint(
+                endpoint, max_message_size=max_message_size, token=token
+            )
         except ConnectError as e:
             left = deadline - clock.seconds()
             if left <= 0:

@@ -131,6 +131,7 @@ class ReconnectingClient(Service, _Methods):
         max_message_size: int = DEFAULT_CLIENT_MAX_MESSAGE_SIZE,
         retryPolicy: Callable[[int], float] | None = None,
         connect_timeout: float = 30,
+        token: str | None = None,
     ) -> None:
         """
         @param reactor: the reactor (Unix sockets and time).
@@ -140,8 +141,11 @@ class ReconnectingClient(Service, _Methods):
             connect (L{ClientService}'s; default: 0.1 s doubling up to 5 s,
             with jitter, for a driver on this machine).
         @param connect_timeout: seconds one connection attempt may take.
+        @param token: the server's token (C{--auth-token-file}), sent first
+            on every connection.
         """
         self.path = path
+        self._token = token
         self.timeout = timeout
         self.reconnections = 0
         self._clock = cast(IReactorTime, reactor)
@@ -241,6 +245,9 @@ class ReconnectingClient(Service, _Methods):
             self._arm()
             return
         self._current = protocol
+        if self._token is not None:  # first on the wire: the calls follow it
+            d = protocol.call("authenticate", {"token": self._token})
+            d.addErrback(lambda f: self.log.error("authenticate: {f}", f=f.value))
         again = self._ever_connected
         self._ever_connected = True
         if again:

@@ -13,6 +13,7 @@ import attrs
 
 from dbdriver.exceptions import InvalidParams, UnknownMethod
 from dbdriver.requests import values as check
+from dbdriver.requests.access import AuthenticateRequest
 from dbdriver.requests.base import BaseRequest, TableRequest
 from dbdriver.requests.binds import check_binds
 from dbdriver.requests.cursors import (
@@ -37,6 +38,7 @@ from dbdriver.requests.values import Value
 
 __all__ = [
     "REQUEST_TYPES",
+    "AuthenticateRequest",
     "BaseRequest",
     "BeginTransactionRequest",
     "CloseCursorRequest",
@@ -282,6 +284,7 @@ REQUEST_TYPES: dict[str, type[BaseRequest]] = {
         PingRequest,
         ServerInfoRequest,
         StatsRequest,
+        AuthenticateRequest,
         CreateTableRequest,
         DropTableRequest,
         InsertRequest,

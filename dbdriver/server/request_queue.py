@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -29,6 +28,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
 from dbdriver.exceptions import QueueFull
+from dbdriver.server.queue_stats import RequestStats
 
 __all__ = ["SHARED", "SWEEP_INTERVAL", "QueueEntry", "RequestQueue", "RequestStats"]
 
@@ -114,40 +114,6 @@ class _FifoLane(DeferredQueue[QueueEntry[T]]):
             if entry.state == QUEUED:
                 return succeed(entry)
         return super().get()
-
-
-@attrs.define
-class RequestStats:
-    """
-    Counters of PROTOCOL.md's C{stats.requests} and a window of recent
-    latencies for the percentiles.
-    """
-
-    received: int = 0
-    completed: int = 0
-    failed: int = 0
-    rejected_full: int = 0
-    timed_out: int = 0
-    latencies: deque[float] = attrs.Factory(lambda: deque(maxlen=8192))
-
-    def percentiles(self) -> dict[str, float]:
-        ordered = sorted(self.latencies)
-        if not ordered:
-            return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
-        last = len(ordered) - 1
-        return {
-            name: round(ordered[min(last, int(q * len(ordered)))] * 1000.0, 3)
-            for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
-        }
-
-    def counters(self) -> dict[str, int]:
-        return {
-            "received": self.received,
-            "completed": self.completed,
-            "failed": self.failed,
-            "rejected_full": self.rejected_full,
-            "timed_out": self.timed_out,
-        }
 
 
 class RequestQueue(Generic[T]):
@@ -320,6 +286,23 @@ class RequestQueue(Generic[T]):
         for entry in entries:
             self._leave(entry, GONE)
         return len(entries)
+
+    def queued_by(self, owner: Hashable) -> int:
+        """
+        How many entries of C{owner} wait (C{--connection-queue}).
+        """
+        return len(self._queued.get(owner, ()))
+
+    def withdraw(self, owner: Hashable) -> list[QueueEntry[T]]:
+        """
+        Take back the entries of C{owner} that wait in the priority lanes,
+        in arrival order (the server holds them while that connection does
+        not read its answers); L{requeue} puts each back.
+        """
+        entries = [e for e in self._queued.get(owner, ()) if e.lane in self._priority]
+        for entry in entries:
+            self._leave(entry, GONE)
+        return sorted(entries, key=lambda e: e.seq)
 
     def drain(self) -> list[QueueEntry[T]]:
         """

@@ -33,8 +33,10 @@ from dbdriver.exceptions import (
     ResultTooLarge,
     ShuttingDown,
 )
+from dbdriver.server.access import AccessPolicy
 from dbdriver.server.config import Config
 from dbdriver.server.dispatch import LANES, Dispatcher
+from dbdriver.server.gate import Gate
 from dbdriver.server.interfaces import IConnection, Work
 from dbdriver.server.request_queue import TAKEN, QueueEntry, RequestQueue
 from dbdriver.server.rpc_protocol import DriverServerProtocol
@@ -66,17 +68,31 @@ class DriverServer:
     config: Config
     driver: BaseDatabaseDriver
     reactor: IReactorTime
+    access: AccessPolicy = attrs.field(factory=AccessPolicy, kw_only=True)
     started: float = attrs.field(init=False, factory=time.monotonic)
     connections: set[IConnection] = attrs.field(init=False, factory=set)
     stopping: bool = attrs.field(init=False, default=False)
     queue: RequestQueue[Work] = attrs.field(init=False)
     sessions: Sessions = attrs.field(init=False)
     dispatcher: Dispatcher = attrs.field(init=False)
+    gate: Gate = attrs.field(init=False)
     _all_lost: list[Deferred[None]] = attrs.field(init=False, factory=list)
 
     @queue.default
     def _queue(self) -> RequestQueue[Work]:
         return RequestQueue(self.config.queue_size, self.reactor, self._expired, LANES)
+
+    @gate.default
+    def _gate(self) -> Gate:
+        return Gate(
+            self.config,
+            self.access,
+            self.queue,
+            self.reactor,
+            self._submit,
+            self.answer,
+            lambda: self.stopping,
+        )
 
     @sessions.default
     def _sessions(self) -> Sessions:
@@ -90,7 +106,8 @@ class DriverServer:
     # -- connections ------------------------------------------------------------
 
     def connection_made(self, protocol: IConnection) -> None:
-        self.connections.add(protocol)
+        if self.gate.admit(protocol, len(self.connections)):
+            self.connections.add(protocol)
 
     def connection_lost(self, protocol: IConnection) -> None:
         self.connections.discard(protocol)
@@ -98,7 +115,7 @@ class DriverServer:
             waiting, self._all_lost = self._all_lost, []
             for d in waiting:
                 d.callback(None)
-        dropped = self.queue.discard(protocol)
+        dropped = self.queue.discard(protocol) + self.gate.lost(protocol)
         if dropped:
             self.log.info("client gone: {n} queued requests dropped", n=dropped)
         for session_id in self.sessions.owned_by(protocol):
@@ -112,16 +129,13 @@ class DriverServer:
 
     def submit(self, protocol: IConnection, envelope: Envelope) -> None:
         """
-        Answer or queue one request.
+        Answer, queue or hold one request (L{Gate.receive}).
         """
-        self.queue.stats.received += 1
-        try:
-            self._submit(protocol, envelope)
-        except DriverError as e:
-            self.queue.stats.failed += 1
-            protocol.send_result(ErrorResult(envelope.request_id, e))
+        self.gate.receive(protocol, envelope)
 
-    def _submit(self, protocol: IConnection, envelope: Envelope) -> None:
+    def _submit(
+        self, protocol: IConnection, envelope: Envelope, arrived: float
+    ) -> None:
         request = envelope.request
         if self.stopping:
             raise ShuttingDown("the server is shutting down")
@@ -138,13 +152,14 @@ class DriverServer:
         timeout = envelope.timeout or self.config.request_timeout
         work = Work(protocol, envelope, transaction_id, session)
         lane = self.dispatcher.lane_for(request) if session is None else session
+        self.gate.check_room(protocol)
         if session is not None:
             self.sessions.enter(session)
         try:
             self.queue.put(
                 work,
                 priority=envelope.priority,
-                deadline=self.reactor.seconds() + timeout,
+                deadline=arrived + timeout,
                 owner=protocol,
                 lane=lane,
             )
@@ -211,6 +226,7 @@ class DriverServer:
             "requests": stats.counters(),
             "latency_ms": stats.percentiles(),
             "connections": len(self.connections),
+            "connections_refused": dict(stats.refused),
             "transactions_open": self.sessions.count(TRANSACTION),
             "cursors_open": self.sessions.count(CURSOR),
             "uptime_s": round(time.monotonic() - self.started, 3),
@@ -295,6 +311,7 @@ class DriverServer:
     def _stopped(self, _: object) -> Deferred[None]:
         for entry in self.queue.drain():
             self.answer(entry, Failure(ShuttingDown("the server stopped first")))
+        self.gate.shut()
         if self.driver.abort_running():
             self.log.warn("interrupting requests still running at shutdown")
         return self.dispatcher.drain(self.config.shutdown_timeout + 5.0).addCallback(

@@ -21,15 +21,19 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.drivers.base import BaseDatabaseDriver
+from dbdriver.server.access import AccessPolicy, load_token
 from dbdriver.server.config import Config
 from dbdriver.server.driver_factory import make_driver
 from dbdriver.server.lifecycle import announce_ready, watch_parent
+from dbdriver.server.limits import listen_backlog, raise_descriptor_limit, with_backlog
 from dbdriver.server.notify import notify
 from dbdriver.server.rpc_server import DriverServer, DriverServerFactory
 
 __all__ = ["DriverService", "claim_socket"]
 
 SWITCH_INTERVAL = 0.0005
+#: Descriptors kept for the database, its pools and the listeners.
+DESCRIPTOR_RESERVE = 64
 
 
 def claim_socket(path: str) -> None:
@@ -103,6 +107,7 @@ class DriverService(Service):
         self.driver: BaseDatabaseDriver | None = None
         self.server: DriverServer | None = None
         self.ports: list[IListeningPort] = []
+        self.access = AccessPolicy(config.allow_uid, config.allow_gid)
         self._stopping: Deferred[None] | None = None
 
     def startService(self) -> None:
@@ -111,6 +116,16 @@ class DriverService(Service):
         # forth on every statement; the default 5 ms switch interval would
         # make a database thread wait that long each time the reactor is busy.
         sys.setswitchinterval(SWITCH_INTERVAL)
+        if self.config.auth_token_file is not None:
+            self.access.token = load_token(self.config.auth_token_file)
+        soft, _ = raise_descriptor_limit()
+        if self.config.max_connections + DESCRIPTOR_RESERVE > soft:
+            self.log.warn(
+                "--max-connections={n} leaves too few of {soft} descriptors "
+                "for the database: lower it, or raise the hard limit",
+                n=self.config.max_connections,
+                soft=soft,
+            )
         if self.socket_path is not None:
             claim_socket(self.socket_path)
         self.driver = make_driver(self.config, self.reactor)
@@ -129,11 +144,16 @@ class DriverService(Service):
             self.reactor.stop()
 
     def _endpoints(self) -> list[IStreamServerEndpoint]:
-        endpoints = [serverFromString(self.reactor, spec) for spec in self.listen]
+        backlog = listen_backlog()
+        endpoints = [
+            serverFromString(self.reactor, with_backlog(spec, backlog))
+            for spec in self.listen
+        ]
         if self.socket_path is not None:
-            endpoints.insert(
-                0, UNIXServerEndpoint(self.reactor, self.socket_path, mode=self.mode)
+            unix = UNIXServerEndpoint(
+                self.reactor, self.socket_path, backlog=backlog, mode=self.mode
             )
+            endpoints.insert(0, unix)
         return endpoints
 
     def _start(self) -> Deferred[None]:
@@ -145,7 +165,9 @@ class DriverService(Service):
 
     def _listen(self, _: object) -> Deferred[None]:
         assert self.driver is not None
-        self.server = DriverServer(self.config, self.driver, self.reactor)
+        self.server = DriverServer(
+            self.config, self.driver, self.reactor, access=self.access
+        )
         self.server.dispatcher.start()
         factory = DriverServerFactory(self.server)
         listening = [e.listen(factory) for e in self._endpoints()]

@@ -28,7 +28,7 @@ from dbdriver.requests.methods import (
 
 #: The methods of PROTOCOL.md section 4, by kind.
 _KINDS = {
-    "server": ["ping", "server_info", "stats"],
+    "server": ["ping", "server_info", "stats", "authenticate"],
     "control": ["begin_transaction", "commit_transaction", "rollback_transaction"],
     "cursor": ["open_cursor", "fetch", "close_cursor"],
     "data": [

@@ -191,3 +191,24 @@ def test_snapshot_and_statistics() -> None:
     assert 0 < p["p50"] <= p["p95"] <= p["p99"]
     assert p["p99"] == pytest.approx(60.0)
     assert queue.snapshot()["max_depth"] == 3
+
+
+def test_an_owners_entries_are_counted_withdrawn_and_put_back() -> None:
+    queue, _, _ = make()
+    queue.open_lane("tx")
+    for item in ("a1", "a2"):
+        put(queue, item, owner="a")
+    put(queue, "in-tx", owner="a", lane="tx")
+    put(queue, "b1", owner="b")
+    assert (queue.queued_by("a"), queue.queued_by("b"), queue.queued_by("c")) == (
+        3,
+        1,
+        0,
+    )
+    back = queue.withdraw("a")  # a transaction's lane keeps its entries
+    assert [e.item for e in back] == ["a1", "a2"]
+    assert (queue.queued_by("a"), queue.depth) == (1, 2)
+    assert taken(queue) == ["b1"]
+    for entry in back:
+        queue.requeue(entry, entry.lane)
+    assert taken(queue) == ["a1", "a2"]
