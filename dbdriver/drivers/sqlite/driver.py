@@ -85,6 +85,7 @@ class SQLiteBackend(Backend):
             path = urllib.parse.quote(os.path.abspath(self.path))
             self.uri = f"file:{path}?mode={'ro' if config.read_only else 'rw'}"
         self._gone_logged = 0.0
+        self._opened: tuple[int, int] | None = None
         self.operations = SQLiteOperations(
             SQLiteDialect(), config, self.translate_error, self.path, self.uri
         )
@@ -149,6 +150,7 @@ class SQLiteBackend(Backend):
         # connection never meets "database is locked" from its own pool.
         if not (self.memory or self.config.read_only or self.config.no_create):
             self._create()
+        self._opened = None if self.memory else self._identity()
         return self._pool(1), self._pool(self.pool_size)
 
     def _inline_connection(self) -> sqlite3.Connection:
@@ -202,11 +204,29 @@ class SQLiteBackend(Backend):
                 f"SQLite {sqlite3.sqlite_version} is too old: dbdriver needs 3.35+"
             )
         if not (self.memory or self.config.read_only):
-            with cast(GuardedConnection, cursor.connection).guard.trusted():
+            with cast(GuardedConnection, cursor.connection).trusted():
                 cursor.execute("PRAGMA journal_mode = WAL")
         load_applied_schema(self.operations, cursor)
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _still_there(self) -> None:
+        """
+        Before a write: the file the driver opened is still at its path (in
+        WAL mode SQLite would go on writing to a deleted file).
+        """
+        if self.memory or self._opened is None:
+            return
+        if self._identity() != self._opened:
+            raise self._gone("the file at its path is not the one opened")
+
     def begin_group(self, cursor: DBCursor) -> None:
+        self._still_there()
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
     def begin_snapshot(self, cursor: DBCursor) -> None:
@@ -214,6 +234,7 @@ class SQLiteBackend(Backend):
         cursor.execute("BEGIN")
 
     def begin_pinned(self, cursor: DBCursor) -> None:
+        self._still_there()
         # Deferred: the write lock is taken at the transaction's first write
         # (a transaction that read first and whose snapshot is stale by then
         # gets SQLITE_BUSY_SNAPSHOT, answered busy).
@@ -273,7 +294,7 @@ class SQLiteBackend(Backend):
             return errors.ReadOnly(f"{message}: the server is read-only")
         return errors.SQLError(message, {"sqlite_error": name} if name else None)
 
-    def _gone(self, message: str) -> errors.DriverError:
+    def _gone(self, message: str) -> errors.Unavailable:
         """
         The database file was deleted or moved under the driver: every
         write fails until an operator puts it back and restarts the driver.

@@ -12,7 +12,8 @@ C{--allow-session-sql} says: C{read_only}.  Raw SQL may not control
 transactions (they belong to the driver): C{invalid_params}.
 
 The driver's own statements (its set-up, C{sync_schema}'s pragmas) run
-L{SessionGuard.trusted}.
+L{GuardedConnection.trusted}; a change of policy expires the connection's
+prepared statements, so that none cached under a looser one escapes it.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class SessionGuard:
     @ivar allow_session: the server runs C{--allow-session-sql}.
     @ivar raw: raw SQL of C{execute} is being prepared (transaction control
         is refused).
+    @ivar trusted: the driver's own statements are being prepared (nothing
+        is refused).
     @ivar refused: why the last statement was denied, as the protocol error
         it answers (C{None}: not denied).
     """
@@ -98,19 +101,8 @@ class SessionGuard:
         self.read_only = read_only
         self.allow_session = allow_session
         self.raw = False
+        self.trusted = 0
         self.refused: DriverError | None = None
-        self._trusted = 0
-
-    @contextmanager
-    def trusted(self) -> Iterator[None]:
-        """
-        Around the driver's own statements: nothing is refused.
-        """
-        self._trusted += 1
-        try:
-            yield
-        finally:
-            self._trusted -= 1
 
     def __call__(
         self,
@@ -120,7 +112,7 @@ class SessionGuard:
         database: str | None,
         trigger: str | None,
     ) -> int:
-        if self._trusted:
+        if self.trusted:
             return sqlite3.SQLITE_OK
         refusal = self._refusal(action, arg1, arg2, database)
         if refusal is None:
@@ -199,6 +191,36 @@ class GuardedConnection(sqlite3.Connection):
         self.set_authorizer(guard)
         if not guard.allow_session or guard.read_only:
             self.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+
+    @contextmanager
+    def trusted(self) -> Iterator[None]:
+        """
+        Around the driver's own statements: nothing is refused.
+        """
+        guard = self.guard
+        guard.trusted += 1
+        try:
+            yield
+        finally:
+            guard.trusted -= 1
+            self._expire()
+
+    @contextmanager
+    def raw(self) -> Iterator[None]:
+        """
+        Around the raw SQL of C{execute}: transaction control is refused.
+        """
+        self.guard.raw = True
+        self._expire()
+        try:
+            yield
+        finally:
+            self.guard.raw = False
+
+    def _expire(self) -> None:
+        # Setting the authorizer expires every prepared statement: none
+        # prepared under a looser policy (the cache) runs unchecked.
+        self.set_authorizer(self.guard)
 
     @overload
     def cursor(self, factory: None = None) -> GuardedCursor: ...

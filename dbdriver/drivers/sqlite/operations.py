@@ -114,16 +114,12 @@ class SQLiteOperations(TableOperations):
     ) -> dict[str, object]:
         # The connection's guard refuses transaction control in raw SQL too,
         # however the statement hides it from a check of its first keyword.
-        guard = cast(GuardedConnection, cursor.connection).guard
-        guard.raw = True
-        try:
+        with cast(GuardedConnection, cursor.connection).raw():
             return super()._execute(cursor, request)
-        finally:
-            guard.raw = False
 
     def _sync_schema(
         self, cursor: DBCursor, request: rq.SyncSchemaRequest
     ) -> dict[str, object]:
         # The sync sets pragmas of its own (foreign keys off for a rebuild).
-        with cast(GuardedConnection, cursor.connection).guard.trusted():
+        with cast(GuardedConnection, cursor.connection).trusted():
             return super()._sync_schema(cursor, request)
