@@ -307,25 +307,27 @@ class SessionRules:
     patterns: tuple[str, ...] = ()
 
 
+def _statements(*texts: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(text.split()) for text in texts)
+
+
 #: PostgreSQL: settings, listeners, prepared statements, temporary objects,
 #: session locks and cursors that outlive their statement.
 POSTGRESQL_SESSION = SessionRules(
-    leading=frozenset(
-        {
-            ("SET",),
-            ("RESET",),
-            ("DISCARD",),
-            ("LISTEN",),
-            ("UNLISTEN",),
-            ("PREPARE",),
-            ("DEALLOCATE",),
-            ("DECLARE",),
-            ("LOAD",),
-            ("CREATE", "TEMP"),
-            ("CREATE", "TEMPORARY"),
-            ("CREATE", "LOCAL"),
-            ("CREATE", "GLOBAL"),
-        }
+    leading=_statements(
+        "SET",
+        "RESET",
+        "DISCARD",
+        "LISTEN",
+        "UNLISTEN",
+        "PREPARE",
+        "DEALLOCATE",
+        "DECLARE",
+        "LOAD",
+        "CREATE TEMP",
+        "CREATE TEMPORARY",
+        "CREATE LOCAL",
+        "CREATE GLOBAL",
     ),
     words=frozenset(
         {
@@ -343,19 +345,17 @@ POSTGRESQL_SESSION = SessionRules(
 #: MySQL/MariaDB: variables (user ones included), the default database,
 #: table locks, prepared statements, temporary tables, named locks.
 MYSQL_SESSION = SessionRules(
-    leading=frozenset(
-        {
-            ("SET",),
-            ("USE",),
-            ("LOCK",),
-            ("UNLOCK",),
-            ("PREPARE",),
-            ("EXECUTE",),
-            ("DEALLOCATE",),
-            ("HANDLER",),
-            ("CREATE", "TEMPORARY"),
-            ("DROP", "TEMPORARY"),
-        }
+    leading=_statements(
+        "SET",
+        "USE",
+        "LOCK",
+        "UNLOCK",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "HANDLER",
+        "CREATE TEMPORARY",
+        "DROP TEMPORARY",
     ),
     words=frozenset({"GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS"}),
     patterns=(r":=", r"\bINTO\s+@"),

@@ -16,16 +16,19 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from dbdriver import connect
+from dbdriver.client import DriverClient
+from tests.conftest import DriverProcess
 from tests.process.test_database_driver_process import run_twistd
+from tests.server.test_driver_rpc_server import TABLE
 from tests.support.data import error_of
 
-TABLE = {
-    "name": "t",
-    "columns": [
-        {"name": "id", "type": "integer", "primary_key": True},
-        {"name": "v", "type": "text"},
-    ],
-}
+
+async def _with_a_row(driver: DriverProcess) -> DriverClient:
+    """A client of C{driver}, once the table holds one row."""
+    client = await connect(reactor, driver.socket)
+    await client.create_table(TABLE)
+    await client.insert("t", {"id": 1, "v": "x"})
+    return client
 
 
 def mode(path: str | Path) -> int:
@@ -41,9 +44,7 @@ async def test_database_wal_and_shm_are_owner_only_whatever_the_umask(
         driver = start_driver()
     finally:
         os.umask(old)
-    client = await connect(reactor, driver.socket)
-    await client.create_table(TABLE)
-    await client.insert("t", {"id": 1, "v": "x"})
+    client = await _with_a_row(driver)
     database = driver.database
     for path in (database, database + "-wal", database + "-shm"):
         assert mode(path) == 0o600, path
@@ -53,9 +54,7 @@ async def test_database_wal_and_shm_are_owner_only_whatever_the_umask(
 @pytest_twisted.ensureDeferred
 async def test_a_deleted_file_makes_writes_unavailable(start_driver, tmp_path):
     driver = start_driver()
-    client = await connect(reactor, driver.socket)
-    await client.create_table(TABLE)
-    await client.insert("t", {"id": 1, "v": "x"})
+    client = await _with_a_row(driver)
     os.unlink(driver.database)
     for i in range(2, 5):
         error = await error_of(client.insert("t", {"id": i, "v": "lost"}))

@@ -13,15 +13,8 @@ import pytest_twisted
 from twisted.internet import reactor
 
 from dbdriver import connect
+from tests.server.test_driver_rpc_server import TABLE
 from tests.support.data import error_of
-
-TABLE = {
-    "name": "t",
-    "columns": [
-        {"name": "id", "type": "integer", "primary_key": True},
-        {"name": "v", "type": "text"},
-    ],
-}
 
 
 @pytest_twisted.ensureDeferred

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import pytest_twisted
 
+from dbdriver.client import DriverClient, Transaction
+from dbdriver.testing import RunningDriver
 from tests.server.test_driver_rpc_server import TABLE
 from tests.support.live import error_of, query, running_driver, sleep
+
+
+async def _begun(running: RunningDriver) -> tuple[Transaction, DriverClient]:
+    """A begun transaction on the table, and another client."""
+    mine, other = await running.client(), await running.client()
+    await other.create_table(TABLE)
+    return await mine.transaction().begin(), other
 
 
 @pytest_twisted.ensureDeferred
 async def test_an_idle_begun_transaction_blocks_no_writer(tmp_path):
     async with running_driver(tmp_path, busy_timeout=0.5) as running:
-        idle, other = await running.client(), await running.client()
-        await other.create_table(TABLE)
-        tx = await idle.transaction().begin()
+        tx, other = await _begun(running)
         assert await tx.select("t") == []  # a read takes no write lock
         await other.insert("t", {"id": 1, "v": "first"})
         async with other.transaction() as tx2:
@@ -31,9 +38,7 @@ async def test_an_idle_begun_transaction_blocks_no_writer(tmp_path):
 @pytest_twisted.ensureDeferred
 async def test_a_stale_snapshot_that_writes_is_busy(tmp_path):
     async with running_driver(tmp_path, busy_timeout=0.5) as running:
-        reader, writer = await running.client(), await running.client()
-        await writer.create_table(TABLE)
-        tx = await reader.transaction().begin()
+        tx, writer = await _begun(running)
         assert await tx.count("t") == 0
         await writer.insert("t", {"id": 1, "v": "committed meanwhile"})
         error = await error_of(tx.insert("t", {"id": 1, "v": "would overwrite"}))
@@ -47,9 +52,7 @@ async def test_an_idle_writer_is_rolled_back_after_the_timeout(tmp_path):
     async with running_driver(
         tmp_path, busy_timeout=10.0, write_lock_idle_timeout=0.5
     ) as running:
-        holder, other = await running.client(), await running.client()
-        await other.create_table(TABLE)
-        tx = await holder.transaction().begin()
+        tx, other = await _begun(running)
         await tx.insert("t", {"id": 1, "v": "held, never committed"})
         # waits for the lock (not busy after 10 s: the driver takes it back)
         await other.insert("t", {"id": 2, "v": "goes through"})
