@@ -14,7 +14,7 @@ builds the two and hands them here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 from twisted.internet.defer import Deferred, fail, gatherResults, succeed
@@ -34,7 +34,7 @@ from dbdriver.drivers.sql.uri import mask_password
 from dbdriver.drivers.table_api import TableAPI
 from dbdriver.exceptions import ShuttingDown
 
-__all__ = ["BaseDatabaseDriver", "InlineReads"]
+__all__ = ["BaseDatabaseDriver", "InlineReads", "WriteLocking"]
 
 
 class InlineReads(Protocol):
@@ -51,6 +51,21 @@ class InlineReads(Protocol):
 
     def close(self) -> None:
         """Close what the reads use."""
+
+
+@runtime_checkable
+class WriteLocking(Protocol):
+    """
+    A backend with one write lock that a transaction takes at its first
+    write (SQLite): held idle too long, the transaction is rolled back.
+    """
+
+    @property
+    def write_lock_idle_timeout(self) -> float:
+        """Seconds a transaction may hold the write lock while idle."""
+
+    def takes_write_lock(self, request: rq.BaseRequest) -> bool:
+        """Whether running C{request} in a transaction may take it."""
 
 
 def _not_inline(job: Job) -> bool:
@@ -118,6 +133,8 @@ class BaseDatabaseDriver(TableAPI):
             config.max_transactions,
             config.max_message_size,
         )
+        if isinstance(self.dbms, WriteLocking):
+            self.transactions.locks = self.dbms.takes_write_lock
         # What the dispatcher calls for each request: one lookup away.
         self.run_batch = self.batches.run_batch
         self.settle_job = engine.settle_job
@@ -143,6 +160,21 @@ class BaseDatabaseDriver(TableAPI):
         Write groups that may run at once.
         """
         return self.dbms.write_concurrency
+
+    @property
+    def write_lock_idle_timeout(self) -> float | None:
+        """
+        Seconds an open transaction may hold the write lock while idle
+        (C{None}: the backend has no such lock).
+        """
+        dbms = self.dbms
+        return dbms.write_lock_idle_timeout if isinstance(dbms, WriteLocking) else None
+
+    def holds_write_lock(self, transaction_id: str) -> bool:
+        """
+        Whether the open transaction may hold the write lock.
+        """
+        return self.transactions.holds_write_lock(transaction_id)
 
     @property
     def open_transactions(self) -> int:

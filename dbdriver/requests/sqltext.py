@@ -8,8 +8,11 @@ it; a L{Lexicon} holds what differs between dialects (L{STANDARD} is
 SQLite's and the request checks'; the server backends define theirs next
 to their dialects).  On the tokens: the first keywords of a statement
 (L{leading_words}, L{leading_keyword}), C{?} placeholders as the C{format}
-paramstyle's C{%s} (L{format_placeholders}), and the text without its
-literals and comments (L{strip_literals}).
+paramstyle's C{%s} (L{format_placeholders}), the text without its
+literals and comments (L{strip_literals}), whether a statement only reads
+(L{reads_only}) and whether it changes the session for later statements
+(L{session_statement}, under a dialect's L{SessionRules}: the server
+backends' are here, with the lexer that applies them).
 
 Nothing here knows a database: the request checks use it, and so do the
 drivers.
@@ -27,12 +30,17 @@ from attrs import frozen
 from dbdriver.exceptions import SQLError
 
 __all__ = [
+    "MYSQL_SESSION",
+    "POSTGRESQL_SESSION",
     "STANDARD",
     "Lexicon",
+    "SessionRules",
     "Token",
     "format_placeholders",
     "leading_keyword",
     "leading_words",
+    "reads_only",
+    "session_statement",
     "strip_literals",
     "tokens",
 ]
@@ -252,3 +260,122 @@ def strip_literals(sql: str, lexicon: Lexicon = STANDARD) -> str:
     return "".join(
         text for kind, text in tokens(sql, lexicon) if kind not in ("string", "comment")
     )
+
+
+#: The first keywords of statements that only read.
+_READING = frozenset({"SELECT", "VALUES", "EXPLAIN", "SHOW", "TABLE", "DESCRIBE"})
+_WRITING = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE"})
+
+
+def _words(sql: str, lexicon: Lexicon) -> list[str]:
+    return [t.text.upper() for t in tokens(sql, lexicon) if t.kind == "word"]
+
+
+def reads_only(sql: str, lexicon: Lexicon = STANDARD) -> bool:
+    """
+    Whether a statement only reads, as far as its words tell: it starts
+    with C{SELECT}, C{VALUES}, C{EXPLAIN}, ... (or C{WITH}, and writes
+    nowhere), or it is a C{PRAGMA} that sets nothing.  (When in doubt,
+    C{False}.)
+    """
+    words = _words(sql, lexicon)
+    if not words:
+        return False
+    if words[0] == "PRAGMA":
+        return "=" not in strip_literals(sql, lexicon)
+    if words[0] == "WITH":
+        return _WRITING.isdisjoint(words)
+    return words[0] in _READING
+
+
+@frozen
+class SessionRules:
+    """
+    How a dialect's statements change the session for later ones (what
+    raw SQL may not do without C{--allow-session-sql}).
+
+    @ivar leading: statements by their first keywords (a tuple of one or
+        two keywords, upper case).
+    @ivar words: keywords or function names that, anywhere outside
+        literals, change the session.
+    @ivar patterns: regexes (case-insensitive) searched in the text without
+        its literals and comments.
+    """
+
+    leading: frozenset[tuple[str, ...]]
+    words: frozenset[str] = frozenset()
+    patterns: tuple[str, ...] = ()
+
+
+def _statements(*texts: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(text.split()) for text in texts)
+
+
+#: PostgreSQL: settings, listeners, prepared statements, temporary objects,
+#: session locks and cursors that outlive their statement.
+POSTGRESQL_SESSION = SessionRules(
+    leading=_statements(
+        "SET",
+        "RESET",
+        "DISCARD",
+        "LISTEN",
+        "UNLISTEN",
+        "PREPARE",
+        "DEALLOCATE",
+        "DECLARE",
+        "LOAD",
+        "CREATE TEMP",
+        "CREATE TEMPORARY",
+        "CREATE LOCAL",
+        "CREATE GLOBAL",
+    ),
+    words=frozenset(
+        {
+            "SET_CONFIG",
+            "PG_ADVISORY_LOCK",
+            "PG_ADVISORY_LOCK_SHARED",
+            "PG_TRY_ADVISORY_LOCK",
+            "PG_TRY_ADVISORY_LOCK_SHARED",
+            "DBLINK_CONNECT",
+        }
+    ),
+    patterns=(r"\bINTO\s+(?:TEMP|TEMPORARY|UNLOGGED)\b",),
+)
+
+#: MySQL/MariaDB: variables (user ones included), the default database,
+#: table locks, prepared statements, temporary tables, named locks.
+MYSQL_SESSION = SessionRules(
+    leading=_statements(
+        "SET",
+        "USE",
+        "LOCK",
+        "UNLOCK",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "HANDLER",
+        "CREATE TEMPORARY",
+        "DROP TEMPORARY",
+    ),
+    words=frozenset({"GET_LOCK", "RELEASE_LOCK", "RELEASE_ALL_LOCKS"}),
+    patterns=(r":=", r"\bINTO\s+@"),
+)
+
+
+def session_statement(sql: str, rules: SessionRules, lexicon: Lexicon) -> str | None:
+    """
+    What in C{sql} changes the session for later statements under
+    C{rules} (a short description), or C{None}.
+    """
+    words = leading_words(sql, lexicon, 2)
+    for size in (1, 2):
+        if tuple(words[:size]) in rules.leading and len(words) >= size:
+            return " ".join(words[:size])
+    found = rules.words.intersection(_words(sql, lexicon))
+    if found:
+        return min(found)
+    stripped = strip_literals(sql, lexicon)
+    for pattern in rules.patterns:
+        if re.search(pattern, stripped, re.IGNORECASE):
+            return pattern
+    return None

@@ -124,9 +124,26 @@ class Sessions:
             return
         reactor = self.reactor
         session.idle_since = reactor.seconds()
+        timeout = self._timeout(session)
         if session.idle is None or not session.idle.active():
-            timeout = self.idle_timeout
             session.idle = reactor.callLater(timeout, self._idle_check, session)
+        elif session.idle.getTime() > session.idle_since + timeout:
+            session.idle.reset(timeout)  # it took the write lock meanwhile
+
+    def _timeout(self, session: Session) -> float:
+        """
+        How long the session may stay idle: shorter for a transaction that
+        holds SQLite's write lock (C{--write-lock-idle-timeout}).
+        """
+        lock_timeout = self.driver.write_lock_idle_timeout
+        if (
+            lock_timeout is None
+            or session.kind != TRANSACTION
+            or lock_timeout >= self.idle_timeout
+            or not self.driver.holds_write_lock(session.id)
+        ):
+            return self.idle_timeout
+        return lock_timeout
 
     def _idle_check(self, session: Session) -> None:
         """
@@ -135,7 +152,7 @@ class Sessions:
         """
         if self._open.get(session.id) is not session:
             return
-        timeout = self.idle_timeout
+        timeout = self._timeout(session)
         if session.active:
             session.idle = None  # re-armed when its last request is answered
             return
@@ -144,7 +161,14 @@ class Sessions:
         if rest > 0:
             session.idle = reactor.callLater(rest, self._idle_check, session)
             return
-        self.end(session.id, f"it was idle longer than {timeout} s")
+        if timeout < self.idle_timeout:
+            reason = (
+                f"it held the write lock idle longer than {timeout} s "
+                "(--write-lock-idle-timeout)"
+            )
+        else:
+            reason = f"it was idle longer than {timeout} s"
+        self.end(session.id, reason)
 
     def end(self, session_id: str, reason: str | None) -> Deferred[Any]:
         """

@@ -88,4 +88,4 @@ def test_sqlite_operations_know_their_file(tmp_path: object) -> None:
     assert isinstance(operations, SQLiteOperations)
     file = operations.file
     assert file.path == f"{tmp_path}/x.db" and not file.memory
-    assert file.uri.startswith("file:") and "mode=rwc" in file.uri
+    assert file.uri.startswith("file:") and "mode=rw" in file.uri

@@ -294,8 +294,9 @@ async def test_read_only_is_enforced_by_the_connection(start_driver, tmp_path):
     client = await connect(reactor, reader.socket)
     with pytest.raises(ReadOnly):
         await client.execute("INSERT INTO files (client, seq, path) VALUES (1, 1, 'x')")
-    with pytest.raises(ReadOnly):
+    with pytest.raises(Forbidden):  # no request turns query_only off
         await client.execute("PRAGMA query_only = 0; ")
+    with pytest.raises(ReadOnly):
         await client.execute("INSERT INTO files (client, seq, path) VALUES (1, 1, 'x')")
     await client.close()
 

@@ -11,11 +11,16 @@ from dbdriver.drivers.mysql.dialect import LEXICON as MYSQL
 from dbdriver.drivers.postgresql.dialect import LEXICON as POSTGRESQL
 from dbdriver.exceptions import SQLError
 from dbdriver.requests.sqltext import (
+    MYSQL_SESSION,
+    POSTGRESQL_SESSION,
     STANDARD,
     Lexicon,
+    SessionRules,
     format_placeholders,
     leading_keyword,
     leading_words,
+    reads_only,
+    session_statement,
     strip_literals,
     tokens,
 )
@@ -85,3 +90,59 @@ def test_leading_words() -> None:
 
 def test_strip_literals() -> None:
     assert strip_literals("a 'b' -- c\n\"d\"") == 'a  \n"d"'
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1", True),
+        ("  /* c */ values (1)", True),
+        ("EXPLAIN QUERY PLAN SELECT 1", True),
+        ("PRAGMA foreign_keys", True),
+        ("PRAGMA table_info(t)", True),
+        ("PRAGMA foreign_keys = OFF", False),
+        ("WITH c AS (SELECT 1) SELECT * FROM c", True),
+        ("WITH c AS (SELECT 1) INSERT INTO t SELECT * FROM c", False),
+        ("INSERT INTO t VALUES ('SELECT')", False),
+        ("-- only a comment", False),
+    ],
+)
+def test_reads_only(sql: str, expected: bool) -> None:
+    assert reads_only(sql) is expected
+
+
+PG = (POSTGRESQL_SESSION, POSTGRESQL)
+MY = (MYSQL_SESSION, MYSQL)
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect", "expected"),
+    [
+        ("SET search_path = x", PG, "SET"),
+        ("/* x */ reset all", PG, "RESET"),
+        ("CREATE TEMP TABLE t (x int)", PG, "CREATE TEMP"),
+        (
+            "SELECT set_config('a', 'b', false)",
+            PG,
+            "SET_CONFIG",
+        ),
+        (
+            "SELECT 1 INTO TEMP t",
+            PG,
+            POSTGRESQL_SESSION.patterns[0],
+        ),
+        ("SELECT 'SET x' AS set_config_text", PG, None),
+        ("SELECT $$ LISTEN $$", PG, None),
+        ("CREATE TABLE t (x int)", PG, None),
+        ("SET @a = 1", MY, "SET"),
+        ("SELECT @a := 1", MY, ":="),
+        ("SELECT 1 INTO @a", MY, r"\bINTO\s+@"),
+        ("select get_lock('x', 1)", MY, "GET_LOCK"),
+        ("SELECT ':=' # := ", MY, None),
+        ("CREATE TABLE t (x int)", MY, None),
+    ],
+)
+def test_session_statement(
+    sql: str, dialect: tuple[SessionRules, Lexicon], expected: str | None
+) -> None:
+    assert session_statement(sql, *dialect) == expected

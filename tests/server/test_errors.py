@@ -247,10 +247,13 @@ async def test_busy(tmp_path: Path) -> None:
                 [{"method": "delete", "params": {"table": "t", "where": {"id": 1}}}]
             ),
             b.execute("INSERT INTO t (v) VALUES ('x')"),
-            b.begin_transaction(),
         ):
             error = await error_of(call)
             assert error.code == "busy"
+        # begin takes no lock: the first write waits for it
+        other = await b.transaction().begin()
+        assert (await error_of(other.insert("t", {"v": "x"}))).code == "busy"
+        await other.rollback()
         # WAL: readers do not wait for the writer, and see what was committed
         assert await b.select("t", columns=["v"]) == [{"v": "committed"}]
         assert await b.count("t") == 1

@@ -41,7 +41,11 @@ def _insert(value: str) -> Any:
 
 @pytest_twisted.async_yield_fixture()
 async def driver(tmp_path: Path) -> Any:
-    config = Config(database=str(tmp_path / "db.sqlite3"), busy_timeout=0.5)
+    config = Config(
+        database=str(tmp_path / "db.sqlite3"),
+        busy_timeout=0.5,
+        write_lock_idle_timeout=IDLE,  # the idle timeout, not the write lock's
+    )
     driver = SQLiteDriver(config, reactor)
     driver.check()
     await driver.connect()

@@ -19,6 +19,7 @@ from dbdriver.drivers.engine.pinned import PinnedConnection
 from dbdriver.drivers.interfaces import DBConnection
 from dbdriver.drivers.sql.dialect import REQUEST_SAVEPOINT
 from dbdriver.exceptions import Busy, DriverError, ShuttingDown, UnknownTransaction
+from dbdriver.requests.base import BaseRequest
 
 __all__ = ["IDLE_PINNED", "IdlePinned", "Transactions"]
 
@@ -85,6 +86,9 @@ class Transactions:
     @ivar ending: called with a transaction's id as it ends (before its
         connection commits or rolls back): the cursors opened inside it
         close.
+    @ivar locks: whether a request may take the database's write lock (a
+        backend whose transactions take it at their first write); C{None}:
+        not tracked.
     """
 
     def __init__(self, engine: Engine, idle: IdlePinned, cap: int) -> None:
@@ -92,7 +96,16 @@ class Transactions:
         self.idle = idle
         self.cap = cap
         self.ending: Callable[[str], None] = _nothing
+        self.locks: Callable[[BaseRequest], bool] | None = None
         self._open: dict[str, PinnedConnection | None] = {}
+        self._locking: set[str] = set()
+
+    def holds_write_lock(self, transaction_id: str) -> bool:
+        """
+        Whether a request of the transaction may have taken the write lock
+        (it holds it until it ends).
+        """
+        return transaction_id in self._locking
 
     def __len__(self) -> int:
         return len(self._open)
@@ -112,6 +125,7 @@ class Transactions:
         """
         pinned = [p for p in self._open.values() if p is not None]
         self._open.clear()
+        self._locking.clear()
         return [p.close() for p in pinned] + self.idle.close_all()
 
     def begin(self) -> Deferred[str]:
@@ -169,6 +183,7 @@ class Transactions:
         except DriverError as e:
             return fail(e)
         del self._open[transaction_id]
+        self._locking.discard(transaction_id)
         self.engine.operations.forget_tables()
         self.ending(transaction_id)
         translate = self.engine.operations.translate
@@ -194,6 +209,8 @@ class Transactions:
             pinned = self.pinned(transaction_id)
         except DriverError as e:
             return fail(e)
+        if self.locks is not None and self.locks(job.request):
+            self._locking.add(transaction_id)
         settled = self.engine.run_pinned(pinned, job, self._savepointed)
         return settled.addCallback(self._after, transaction_id, pinned)
 

@@ -19,6 +19,7 @@ from dbdriver.drivers.mysql import catalog as catalog
 from dbdriver.drivers.mysql.connection import Connection, errno_of
 from dbdriver.drivers.mysql.describe import describe, fulltext_targets
 from dbdriver.drivers.mysql.dialect import (
+    LEXICON,
     MySQLDialect,
     convert_placeholders,
     leading_words,
@@ -29,6 +30,7 @@ from dbdriver.drivers.schema.sync import BOOKKEEPING
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError, InvalidParams, NoSuchTable, SQLError
+from dbdriver.requests.sqltext import MYSQL_SESSION
 from dbdriver.requests.tableschema import TableSchema
 from dbdriver.requests.where import Node
 
@@ -61,6 +63,7 @@ class MySQLStatements(InterruptibleOperations[Connection]):
     backend = "mysql"
     schema_backend = MySQLSchema
     statement_atomic = True  # InnoDB undoes a failed statement alone
+    session_rules = (MYSQL_SESSION, LEXICON)
     mariadb = True
     rollback_on_timeout = False
 

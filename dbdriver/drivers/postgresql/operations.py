@@ -19,6 +19,7 @@ from dbdriver.drivers.interrupt import Interrupter
 from dbdriver.drivers.postgresql.connection import DriverConnection
 from dbdriver.drivers.postgresql.describe import describe, fulltext_indexes
 from dbdriver.drivers.postgresql.dialect import (
+    LEXICON,
     convert_placeholders,
     portable_default,
     portable_type,
@@ -31,6 +32,7 @@ from dbdriver.drivers.sql.operations import Translation
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
+from dbdriver.requests.sqltext import POSTGRESQL_SESSION
 from dbdriver.requests.tableschema import TableSchema
 
 __all__ = ["PostgreSQLOperations"]
@@ -78,6 +80,7 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
 
     backend = "postgresql"
     schema_backend = PostgreSQLSchema
+    session_rules = (POSTGRESQL_SESSION, LEXICON)
 
     def __init__(
         self,

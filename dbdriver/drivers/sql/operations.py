@@ -22,6 +22,7 @@ from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.params import row_groups, rows_params
+from dbdriver.drivers.sql.rawsql import fetch_within, refuse_session_sql
 from dbdriver.exceptions import (
     DriverError,
     InternalError,
@@ -31,6 +32,7 @@ from dbdriver.exceptions import (
 )
 from dbdriver.requests import fields as rc
 from dbdriver.requests.binds import apply_binds
+from dbdriver.requests.sqltext import Lexicon, SessionRules
 from dbdriver.requests.values import Value
 from dbdriver.wire.cbor import Encoded, encode_rows
 
@@ -61,6 +63,8 @@ class TableOperations(TableCatalog):
     @cvar statement_atomic: whether a failed statement undoes only itself,
         leaving the transaction usable (then single statements need no
         savepoint).
+    @cvar session_rules: how raw SQL changes the session, and the lexicon
+        that reads it (C{None}: the backend refuses it by itself).
     @ivar dialect: the backend's SQL.
     @ivar backup_root: where C{sync_schema}'s backups may go (absolute).
     """
@@ -68,6 +72,7 @@ class TableOperations(TableCatalog):
     backend: ClassVar[str] = ""
     schema_backend: ClassVar[type[SchemaBackend] | None] = None
     statement_atomic: ClassVar[bool] = False
+    session_rules: ClassVar[tuple[SessionRules, Lexicon] | None] = None
 
     def __init__(
         self, dialect: Dialect, settings: DriverSettings, translation: Translation
@@ -79,6 +84,7 @@ class TableOperations(TableCatalog):
         self.max_message_size = settings.max_message_size
         self.read_only = settings.read_only
         self.backup_root = backup_root(settings.database, settings.backup_root)
+        self.allow_session_sql = settings.allow_session_sql
         self._translation = translation
         self._handlers: dict[type[rq.BaseRequest], Callable[[DBCursor, Any], object]]
         self._handlers = {
@@ -149,8 +155,11 @@ class TableOperations(TableCatalog):
         self, sql: str, params: Sequence[object] | None
     ) -> tuple[str, list[object]]:
         """
-        Raw SQL and its params (C{execute}, a raw cursor) as they run.
+        Raw SQL and its params (C{execute}, a raw cursor) as they run;
+        L{Forbidden} if it would change the session for later requests.
         """
+        if self.session_rules is not None and not self.allow_session_sql:
+            refuse_session_sql(sql, *self.session_rules)
         adapt = self.dialect.adapt
         return self.convert_placeholders(sql), [adapt(v) for v in params or ()]
 
@@ -318,20 +327,19 @@ class TableOperations(TableCatalog):
             max_rows=self.max_rows,
         )
 
-    def _fetch(self, cursor: DBCursor) -> list[Sequence[object]]:
+    def _fetch(self, cursor: DBCursor) -> list[list[object]]:
         """
-        Every row of the cursor, or L{ResultTooLarge} past C{--max-rows}.
+        Every row of the cursor, or L{ResultTooLarge} past C{--max-rows} or
+        C{--max-message-size} (as soon as the rows fetched cross it).
         """
-        if self.max_rows <= 0:
-            return list(cursor.fetchall())
-        rows = cursor.fetchmany(self.max_rows + 1)
-        if len(rows) > self.max_rows:
+        rows = fetch_within(cursor, self.max_message_size, self.max_rows)
+        if self.max_rows > 0 and len(rows) > self.max_rows:
             raise ResultTooLarge(
                 f"the result has more than --max-rows={self.max_rows} rows; "
                 "page with limit/offset",
                 {"rows": self.max_rows, "max_rows": self.max_rows},
             )
-        return list(rows)
+        return rows
 
     def _count(self, cursor: DBCursor, request: rq.CountRequest) -> int:
         _, where = self.where_for(cursor, request.table, request.where_node)
@@ -349,7 +357,7 @@ class TableOperations(TableCatalog):
             rows: list[list[object]] = []
         else:
             columns = [d[0] for d in cursor.description]
-            rows = [list(r) for r in self._fetch(cursor)]
+            rows = self._fetch(cursor)
         # Read once the rows are fetched (SQLite counts a RETURNING statement's
         # rows as it steps); SQLite reports -1 for a query, where the other
         # backends count its rows, and so does the wire.

@@ -14,13 +14,16 @@ import json
 import os
 import re
 import sqlite3
+import time
 import urllib.parse
 import uuid
 from typing import cast
 
 from twisted.enterprise import adbapi
+from twisted.logger import Logger
 
 from dbdriver import exceptions as errors
+from dbdriver import requests as rq
 from dbdriver.drivers.backend import Backend
 from dbdriver.drivers.base import BaseDatabaseDriver
 from dbdriver.drivers.interfaces import (
@@ -32,8 +35,10 @@ from dbdriver.drivers.interfaces import (
 from dbdriver.drivers.schema.sync import load_applied_schema
 from dbdriver.drivers.sql.uri import parse_database
 from dbdriver.drivers.sqlite.dialect import SQLiteDialect
+from dbdriver.drivers.sqlite.guard import GuardedConnection, SessionGuard
 from dbdriver.drivers.sqlite.inline import InlineReader
 from dbdriver.drivers.sqlite.operations import SQLiteOperations
+from dbdriver.requests.sqltext import reads_only
 
 __all__ = ["SQLiteBackend", "SQLiteDriver"]
 
@@ -66,6 +71,8 @@ class SQLiteBackend(Backend):
     @ivar inline: the reads that run on the reactor thread.
     """
 
+    log = Logger()
+
     def __init__(self, config: DriverSettings, reactor: DriverReactor) -> None:
         super().__init__(config, reactor)
         self.path = sqlite_target(config.database)
@@ -73,8 +80,12 @@ class SQLiteBackend(Backend):
         if self.memory:
             self.uri = f"file:dbdriver-{uuid.uuid4().hex}?mode=memory&cache=shared"
         else:
+            # The file is created (owner-only) by check(): a connection never
+            # creates it, so one deleted under the driver stays gone.
             path = urllib.parse.quote(os.path.abspath(self.path))
-            self.uri = f"file:{path}?mode={'ro' if config.read_only else 'rwc'}"
+            self.uri = f"file:{path}?mode={'ro' if config.read_only else 'rw'}"
+        self._gone_logged = 0.0
+        self._opened: tuple[int, int] | None = None
         self.operations = SQLiteOperations(
             SQLiteDialect(), config, self.translate_error, self.path, self.uri
         )
@@ -90,13 +101,32 @@ class SQLiteBackend(Backend):
         """
         if self.memory:
             return
-        if self.config.read_only and not os.path.exists(self.path):
-            raise OSError(f"--read-only, and {self.path} does not exist")
+        if not os.path.exists(self.path):
+            if self.config.read_only:
+                raise OSError(f"--read-only, and {self.path} does not exist")
+            if self.config.no_create:
+                raise OSError(
+                    f"{self.path} does not exist (--no-create: "
+                    "the driver does not create a new database)"
+                )
+            self._create()
         connection = sqlite3.connect(self.uri, uri=True)
         try:
             connection.execute("PRAGMA schema_version").fetchone()
         finally:
             connection.close()
+
+    def _create(self) -> None:
+        """
+        Create the database file, owner-only whatever the umask (SQLite
+        gives the WAL and SHM files the mode of the database file).
+        """
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return
+        os.fchmod(fd, 0o600)
+        os.close(fd)
 
     def _pool(self, size: int) -> adbapi.ConnectionPool:
         return adbapi.ConnectionPool(
@@ -107,6 +137,7 @@ class SQLiteBackend(Backend):
             isolation_level=None,
             detect_types=sqlite3.PARSE_DECLTYPES,
             timeout=self.config.busy_timeout,
+            factory=GuardedConnection,
             cp_min=size,
             cp_max=size,
             cp_openfun=self._open_connection,
@@ -117,6 +148,9 @@ class SQLiteBackend(Backend):
     def make_pools(self) -> tuple[adbapi.ConnectionPool, adbapi.ConnectionPool]:
         # One writer: SQLite has one write lock, and a single writer
         # connection never meets "database is locked" from its own pool.
+        if not (self.memory or self.config.read_only or self.config.no_create):
+            self._create()
+        self._opened = None if self.memory else self._identity()
         return self._pool(1), self._pool(self.pool_size)
 
     def _inline_connection(self) -> sqlite3.Connection:
@@ -126,11 +160,32 @@ class SQLiteBackend(Backend):
             check_same_thread=False,
             isolation_level=None,
             detect_types=sqlite3.PARSE_DECLTYPES,
+            factory=GuardedConnection,
         )
-        self._open_connection(connection)
+        self._set_up(connection)
+        # The reactor thread never waits for a lock, and only reads.
+        connection.execute("PRAGMA busy_timeout = 0")
+        connection.execute("PRAGMA query_only = ON")
+        self._guard(connection)
         return connection
 
-    def _open_connection(self, connection: sqlite3.Connection) -> None:
+    def _open_connection(self, connection: GuardedConnection) -> None:
+        self._set_up(connection)
+        self._guard(connection)
+
+    def _guard(self, connection: GuardedConnection) -> None:
+        """
+        From now on no request changes the connection for later ones, and
+        no value outgrows an answer (C{--max-message-size}).
+        """
+        connection.setlimit(
+            sqlite3.SQLITE_LIMIT_LENGTH,
+            max(self.config.max_message_size, _MIN_LENGTH),
+        )
+        config = self.config
+        connection.install(SessionGuard(config.read_only, config.allow_session_sql))
+
+    def _set_up(self, connection: sqlite3.Connection) -> None:
         connection.execute(
             f"PRAGMA busy_timeout = {int(self.config.busy_timeout * 1000)}"
         )
@@ -149,10 +204,29 @@ class SQLiteBackend(Backend):
                 f"SQLite {sqlite3.sqlite_version} is too old: dbdriver needs 3.35+"
             )
         if not (self.memory or self.config.read_only):
-            cursor.execute("PRAGMA journal_mode = WAL")
+            with cast(GuardedConnection, cursor.connection).trusted():
+                cursor.execute("PRAGMA journal_mode = WAL")
         load_applied_schema(self.operations, cursor)
 
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _still_there(self) -> None:
+        """
+        Before a write: the file the driver opened is still at its path (in
+        WAL mode SQLite would go on writing to a deleted file).
+        """
+        if self.memory or self._opened is None:
+            return
+        if self._identity() != self._opened:
+            raise self._gone("the file at its path is not the one opened")
+
     def begin_group(self, cursor: DBCursor) -> None:
+        self._still_there()
         cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
 
     def begin_snapshot(self, cursor: DBCursor) -> None:
@@ -160,7 +234,23 @@ class SQLiteBackend(Backend):
         cursor.execute("BEGIN")
 
     def begin_pinned(self, cursor: DBCursor) -> None:
-        cursor.execute("BEGIN" if self.config.read_only else "BEGIN IMMEDIATE")
+        self._still_there()
+        # Deferred: the write lock is taken at the transaction's first write
+        # (a transaction that read first and whose snapshot is stale by then
+        # gets SQLITE_BUSY_SNAPSHOT, answered busy).
+        cursor.execute("BEGIN")
+
+    @property
+    def write_lock_idle_timeout(self) -> float:
+        return self.config.write_lock_idle_timeout
+
+    def takes_write_lock(self, request: rq.BaseRequest) -> bool:
+        """
+        Whether running C{request} in a transaction may take the write lock.
+        """
+        if isinstance(request, rq.ExecuteRequest):
+            return not reads_only(request.sql)
+        return not request.reads
 
     def interrupt(self, connection: DBConnection) -> None:
         cast(sqlite3.Connection, connection).interrupt()
@@ -184,11 +274,46 @@ class SQLiteBackend(Backend):
             return errors.NoSuchTable(message, {"table": message.rpartition(" ")[2]})
         if message.startswith("no such column") or " has no column named " in message:
             return errors.NoSuchColumn(message, {"column": message.rpartition(" ")[2]})
+        if name == "SQLITE_READONLY_DBMOVED" or (
+            name.startswith("SQLITE_CANTOPEN") and not self.memory
+        ):
+            return self._gone(message)
+        if name == "SQLITE_TOOBIG":
+            return errors.ResultTooLarge(
+                f"{message}: a value over --max-message-size="
+                f"{self.config.max_message_size} bytes"
+            )
+        if message == "not authorized":
+            return errors.Forbidden(
+                "the statement is not allowed: it would change the connection's "
+                "state for later requests, or write under --read-only"
+            )
         if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
             return errors.Busy(f"{message} (busy timeout {self.config.busy_timeout} s)")
         if name.startswith("SQLITE_READONLY") or "readonly database" in message:
             return errors.ReadOnly(f"{message}: the server is read-only")
         return errors.SQLError(message, {"sqlite_error": name} if name else None)
+
+    def _gone(self, message: str) -> errors.Unavailable:
+        """
+        The database file was deleted or moved under the driver: every
+        write fails until an operator puts it back and restarts the driver.
+        """
+        path = os.path.abspath(self.path)
+        now = time.monotonic()
+        if now - self._gone_logged > _LOG_GONE_EVERY:
+            self._gone_logged = now
+            self.log.error(
+                "the database file {path} is gone (deleted or moved) or cannot "
+                "be opened: writes fail until it is restored ({message})",
+                path=path,
+                message=message,
+            )
+        return errors.Unavailable(
+            f"the database file {path} is gone (deleted or moved) or cannot be "
+            f"opened: {message}",
+            {"applied": False},
+        )
 
 
 def _constraint(message: str) -> dict[str, object] | None:
@@ -204,6 +329,10 @@ def _constraint(message: str) -> dict[str, object] | None:
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Seconds between two error lines about a database file that is gone.
+_LOG_GONE_EVERY = 10.0
+#: The least SQLITE_LIMIT_LENGTH (the driver's own statements need room).
+_MIN_LENGTH = 1 << 20
 
 
 class SQLiteDriver(BaseDatabaseDriver):

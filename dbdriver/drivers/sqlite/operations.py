@@ -1,12 +1,10 @@
 """
-SQLite's catalog queries and the checks its raw SQL needs: C{pragma}s for
-C{get_table_info}/C{list_tables}, and an authorizer that keeps transaction
-control out of C{execute}.
+SQLite's catalog queries: C{pragma}s for C{get_table_info}/C{list_tables};
+raw SQL runs under its connection's guard (L{dbdriver.drivers.sqlite.guard}).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from typing import cast
 
 from dbdriver import requests as rq
@@ -15,8 +13,8 @@ from dbdriver.drivers.sql.operations import TableOperations, Translation
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.drivers.sqlite.describe import describe, fulltext_indexes
 from dbdriver.drivers.sqlite.dialect import SQLiteDialect
+from dbdriver.drivers.sqlite.guard import GuardedConnection
 from dbdriver.drivers.sqlite.schema import SQLiteFile, SQLiteSchema
-from dbdriver.exceptions import InvalidParams
 from dbdriver.requests.tableschema import TableSchema
 
 __all__ = ["SQLiteOperations"]
@@ -24,25 +22,6 @@ __all__ = ["SQLiteOperations"]
 #: Each declared type of the portable columns (lower case), to its portable
 #: name: the dialect's own table, read backwards.
 _PORTABLE = {d.lower(): name for name, d in SQLiteDialect.types.items()}
-
-#: What raw SQL may not do: transactions and savepoints belong to the driver.
-_TRANSACTION_ACTIONS = frozenset({sqlite3.SQLITE_TRANSACTION, sqlite3.SQLITE_SAVEPOINT})
-
-
-class _TransactionGuard:
-    """
-    An authorizer that refuses transaction control in raw SQL, however the
-    statement hides it from a check of its first keyword (C{";COMMIT"}).
-    """
-
-    def __init__(self) -> None:
-        self.refused = False
-
-    def __call__(self, action: int, *args: object) -> int:
-        if action in _TRANSACTION_ACTIONS:
-            self.refused = True
-            return sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK
 
 
 class SQLiteOperations(TableOperations):
@@ -133,17 +112,14 @@ class SQLiteOperations(TableOperations):
     def _execute(
         self, cursor: DBCursor, request: rq.ExecuteRequest
     ) -> dict[str, object]:
-        guard = _TransactionGuard()
-        connection = cast(sqlite3.Connection, cursor.connection)
-        connection.set_authorizer(guard)
-        try:
+        # The connection's guard refuses transaction control in raw SQL too,
+        # however the statement hides it from a check of its first keyword.
+        with cast(GuardedConnection, cursor.connection).raw():
             return super()._execute(cursor, request)
-        except sqlite3.Error:
-            if guard.refused:
-                raise InvalidParams(
-                    "transaction control statements are not allowed in execute: "
-                    "use begin_transaction/commit_transaction/rollback_transaction"
-                ) from None
-            raise
-        finally:
-            connection.set_authorizer(None)
+
+    def _sync_schema(
+        self, cursor: DBCursor, request: rq.SyncSchemaRequest
+    ) -> dict[str, object]:
+        # The sync sets pragmas of its own (foreign keys off for a rebuild).
+        with cast(GuardedConnection, cursor.connection).trusted():
+            return super()._sync_schema(cursor, request)

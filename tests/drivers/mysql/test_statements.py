@@ -40,7 +40,8 @@ async def test_ddl_is_refused_inside_a_transaction(
         assert error.code == "sql_error" and error.details["implicit_commit"]
         error = await error_of(tx.execute("CREATE TABLE v (x INT)"))
         assert error.details["implicit_commit"]
-        await tx.execute("CREATE TEMPORARY TABLE tmp (x INT)")  # no commit
+        error = await error_of(tx.execute("CREATE TEMPORARY TABLE tmp (x INT)"))
+        assert error.code == "forbidden"  # it would outlive the request
         await tx.rollback()
     assert mysql_db.sql("SELECT count(*) FROM t") == [(0,)]
     assert await client.list_tables() == ["t"]

@@ -43,7 +43,11 @@ async def _sql(driver: Any, sql: str) -> Any:
 
 @pytest_twisted.ensureDeferred
 async def test_catalog_read_back(tmp_path: Path) -> None:
-    async with connected("postgresql", tmp_path) as (driver, _):
+    # SET LOCAL changes the session: --allow-session-sql
+    async with connected("postgresql", tmp_path, allow_session_sql=True) as (
+        driver,
+        _,
+    ):
         await driver.create_table(DOCS)
         described = await driver.run(rq.DescribeTableRequest(table="docs"))
         columns = {c["name"]: c for c in described["columns"]}
@@ -90,7 +94,11 @@ async def test_what_the_driver_did_not_make_is_left_out(tmp_path: Path) -> None:
 
 @pytest_twisted.ensureDeferred
 async def test_match_uses_the_index(tmp_path: Path) -> None:
-    async with connected("postgresql", tmp_path) as (driver, _):
+    # SET LOCAL changes the session: --allow-session-sql
+    async with connected("postgresql", tmp_path, allow_session_sql=True) as (
+        driver,
+        _,
+    ):
         await driver.create_table(DOCS)
         rows = [
             {"code": "c1", "body": "self.reactor.callLater(foo_bar)"},

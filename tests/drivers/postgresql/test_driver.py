@@ -118,10 +118,11 @@ async def test_read_only_cannot_be_switched_off(
         )
     async with driver_on(database, tmp_path / "ro", read_only=True, pool_size=1) as ro:
         client = await ro.client()
-        await client.execute("SET default_transaction_read_only = off")
-        await client.execute(
-            "SELECT set_config('default_transaction_read_only', 'off', false)"
-        )
+        for sql in (
+            "SET default_transaction_read_only = off",
+            "SELECT set_config('default_transaction_read_only', 'off', false)",
+        ):
+            assert (await error_of(client.execute(sql))).code == "forbidden"
         error = await error_of(client.execute("INSERT INTO t VALUES (?)", [1]))
         assert error.code == "read_only"
         tx = await client.transaction().begin()

@@ -17,6 +17,7 @@ from twisted.internet import reactor
 from dbdriver.drivers.sqlite.driver import SQLiteBackend, sqlite_target
 from dbdriver.exceptions import (
     ConstraintViolation,
+    Forbidden,
     NoSuchColumn,
     NoSuchTable,
     ReadOnly,
@@ -60,7 +61,8 @@ async def test_read_only(tmp_path: Path) -> None:
     try:
         with pytest.raises(ReadOnly):
             await driver.execute("INSERT INTO t VALUES (1)")
-        await driver.execute("PRAGMA query_only = 0")  # the file is still ro
+        with pytest.raises(Forbidden):  # no request turns query_only off
+            await driver.execute("PRAGMA query_only = 0")
         with pytest.raises(ReadOnly):
             await driver.execute("INSERT INTO t VALUES (1)")
         assert (await driver.execute("SELECT count(*) FROM t"))["rows"] == [[0]]

@@ -34,13 +34,17 @@ async def test_every_waiting_transaction_ends_busy(running):
     await owner.create_table(TABLE)
     holder = await owner.transaction().begin()
     await holder.insert("t", {"id": 1, "v": "held"})
-    waiting = [c.begin_transaction() for c in others[:2]]
+    # begin takes no lock (the write lock comes with the first write)
+    begun = [await c.transaction().begin() for c in others[:2]]
+    waiting = [tx.insert("t", {"id": 10 + i, "v": "tx"}) for i, tx in enumerate(begun)]
     writes = [others[2].insert("t", {"id": 2, "v": "pool"})]
     results = await DeferredList(waiting + writes, consumeErrors=True)
     assert [r.check(Busy) for _, r in results] == [Busy] * 3
     # readers are not blocked by the writer, and see only committed rows
     assert await others[2].count("t") == 0
-    assert (await others[2].stats())["transactions_open"] == 1
+    assert (await others[2].stats())["transactions_open"] == 3
+    for tx in begun:
+        await tx.rollback()
     await holder.commit()
     assert await others[2].count("t") == 1
     async with others[0].transaction() as tx:

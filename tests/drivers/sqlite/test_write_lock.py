@@ -1,0 +1,76 @@
+"""
+SQLite's write lock is taken at a transaction's first write, not at
+C{begin_transaction}, and one that holds it idle longer than
+C{--write-lock-idle-timeout} is rolled back (PROTOCOL.md section 9): one
+client cannot stop every writer.  Through the real driver and client.
+"""
+
+from __future__ import annotations
+
+import pytest_twisted
+
+from dbdriver.client import DriverClient, Transaction
+from dbdriver.testing import RunningDriver
+from tests.server.test_driver_rpc_server import TABLE
+from tests.support.live import error_of, query, running_driver, sleep
+
+
+async def _begun(running: RunningDriver) -> tuple[Transaction, DriverClient]:
+    """A begun transaction on the table, and another client."""
+    mine, other = await running.client(), await running.client()
+    await other.create_table(TABLE)
+    return await mine.transaction().begin(), other
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_idle_begun_transaction_blocks_no_writer(tmp_path):
+    async with running_driver(tmp_path, busy_timeout=0.5) as running:
+        tx, other = await _begun(running)
+        assert await tx.select("t") == []  # a read takes no write lock
+        await other.insert("t", {"id": 1, "v": "first"})
+        async with other.transaction() as tx2:
+            await tx2.insert("t", {"id": 2, "v": "second"})
+        assert await tx.count("t") == 0  # its snapshot, from its first read
+        await tx.rollback()
+        assert query(tmp_path, "SELECT id FROM t ORDER BY id") == [(1,), (2,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stale_snapshot_that_writes_is_busy(tmp_path):
+    async with running_driver(tmp_path, busy_timeout=0.5) as running:
+        tx, writer = await _begun(running)
+        assert await tx.count("t") == 0
+        await writer.insert("t", {"id": 1, "v": "committed meanwhile"})
+        error = await error_of(tx.insert("t", {"id": 1, "v": "would overwrite"}))
+        assert error.code == "busy"
+        await tx.rollback()
+        assert query(tmp_path, "SELECT v FROM t") == [("committed meanwhile",)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_idle_writer_is_rolled_back_after_the_timeout(tmp_path):
+    async with running_driver(
+        tmp_path, busy_timeout=10.0, write_lock_idle_timeout=0.5
+    ) as running:
+        tx, other = await _begun(running)
+        await tx.insert("t", {"id": 1, "v": "held, never committed"})
+        # waits for the lock (not busy after 10 s: the driver takes it back)
+        await other.insert("t", {"id": 2, "v": "goes through"})
+        error = await error_of(tx.insert("t", {"id": 3, "v": "too late"}))
+        assert error.code == "unknown_transaction"
+        assert "write lock" in error.message
+        assert "--write-lock-idle-timeout" in error.message
+        assert query(tmp_path, "SELECT id FROM t") == [(2,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_busy_transaction_is_not_cut_off(tmp_path):
+    async with running_driver(tmp_path, write_lock_idle_timeout=0.3) as running:
+        client = await running.client()
+        await client.create_table(TABLE)
+        tx = await client.transaction().begin()
+        for i in range(8):  # never idle as long as the timeout
+            await tx.insert("t", {"id": i, "v": "x"})
+            await sleep(0.1)
+        await tx.commit()
+        assert query(tmp_path, "SELECT count(*) FROM t") == [(8,)]
