@@ -37,6 +37,12 @@ __all__ = [
 ]
 
 
+#: The longest message an error response carries: messages built from
+#: client input quote at most 200 characters of it
+#: (L{dbdriver.requests.inputs.quoted}); this cuts what else would grow
+#: with the input (a database's message that quotes a whole value).
+MAX_MESSAGE_LENGTH = 500
+
 #: The class of each error code, in the order the classes are defined here.
 _BY_CODE: dict[str, type[DriverError]] = {}
 
@@ -69,7 +75,11 @@ class DriverError(Exception):
         return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
 
     def to_wire(self) -> dict[str, object]:
-        error: dict[str, object] = {"code": self.code, "message": self.message}
+        message = self.message
+        if len(message) > MAX_MESSAGE_LENGTH:
+            cut = len(message) - MAX_MESSAGE_LENGTH
+            message = f"{message[:MAX_MESSAGE_LENGTH]}... ({cut} characters cut)"
+        error: dict[str, object] = {"code": self.code, "message": message}
         if self.details is not None:
             error["details"] = self.details
         return error
