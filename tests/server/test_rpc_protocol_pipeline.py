@@ -22,6 +22,8 @@ TABLE = {
     ],
 }
 INSERTS = 3000
+#: How long one answer may take before the test fails (instead of hanging).
+PATIENCE = 30
 
 
 def frame(message: object) -> bytes:
@@ -36,9 +38,14 @@ async def running(tmp_path):
     await driver.stop()
 
 
+async def call(peer, message):
+    peer.send(message)
+    return await peer.next().addTimeout(PATIENCE, reactor)
+
+
 async def count_rows(peer, request_id: int) -> int:
-    answer = await peer.call(
-        {"id": request_id, "method": "count", "params": {"table": "t"}}
+    answer = await call(
+        peer, {"id": request_id, "method": "count", "params": {"table": "t"}}
     )
     return answer["result"]
 
@@ -67,12 +74,12 @@ async def test_bad_frame_in_a_pipeline_runs_nothing_twice(running, bad):
     peer.send_bytes(stream)  # one write: the driver reads it over many turns
     answers = {}
     for _ in range(INSERTS + 2):
-        answer = await peer.next()
+        answer = await peer.next().addTimeout(PATIENCE, reactor)
         answers[answer["id"]] = answer
     assert sorted(answers) == list(range(INSERTS + 2))
     assert answers[INSERTS]["error"]["code"] in ("bad_request", "invalid_params")
     assert answers[INSERTS + 1]["result"] == "pong"
     assert all("result" in answers[i] for i in range(INSERTS))
     assert await count_rows(peer, INSERTS + 2) == INSERTS
-    assert (await peer.call({"id": INSERTS + 3, "method": "ping"}))["result"] == "pong"
+    assert (await call(peer, {"id": INSERTS + 3, "method": "ping"}))["result"] == "pong"
     assert await count_rows(peer, INSERTS + 4) == INSERTS
