@@ -163,6 +163,7 @@ CORPUS = {
         _msg("insert", table="t", data={"j": _nested_json(3000)}),
         "bad_request",
     ),
+    "id-bignum": (_P({"id": 2**64, "method": "ping"}), "bad_request"),
     # integers too big for str(), float() or the database (ValueError, OverflowError)
     "bignum-table": (_msg("select", table=_BIG), "invalid_params"),
     "bignum-data-key": (
@@ -218,22 +219,15 @@ CORPUS = {
 async def running(tmp_path):
     driver = await start_driver(tmp_path, database=str(tmp_path / "db.sqlite3"))
     client = await driver.client()
-    await client.create_table(
-        {
-            "name": "t",
-            "columns": [
-                {"name": "id", "type": "integer", "primary_key": True},
-                {"name": "v", "type": "integer"},
-                {"name": "j", "type": "json"},
-            ],
-        }
-    )
+    key = {"name": "id", "type": "integer", "primary_key": True}
+    columns = [key, {"name": "v", "type": "integer"}, {"name": "j", "type": "json"}]
+    await client.create_table({"name": "t", "columns": columns})
     yield driver
     await driver.stop()
 
 
 #: The inputs whose id cannot be read (answered with a null id).
-NO_ID = {"cbor-too-deep"}
+NO_ID = {"cbor-too-deep", "id-bignum"}
 
 
 async def answer(peer):
