@@ -43,6 +43,25 @@ __all__ = [
 #: with the input (a database's message that quotes a whole value).
 MAX_MESSAGE_LENGTH = 500
 
+#: The longest text of a detail an error response carries (a detail that
+#: names an input, such as an unknown C{cursor_id}, quotes at most this).
+MAX_DETAIL_LENGTH = 200
+
+
+def _clip_details(details: object) -> object:
+    """
+    C{details} with its long text values cut to L{MAX_DETAIL_LENGTH}.
+    """
+    if not isinstance(details, dict):
+        return details
+    return {
+        key: value[: MAX_DETAIL_LENGTH - 3] + "..."
+        if type(value) is str and len(value) > MAX_DETAIL_LENGTH
+        else value
+        for key, value in details.items()
+    }
+
+
 #: The class of each error code, in the order the classes are defined here.
 _BY_CODE: dict[str, type[DriverError]] = {}
 
@@ -81,7 +100,7 @@ class DriverError(Exception):
             message = f"{message[:MAX_MESSAGE_LENGTH]}... ({cut} characters cut)"
         error: dict[str, object] = {"code": self.code, "message": message}
         if self.details is not None:
-            error["details"] = self.details
+            error["details"] = _clip_details(self.details)
         return error
 
 

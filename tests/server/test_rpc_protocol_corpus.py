@@ -211,7 +211,7 @@ CORPUS = {
     "offset-bignum": (_msg("select", table="t", offset=_BIG), "invalid_params"),
     "offset-2^63": (_msg("select", table="t", offset=2**63), "invalid_params"),
     "limit-2^63": (_msg("select", table="t", limit=2**63), "invalid_params"),
-    "fetch-count-2^64": (_msg("fetch", cursor_id="c", count=2**64), "invalid_params"),
+    "fetch-size-2^64": (_msg("fetch", cursor_id="c", size=2**64), "invalid_params"),
 }
 
 
