@@ -37,6 +37,31 @@ __all__ = [
 ]
 
 
+#: The longest message an error response carries: messages built from
+#: client input quote at most 200 characters of it
+#: (L{dbdriver.requests.inputs.quoted}); this cuts what else would grow
+#: with the input (a database's message that quotes a whole value).
+MAX_MESSAGE_LENGTH = 500
+
+#: The longest text of a detail an error response carries (a detail that
+#: names an input, such as an unknown C{cursor_id}, quotes at most this).
+MAX_DETAIL_LENGTH = 200
+
+
+def _clip_details(details: object) -> object:
+    """
+    C{details} with its long text values cut to L{MAX_DETAIL_LENGTH}.
+    """
+    if not isinstance(details, dict):
+        return details
+    return {
+        key: value[: MAX_DETAIL_LENGTH - 3] + "..."
+        if type(value) is str and len(value) > MAX_DETAIL_LENGTH
+        else value
+        for key, value in details.items()
+    }
+
+
 #: The class of each error code, in the order the classes are defined here.
 _BY_CODE: dict[str, type[DriverError]] = {}
 
@@ -69,9 +94,13 @@ class DriverError(Exception):
         return f"{type(self).__name__}({self.message!r}, details={self.details!r})"
 
     def to_wire(self) -> dict[str, object]:
-        error: dict[str, object] = {"code": self.code, "message": self.message}
+        message = self.message
+        if len(message) > MAX_MESSAGE_LENGTH:
+            cut = len(message) - MAX_MESSAGE_LENGTH
+            message = f"{message[:MAX_MESSAGE_LENGTH]}... ({cut} characters cut)"
+        error: dict[str, object] = {"code": self.code, "message": message}
         if self.details is not None:
-            error["details"] = self.details
+            error["details"] = _clip_details(self.details)
         return error
 
 

@@ -129,3 +129,16 @@ def test_repr_names_the_class_message_and_details() -> None:
     assert repr(exc.QueueFull("full", {"capacity": 2})) == (
         "QueueFull('full', details={'capacity': 2})"
     )
+
+
+def test_to_wire_cuts_long_messages_and_details() -> None:
+    """
+    Issue 12, defect 10: whatever built it, an error on the wire carries at
+    most 500 characters of message and 200 of each text detail.
+    """
+    error = exc.UnknownTransaction("no cursor " + "x" * 9000, {"cursor_id": "x" * 9000})
+    wire = error.to_wire()
+    assert len(wire["message"]) < exc.MAX_MESSAGE_LENGTH + 40
+    assert wire["message"].endswith("(8510 characters cut)")
+    assert wire["details"] == {"cursor_id": "x" * 197 + "..."}
+    assert exc.InvalidParams("short", {"a": 1}).to_wire()["details"] == {"a": 1}

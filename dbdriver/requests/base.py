@@ -12,6 +12,7 @@ import attrs
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import values as check
 from dbdriver.requests.fields import checked
+from dbdriver.requests.inputs import key_text, quoted
 
 __all__ = ["BaseRequest", "TableRequest"]
 
@@ -69,7 +70,7 @@ class BaseRequest:
             raise InvalidParams("params must be a map")
         known = _known_params(cls)
         if not known.issuperset(params):
-            unknown = sorted(str(k) for k in params if k not in known)
+            unknown = quoted(sorted(key_text(k) for k in params if k not in known))
             raise InvalidParams(f"{cls.method}: unknown params {unknown}")
         try:
             return cls(**params)

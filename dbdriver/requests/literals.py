@@ -12,6 +12,7 @@ import math
 import uuid
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.inputs import quoted
 from dbdriver.requests.sqltext import tokens
 from dbdriver.requests.tableschema import DEFAULT_FUNCTIONS, Default
 from dbdriver.requests.values import Scalar
@@ -31,7 +32,7 @@ def canonical_uuid(value: object, what: str) -> str:
         else:
             if text == value:
                 return text
-    raise InvalidParams(f"{what}: {value!r} is not a UUID in canonical form")
+    raise InvalidParams(f"{what}: {quoted(value)} is not a UUID in canonical form")
 
 
 def _expression(sql: str, what: str) -> str:
@@ -83,7 +84,7 @@ def column_default(
 def _literal(what: str, kind: str, max_length: object, value: object) -> Scalar:
     if value is None:
         return None
-    wrong = InvalidParams(f"{what}: {value!r} is not a value of type {kind}")
+    wrong = InvalidParams(f"{what}: {quoted(value)} is not a value of type {kind}")
     if kind in ("integer", "bigint"):
         if type(value) is not int or not -(2**63) <= value < 2**63:
             raise wrong

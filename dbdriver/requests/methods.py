@@ -22,6 +22,7 @@ from dbdriver.requests.cursors import (
     OpenCursorRequest,
 )
 from dbdriver.requests.fields import FLAG, checked, deriving
+from dbdriver.requests.inputs import quoted, shown
 from dbdriver.requests.rows import (
     CountRequest,
     DeleteRequest,
@@ -242,7 +243,7 @@ def _operation(
     if cls is None or not cls.batchable:
         raise InvalidParams(
             f"operation method must be one of {_BATCH_METHODS}, "
-            f"not {value.get('method')!r}"
+            f"not {quoted(value.get('method'))}"
         )
     request = cls.from_params(value.get("params"))
     return request, check_binds(value.get("bind"), request, earlier)
@@ -318,5 +319,7 @@ def parse_request(method: str, params: object) -> BaseRequest:
     """
     cls = REQUEST_TYPES.get(method)
     if cls is None:
-        raise UnknownMethod(f"unknown method {method!r}", {"method": method})
+        raise UnknownMethod(
+            f"unknown method {quoted(method)}", {"method": shown(method)}
+        )
     return cls.from_params(params)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import attrs
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.inputs import key_text, quoted
 from dbdriver.requests.literals import canonical_uuid, column_default
 from dbdriver.requests.tableschema import (
     ACTIONS,
@@ -131,9 +132,9 @@ def _own_checks(columns: tuple[Column, ...]) -> list[Check]:
 
 
 def _no_unknown(value: Mapping[str, object], known: frozenset[str], what: str) -> None:
-    unknown = sorted(str(k) for k in value if k not in known)
+    unknown = sorted(key_text(k) for k in value if k not in known)
     if unknown:
-        raise InvalidParams(f"{what}: unknown keys {unknown}")
+        raise InvalidParams(f"{what}: unknown keys {quoted(unknown)}")
 
 
 def _list(value: object, what: str) -> list[object]:
@@ -151,7 +152,7 @@ def _map(value: object, what: str) -> dict[str, object]:
 def _known(table: str, names: list[str], columns: list[str]) -> list[str]:
     for column in columns:
         if column not in names:
-            raise InvalidParams(f"table {table}: no column {column!r}")
+            raise InvalidParams(f"table {table}: no column {quoted(column)}")
     return columns
 
 
@@ -309,7 +310,7 @@ def _schema_where(value: object, what: str, names: list[str]) -> Node:
         raise InvalidParams(f"{what}: match is for queries, not schemas")
     for column in where_columns(node):
         if column not in names:
-            raise InvalidParams(f"{what}: no column {column!r}")
+            raise InvalidParams(f"{what}: no column {quoted(column)}")
     try:
         where_text(node)
     except (TypeError, ValueError, RecursionError):

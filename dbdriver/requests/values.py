@@ -12,8 +12,10 @@ from collections.abc import Iterable, Mapping
 from typing import TypeAlias
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.inputs import MAX_NESTING, quoted, shown
 
 __all__ = [
+    "MAX_COUNT",
     "SCALAR_TYPES",
     "Row",
     "Scalar",
@@ -56,8 +58,8 @@ def identifier(value: object, what: str = "identifier") -> str:
         return value
     if type(value) is not str or _IDENTIFIER.fullmatch(value) is None:
         raise InvalidParams(
-            f"invalid {what} {value!r}: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}",
-            {"identifier": value if isinstance(value, str) else repr(value)},
+            f"invalid {what} {quoted(value)}: must match [A-Za-z_][A-Za-z0-9_]{{0,62}}",
+            {"identifier": shown(value)},
         )
     if len(_VALID) < 10000:
         _VALID.add(value)
@@ -69,7 +71,7 @@ def identifiers(value: object, what: str, *, allow_empty: bool = False) -> list[
         raise InvalidParams(f"{what} must be a non-empty array of names")
     names = [identifier(v, what) for v in value]
     if len(set(names)) != len(names):
-        raise InvalidParams(f"{what} names a column twice: {names!r}")
+        raise InvalidParams(f"{what} names a column twice: {quoted(names)}")
     return names
 
 
@@ -98,7 +100,12 @@ def _has_nul(values: Iterable[object]) -> bool:
 _JSON_LEAVES = frozenset({type(None), bool, int, float, str})
 
 
-def _json_able(value: object, what: str) -> None:
+def _json_able(value: object, what: str, depth: int = 1) -> None:
+    if depth > MAX_NESTING:
+        raise InvalidParams(
+            f"{what}: JSON values nest at most {MAX_NESTING} arrays and maps deep",
+            {"max_nesting": MAX_NESTING},
+        )
     if isinstance(value, Mapping):
         for key, item in value.items():
             if type(key) is not str:
@@ -106,11 +113,11 @@ def _json_able(value: object, what: str) -> None:
             if "\x00" in key:
                 _nul(what)
             if type(item) not in _JSON_LEAVES or type(item) is str:
-                _json_able(item, what)
+                _json_able(item, what, depth + 1)
     elif isinstance(value, list):
         for item in value:
             if type(item) not in _JSON_LEAVES or type(item) is str:
-                _json_able(item, what)
+                _json_able(item, what, depth + 1)
     elif type(value) is str:
         if "\x00" in value:
             _nul(what)
@@ -198,9 +205,16 @@ def boolean(value: object, what: str) -> bool:
     return value
 
 
+#: The largest count (C{limit}, C{offset}) a backend takes: a signed 64-bit
+#: integer.
+MAX_COUNT = 2**63 - 1
+
+
 def count(value: object, what: str, *, minimum: int = 0) -> int:
-    if type(value) is not int or value < minimum:
-        raise InvalidParams(f"{what} must be an integer >= {minimum}")
+    if type(value) is not int or not minimum <= value <= MAX_COUNT:
+        raise InvalidParams(
+            f"{what} must be an integer >= {minimum} and <= {MAX_COUNT}"
+        )
     return value
 
 

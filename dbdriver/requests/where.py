@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.inputs import MAX_NESTING, quoted, shown
 from dbdriver.requests.values import identifier, scalar
 
 Node = tuple[Any, ...]
@@ -91,11 +92,15 @@ def parse_where(where: object) -> Node:
     """
     Validate a where map and return its tree; C{None} matches every row.
     """
+    return _parse(where, 0)
+
+
+def _parse(where: object, depth: int) -> Node:
     if where is None:
         return TRUE
     if not isinstance(where, dict):
         raise InvalidParams("where must be a map")
-    parts = [_parse_entry(key, value) for key, value in where.items()]
+    parts = [_parse_entry(key, value, depth) for key, value in where.items()]
     return _junction("and", parts)
 
 
@@ -119,25 +124,30 @@ def _junction(kind: str, parts: list[Node]) -> Node:
     return parts[0] if len(parts) == 1 else (kind, parts)
 
 
-def _parse_entry(key: object, value: object) -> Node:
+def _parse_entry(key: object, value: object, depth: int) -> Node:
+    if key in ("$and", "$or", "$not") and depth >= MAX_NESTING:
+        raise InvalidParams(
+            f"where clauses nest at most {MAX_NESTING} $and/$or/$not deep",
+            {"max_nesting": MAX_NESTING},
+        )
     if key == "$and" or key == "$or":
         if not isinstance(value, list):
             raise InvalidParams(f"{key} takes an array of where maps")
-        parts = [parse_where(_where_map(v, key)) for v in value]
+        parts = [_parse(_where_map(v, key), depth + 1) for v in value]
         return _junction(key[1:], parts)
     if key == "$not":
-        inner = parse_where(_where_map(value, key))
+        inner = _parse(_where_map(value, key), depth + 1)
         if inner == TRUE:
             return FALSE
         if inner == FALSE:
             return TRUE
         return ("not", inner)
     if isinstance(key, str) and key.startswith("$"):
-        raise InvalidParams(f"unknown where operator {key!r}")
+        raise InvalidParams(f"unknown where operator {quoted(key)}")
     column = identifier(key, "column")
     if isinstance(value, dict):
         if not value:
-            raise InvalidParams(f"empty operator map for column {column!r}")
+            raise InvalidParams(f"empty operator map for column {quoted(column)}")
         return _junction(
             "and", [_parse_op(column, op, arg) for op, arg in value.items()]
         )
@@ -153,7 +163,9 @@ def _where_map(value: object, key: str) -> Mapping[str, object]:
 
 
 def _parse_op(column: str, op: object, arg: object) -> Node:
-    what = f"where.{column}.{op}"
+    if type(op) is not str:
+        raise InvalidParams(f"unknown operator {quoted(op)} for column {column!r}")
+    what = f"where.{column}.{shown(op)}"
     if op in ("=", "!=") and arg is None:
         return ("null", column, op == "=")
     if op in _LIKES:
@@ -181,7 +193,7 @@ def _parse_op(column: str, op: object, arg: object) -> Node:
         if type(arg) is not bool:
             raise InvalidParams(f"{what} takes true or false")
         return ("null", column, arg)
-    raise InvalidParams(f"unknown operator {op!r} for column {column!r}")
+    raise InvalidParams(f"unknown operator {quoted(op)} for column {quoted(column)}")
 
 
 def match_terms(arg: object, what: str) -> Terms:

@@ -13,7 +13,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from dbdriver.exceptions import DriverError
+from dbdriver.exceptions import DriverError, InternalError
 from dbdriver.server.interfaces import IRequestSink
 from dbdriver.wire.cbor import encode
 from dbdriver.wire.envelope import EnvelopeError, decode_envelope
@@ -49,13 +49,29 @@ class DriverServerProtocol(NetstringFraming):
         self.server.connection_lost(self)
 
     def stringReceived(self, string: bytes) -> None:
+        """
+        Hand a request to the server, or answer why it cannot run; nothing
+        raises out of here (the connection would be dropped with its
+        requests in flight).
+        """
         try:
             envelope = decode_envelope(string)
         except EnvelopeError as e:
+            if e.__cause__ is not None:
+                self.log.failure(
+                    "checking a request failed: {code}",
+                    Failure(e.__cause__),
+                    code=e.error.code,
+                )
             self.server.count_rejected()
             self.send_result(ErrorResult(e.request_id, e.error))
             return
-        self.server.submit(self, envelope)
+        try:
+            self.server.submit(self, envelope)
+        except Exception:
+            self.log.failure("submitting request {id} failed", id=envelope.request_id)
+            error = InternalError("the request could not be queued")
+            self.send_result(ErrorResult(envelope.request_id, error))
 
     def frameError(self, error: DriverError) -> None:
         self.log.info(

@@ -7,13 +7,13 @@ L{decode_envelope} raise anything but L{EnvelopeError}.
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Mapping
 
 import attrs
 import cbor2
 
-from dbdriver.exceptions import BadRequest, DriverError
+from dbdriver.exceptions import BadRequest, DriverError, InternalError, InvalidParams
+from dbdriver.requests.inputs import Unshaped, check_shape, clipped, quoted
 from dbdriver.requests.methods import BaseRequest, parse_request
 from dbdriver.wire.limits import DEFAULT_PRIORITY
 
@@ -22,6 +22,9 @@ __all__ = ["Envelope", "EnvelopeError", "decode_envelope", "decode_payload"]
 _TOP_LEVEL = frozenset(
     {"id", "method", "params", "priority", "timeout", "transaction_id"}
 )
+#: The longest deadline a request may ask for (a year): longer ones are
+#: no deadline at all, and past this a float loses the seconds.
+MAX_TIMEOUT = 365 * 24 * 3600
 
 
 def decode_payload(payload: bytes) -> object:
@@ -32,7 +35,7 @@ def decode_payload(payload: bytes) -> object:
     try:
         value = cbor2.CBORDecoder(stream, allow_duplicate_keys=False).decode()
     except Exception as e:
-        raise BadRequest(f"payload is not valid CBOR: {e}") from None
+        raise BadRequest(f"payload is not valid CBOR: {quoted(str(e))}") from None
     if stream.tell() != len(payload):
         raise BadRequest("payload has bytes after its CBOR item")
     return value
@@ -66,7 +69,7 @@ class EnvelopeError(Exception):
 
 def _request_id(message: Mapping[object, object]) -> int | None:
     value = message.get("id")
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value < 1 << 64:  # a CBOR unsigned integer
         return value
     return None
 
@@ -83,11 +86,12 @@ def decode_envelope(payload: bytes) -> Envelope:
         raise EnvelopeError(None, BadRequest("a request must be a CBOR map"))
     request_id = _request_id(message)
     try:
+        _check_shapes(message)
         if request_id is None:
             raise BadRequest("id must be an unsigned integer")
         if not _TOP_LEVEL.issuperset(message):
-            unknown = sorted(repr(k) for k in message if k not in _TOP_LEVEL)
-            raise BadRequest(f"unknown top-level keys: {', '.join(unknown)}")
+            unknown = sorted(quoted(k) for k in message if k not in _TOP_LEVEL)
+            raise BadRequest(f"unknown top-level keys: {clipped(', '.join(unknown))}")
         method = message.get("method")
         if type(method) is not str:
             raise BadRequest("method must be text")
@@ -97,10 +101,11 @@ def decode_envelope(payload: bytes) -> Envelope:
         timeout = message.get("timeout")
         if timeout is not None and (
             type(timeout) not in (int, float)
-            or not math.isfinite(timeout)
-            or timeout <= 0
+            or not 0 < timeout <= MAX_TIMEOUT  # NaN compares false
         ):
-            raise BadRequest("timeout must be a number of seconds > 0")
+            raise BadRequest(
+                f"timeout must be a number of seconds > 0 and <= {MAX_TIMEOUT}"
+            )
         transaction_id = message.get("transaction_id")
         if transaction_id is not None and type(transaction_id) is not str:
             raise BadRequest("transaction_id must be text")
@@ -109,4 +114,22 @@ def decode_envelope(payload: bytes) -> Envelope:
         request = parse_request(method, message.get("params"))
     except DriverError as e:
         raise EnvelopeError(request_id, e) from None
+    except Exception as e:
+        # A bug in a check: answered (the caller logs the cause), not raised.
+        error = InternalError(f"the request could not be checked: {type(e).__name__}")
+        raise EnvelopeError(request_id, error) from e
     return Envelope(request_id, request, priority, timeout, transaction_id)
+
+
+def _check_shapes(message: Mapping[object, object]) -> None:
+    """
+    No shared or cyclic value and no nesting past L{MAX_PAYLOAD_NESTING},
+    so that no check below can recurse without end.
+    """
+    for key, value in message.items():
+        try:
+            check_shape(value)
+        except Unshaped as e:
+            if key == "params":
+                raise InvalidParams(f"params: {e}") from None
+            raise BadRequest(f"{quoted(key)}: {e}") from None

@@ -49,6 +49,7 @@ class NetstringFraming(NetstringReceiver):
         (written out: Twisted's is untyped).
         """
         self._buffer = bytearray()
+        self._start = 0
         self._expected: int | None = None
         self._broken = False
         self._receiving = False
@@ -149,11 +150,23 @@ class NetstringFraming(NetstringReceiver):
     def _frames(self, data: bytes) -> None:
         buffer = self._buffer
         buffer += data
-        start = 0
+        # What was read is dropped from the buffer however the loop ends:
+        # a frame is consumed before it is handed over, so that one whose
+        # handling raises is never handled again with a later read.
+        self._start = 0
+        try:
+            self._split()
+        finally:
+            if self._start:
+                del buffer[: self._start]
+
+    def _split(self) -> None:
+        buffer = self._buffer
         digits = len(str(self.MAX_LENGTH))
         turn = self.TURN
         until = None if turn is None else time.perf_counter() + turn
         while not self._broken:
+            start = self._start
             if until is not None and start and time.perf_counter() > until:
                 if start < len(buffer):
                     # Let the other connections and the database threads'
@@ -177,18 +190,16 @@ class NetstringFraming(NetstringReceiver):
                 if length > self.MAX_LENGTH:
                     return self._fail(self._too_large(length))
                 self._expected = length
-                start = colon + 1
+                start = self._start = colon + 1
             end = start + self._expected
             if len(buffer) <= end:
                 break
             if buffer[end] != 0x2C:
                 return self._fail(BadFrame("netstring does not end with a comma"))
             payload = bytes(buffer[start:end])
-            start = end + 1
+            self._start = end + 1
             self._expected = None
             self.stringReceived(payload)
-        if start:
-            del buffer[:start]
 
     def _too_large(self, length: int | None = None) -> MessageTooLarge:
         return MessageTooLarge(
@@ -199,6 +210,7 @@ class NetstringFraming(NetstringReceiver):
     def _fail(self, error: DriverError) -> None:
         self._broken = True
         self._buffer.clear()
+        self._start = 0
         self.frameError(error)
 
     def frameError(self, error: DriverError) -> None:

@@ -21,6 +21,7 @@ from dbdriver.exceptions import Busy
 from dbdriver.requests.methods import CountRequest, PingRequest
 from dbdriver.server.interfaces import IConnection, IRequestSink
 from dbdriver.server.rpc_protocol import DriverServerProtocol
+from dbdriver.wire import envelope
 from dbdriver.wire.cbor import response
 from dbdriver.wire.envelope import Envelope, decode_payload
 from dbdriver.wire.framing import NetstringFraming
@@ -272,3 +273,47 @@ def test_a_turn_left_after_the_connection_closed_reads_nothing(
     peer.clock.advance(0)
     assert [e.request_id for _, e in peer.sink.submitted] == [1]
     assert peer.transport.producerState == "paused"
+
+
+class _FailingSink(RecordingSink):
+    """A sink with a bug: submitting the request with id 2 raises."""
+
+    def submit(self, protocol: IConnection, envelope: Envelope) -> None:
+        if envelope.request_id == 2:
+            raise KeyError("a bug")
+        super().submit(protocol, envelope)
+
+
+def test_a_bug_behind_the_protocol_is_answered_internal() -> None:
+    peer = Peer()
+    peer.sink = peer.protocol.server = _FailingSink()
+    peer.send(*({"id": i, "method": "ping"} for i in (1, 2, 3)))
+    assert peer.answers() == [
+        {"id": 2, "error": {"code": "internal", "message": ANY_TEXT}}
+    ]
+    assert [e.request_id for _, e in peer.sink.submitted] == [1, 3]
+    assert not peer.transport.disconnecting
+
+
+def test_a_bug_in_a_check_is_answered_internal_with_the_id(
+    peer: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def parse_request(method: str, params: object) -> object:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(envelope, "parse_request", parse_request)
+    peer.send({"id": 4, "method": "ping"})
+    (answer,) = peer.answers()
+    assert answer["id"] == 4
+    assert answer["error"]["code"] == "internal"
+    assert "KeyError" in answer["error"]["message"]
+    assert peer.sink.rejected == 1
+    assert not peer.transport.disconnecting
+
+
+class _AnyText:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str)
+
+
+ANY_TEXT = _AnyText()

@@ -201,3 +201,28 @@ def test_no_turn_after_the_connection_is_gone(monkeypatch: pytest.MonkeyPatch) -
     transport.disconnected = True
     reactor.turn()
     assert protocol.frames == [b"a"]
+
+
+class _Fragile(NetstringFraming):
+    """Records each frame and raises on C{b"bad"}."""
+
+    def __init__(self) -> None:
+        self.seen: list[bytes] = []
+
+    def stringReceived(self, string: bytes) -> None:
+        self.seen.append(string)
+        if string == b"bad":
+            raise ValueError("boom")
+
+
+def test_a_frame_whose_handling_raises_is_never_handled_again() -> None:
+    """
+    Issue 12, defect 1: the frames handled before the one that raised are
+    consumed, so the next read does not hand them over a second time.
+    """
+    receiver = _Fragile()
+    receiver.makeConnection(StringTransport())
+    with pytest.raises(ValueError):
+        receiver.dataReceived(_frame(b"a") + _frame(b"bad") + _frame(b"b"))
+    receiver.dataReceived(_frame(b"c"))
+    assert receiver.seen == [b"a", b"bad", b"b", b"c"]
