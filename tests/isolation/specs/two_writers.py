@@ -9,7 +9,7 @@ one that waited for a rolled-back one succeeds. Every backend agrees.
 """
 
 from tests.isolation.runner import Spec
-from tests.isolation.steps import begin, commit, insert, rollback, update
+from tests.isolation.steps import begin, commit, insert, rollback, sleep, update
 
 UPDATE = Spec(
     name="two-writers-update",
@@ -112,4 +112,27 @@ DEADLINE = Spec(
     },
 )
 
-SPECS = [UPDATE, INSERT, INSERT_ROLLBACK, DEADLINE]
+#: The deadline cuts the wait short while the holder stays idle (SQLite:
+#: C{sqlite3_interrupt} does not end a busy-handler wait by itself).
+DEADLINE_IDLE = Spec(
+    name="two-writers-deadline-idle",
+    rows=[(1, 0)],
+    sessions={
+        "s1": [
+            ("b1", begin()),
+            ("u1", update(1, 1)),
+            ("z1", sleep(1.0)),
+            ("c1", commit()),
+        ],
+        "s2": [("b2", begin()), ("u2", update(1, 2, timeout=0.6)), ("c2", commit())],
+    },
+    permutations=["b1 u1 b2 u2 z1 c1 c2"],
+    options=("--busy-timeout=3",),
+    expected={
+        "b1 u1 b2 u2 z1 c1 c2": (
+            "b1 u1:1 b2 u2:waiting z1 u2:timeout c1 c2:unknown_transaction => 1:1"
+        ),
+    },
+)
+
+SPECS = [UPDATE, INSERT, INSERT_ROLLBACK, DEADLINE, DEADLINE_IDLE]
