@@ -17,6 +17,7 @@ __all__ = [
     "fetch",
     "insert",
     "open_cursor",
+    "outcomes",
     "read",
     "rollback",
     "sleep",
@@ -83,3 +84,34 @@ def sleep(seconds: float) -> Step:
 
 
 _READ = {"table": "t", "columns": ["v"], "order_by": ["id"]}
+
+
+def outcomes(text: str) -> dict[str, str | dict[str, str]]:
+    """
+    A spec's expected outcomes written as a table: a permutation on a line
+    of its own, then its outcome line indented by 4; where backends differ,
+    one outcome per backend, each after C{[backends]} (a comma list, or
+    C{*} for any other backend). A line indented by 8 continues the one
+    before it.
+    """
+    table: dict[str, str | dict[str, str]] = {}
+    lines: list[tuple[str, str]] = []  # (permutation, outcome text)
+    permutation = ""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line.startswith(" "):
+            permutation = line.strip()
+        elif line.startswith(" " * 8):
+            lines[-1] = (permutation, lines[-1][1] + " " + line.strip())
+        else:
+            lines.append((permutation, line.strip()))
+    for permutation, outcome in lines:
+        if not outcome.startswith("["):
+            table[permutation] = outcome
+            continue
+        backends, _, line = outcome[1:].partition("] ")
+        entry = table.setdefault(permutation, {})
+        assert isinstance(entry, dict), permutation
+        entry[backends] = line
+    return table

@@ -5,7 +5,7 @@ goes on, whether that writer is another transaction or a plain write.
 """
 
 from tests.isolation.runner import Spec
-from tests.isolation.steps import begin, commit, disconnect, insert, update
+from tests.isolation.steps import begin, commit, disconnect, insert, outcomes, update
 
 LEAVER = [
     ("b1", begin()),
@@ -28,17 +28,19 @@ TRANSACTION = Spec(
         "b1 u1 i1 d1 b2 u2 c2",
         "b2 u2 b1 u1 i1 d1 c2",
     ],
-    expected={
-        "b1 u1 i1 b2 u2 d1 c2": "b1 u1:1 i1:3 b2 u2:waiting d1 u2:1 c2 => 1:2",
-        "b1 u1 b2 u2 i1 d1 c2": "b1 u1:1 b2 u2:waiting i1:3 d1 u2:1 c2 => 1:2",
-        "b1 u1 i1 d1 b2 u2 c2": "b1 u1:1 i1:3 d1 b2 u2:1 c2 => 1:2",
-        # s2 holds the row: s1 gives up on it (busy); its insert of another
-        # row waits too on SQLite (one write lock), not on the others.
-        "b2 u2 b1 u1 i1 d1 c2": {
-            "sqlite": "b2 u2:1 b1 u1:waiting u1:busy i1:waiting i1:busy d1 c2 => 1:2",
-            "*": "b2 u2:1 b1 u1:waiting u1:busy i1:3 d1 c2 => 1:2",
-        },
-    },
+    expected=outcomes(
+        """
+b1 u1 i1 b2 u2 d1 c2
+    b1 u1:1 i1:3 b2 u2:waiting d1 u2:1 c2 => 1:2
+b1 u1 b2 u2 i1 d1 c2
+    b1 u1:1 b2 u2:waiting i1:3 d1 u2:1 c2 => 1:2
+b1 u1 i1 d1 b2 u2 c2
+    b1 u1:1 i1:3 d1 b2 u2:1 c2 => 1:2
+b2 u2 b1 u1 i1 d1 c2
+    [sqlite] b2 u2:1 b1 u1:waiting u1:busy i1:waiting i1:busy d1 c2 => 1:2
+    [*] b2 u2:1 b1 u1:waiting u1:busy i1:3 d1 c2 => 1:2
+"""
+    ),
 )
 
 PLAIN = Spec(
@@ -46,13 +48,20 @@ PLAIN = Spec(
     rows=[(1, 0)],
     sessions={"s1": LEAVER, "s2": [("g2", update(1, 2))]},
     options=("--busy-timeout=2",),
-    expected={
-        "g2 b1 u1 i1 d1": "g2:1 b1 u1:1 i1:3 d1 => 1:2",
-        "b1 g2 u1 i1 d1": "b1 g2:1 u1:1 i1:3 d1 => 1:2",
-        "b1 u1 g2 i1 d1": "b1 u1:1 g2:waiting i1:3 d1 g2:1 => 1:2",
-        "b1 u1 i1 g2 d1": "b1 u1:1 i1:3 g2:waiting d1 g2:1 => 1:2",
-        "b1 u1 i1 d1 g2": "b1 u1:1 i1:3 d1 g2:1 => 1:2",
-    },
+    expected=outcomes(
+        """
+g2 b1 u1 i1 d1
+    g2:1 b1 u1:1 i1:3 d1 => 1:2
+b1 g2 u1 i1 d1
+    b1 g2:1 u1:1 i1:3 d1 => 1:2
+b1 u1 g2 i1 d1
+    b1 u1:1 g2:waiting i1:3 d1 g2:1 => 1:2
+b1 u1 i1 g2 d1
+    b1 u1:1 i1:3 g2:waiting d1 g2:1 => 1:2
+b1 u1 i1 d1 g2
+    b1 u1:1 i1:3 d1 g2:1 => 1:2
+"""
+    ),
 )
 
 SPECS = [TRANSACTION, PLAIN]

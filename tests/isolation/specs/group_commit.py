@@ -9,7 +9,7 @@ behind g2 (the writer is one connection, and g2 holds it while it waits).
 """
 
 from tests.isolation.runner import Spec
-from tests.isolation.steps import begin, commit, insert, update
+from tests.isolation.steps import begin, commit, insert, outcomes, update
 
 SPEC = Spec(
     name="group-commit",
@@ -21,40 +21,54 @@ SPEC = Spec(
     },
     # A plain write may wait behind two others' steps.
     options=("--busy-timeout=2",),
-    expected={
-        "b1 u1 c1 g2 g3": "b1 u1:1 c1 g2:1 g3:3 => 1:2,3:3",
-        "b1 u1 c1 g3 g2": "b1 u1:1 c1 g3:3 g2:1 => 1:2,3:3",
-        "b1 u1 g2 c1 g3": "b1 u1:1 g2:waiting c1 g2:1 g3:3 => 1:2,3:3",
-        "b1 u1 g2 g3 c1": "b1 u1:1 g2:waiting g3:waiting c1 g2:1 g3:3 => 1:2,3:3",
-        "b1 u1 g3 c1 g2": {
-            "sqlite": "b1 u1:1 g3:waiting c1 g3:3 g2:1 => 1:2,3:3",
-            "*": "b1 u1:1 g3:3 c1 g2:1 => 1:2,3:3",
-        },
-        "b1 u1 g3 g2 c1": {
-            "sqlite": "b1 u1:1 g3:waiting g2:waiting c1 g3:3 g2:1 => 1:2,3:3",
-            "*": "b1 u1:1 g3:3 g2:waiting c1 g2:1 => 1:2,3:3",
-        },
-        "b1 g2 u1 c1 g3": "b1 g2:1 u1:1 c1 g3:3 => 1:1,3:3",
-        "b1 g2 u1 g3 c1": {
-            "sqlite": "b1 g2:1 u1:1 g3:waiting c1 g3:3 => 1:1,3:3",
-            "*": "b1 g2:1 u1:1 g3:3 c1 => 1:1,3:3",
-        },
-        "b1 g2 g3 u1 c1": "b1 g2:1 g3:3 u1:1 c1 => 1:1,3:3",
-        "b1 g3 u1 c1 g2": "b1 g3:3 u1:1 c1 g2:1 => 1:2,3:3",
-        "b1 g3 u1 g2 c1": "b1 g3:3 u1:1 g2:waiting c1 g2:1 => 1:2,3:3",
-        "b1 g3 g2 u1 c1": "b1 g3:3 g2:1 u1:1 c1 => 1:1,3:3",
-        "g2 b1 u1 c1 g3": "g2:1 b1 u1:1 c1 g3:3 => 1:1,3:3",
-        "g2 b1 u1 g3 c1": {
-            "sqlite": "g2:1 b1 u1:1 g3:waiting c1 g3:3 => 1:1,3:3",
-            "*": "g2:1 b1 u1:1 g3:3 c1 => 1:1,3:3",
-        },
-        "g2 b1 g3 u1 c1": "g2:1 b1 g3:3 u1:1 c1 => 1:1,3:3",
-        "g2 g3 b1 u1 c1": "g2:1 g3:3 b1 u1:1 c1 => 1:1,3:3",
-        "g3 b1 u1 c1 g2": "g3:3 b1 u1:1 c1 g2:1 => 1:2,3:3",
-        "g3 b1 u1 g2 c1": "g3:3 b1 u1:1 g2:waiting c1 g2:1 => 1:2,3:3",
-        "g3 b1 g2 u1 c1": "g3:3 b1 g2:1 u1:1 c1 => 1:1,3:3",
-        "g3 g2 b1 u1 c1": "g3:3 g2:1 b1 u1:1 c1 => 1:1,3:3",
-    },
+    expected=outcomes(
+        """
+b1 u1 c1 g2 g3
+    b1 u1:1 c1 g2:1 g3:3 => 1:2,3:3
+b1 u1 c1 g3 g2
+    b1 u1:1 c1 g3:3 g2:1 => 1:2,3:3
+b1 u1 g2 c1 g3
+    b1 u1:1 g2:waiting c1 g2:1 g3:3 => 1:2,3:3
+b1 u1 g2 g3 c1
+    b1 u1:1 g2:waiting g3:waiting c1 g2:1 g3:3 => 1:2,3:3
+b1 u1 g3 c1 g2
+    [sqlite] b1 u1:1 g3:waiting c1 g3:3 g2:1 => 1:2,3:3
+    [*] b1 u1:1 g3:3 c1 g2:1 => 1:2,3:3
+b1 u1 g3 g2 c1
+    [sqlite] b1 u1:1 g3:waiting g2:waiting c1 g3:3 g2:1 => 1:2,3:3
+    [*] b1 u1:1 g3:3 g2:waiting c1 g2:1 => 1:2,3:3
+b1 g2 u1 c1 g3
+    b1 g2:1 u1:1 c1 g3:3 => 1:1,3:3
+b1 g2 u1 g3 c1
+    [sqlite] b1 g2:1 u1:1 g3:waiting c1 g3:3 => 1:1,3:3
+    [*] b1 g2:1 u1:1 g3:3 c1 => 1:1,3:3
+b1 g2 g3 u1 c1
+    b1 g2:1 g3:3 u1:1 c1 => 1:1,3:3
+b1 g3 u1 c1 g2
+    b1 g3:3 u1:1 c1 g2:1 => 1:2,3:3
+b1 g3 u1 g2 c1
+    b1 g3:3 u1:1 g2:waiting c1 g2:1 => 1:2,3:3
+b1 g3 g2 u1 c1
+    b1 g3:3 g2:1 u1:1 c1 => 1:1,3:3
+g2 b1 u1 c1 g3
+    g2:1 b1 u1:1 c1 g3:3 => 1:1,3:3
+g2 b1 u1 g3 c1
+    [sqlite] g2:1 b1 u1:1 g3:waiting c1 g3:3 => 1:1,3:3
+    [*] g2:1 b1 u1:1 g3:3 c1 => 1:1,3:3
+g2 b1 g3 u1 c1
+    g2:1 b1 g3:3 u1:1 c1 => 1:1,3:3
+g2 g3 b1 u1 c1
+    g2:1 g3:3 b1 u1:1 c1 => 1:1,3:3
+g3 b1 u1 c1 g2
+    g3:3 b1 u1:1 c1 g2:1 => 1:2,3:3
+g3 b1 u1 g2 c1
+    g3:3 b1 u1:1 g2:waiting c1 g2:1 => 1:2,3:3
+g3 b1 g2 u1 c1
+    g3:3 b1 g2:1 u1:1 c1 => 1:1,3:3
+g3 g2 b1 u1 c1
+    g3:3 g2:1 b1 u1:1 c1 => 1:1,3:3
+"""
+    ),
 )
 
 SPECS = [SPEC]

@@ -11,7 +11,7 @@ is rolled back.
 """
 
 from tests.isolation.runner import Spec
-from tests.isolation.steps import begin, commit, sleep, update
+from tests.isolation.steps import begin, commit, outcomes, sleep, update
 
 OPTIONS = ("--write-lock-idle-timeout=0.5", "--busy-timeout=3")
 IDLE = 0.8  # longer than the write-lock idle timeout
@@ -36,25 +36,22 @@ PLAIN = Spec(
         "b1 idle1 w1 w2 idle2 c1",
         "b1 idle1 w1 idle2 w2 c1",
     ],
-    expected={
-        "w2 b1 idle1 w1 idle2 c1": {
-            "sqlite": "w2:1 b1 idle1 w1:1 idle2 c1:unknown_transaction => 1:0,2:2",
-            "*": "w2:1 b1 idle1 w1:1 idle2 c1 => 1:1,2:2",
-        },
-        "b1 idle1 w2 w1 idle2 c1": {
-            "sqlite": "b1 idle1 w2:1 w1:1 idle2 c1:unknown_transaction => 1:0,2:2",
-            "*": "b1 idle1 w2:1 w1:1 idle2 c1 => 1:1,2:2",
-        },
-        "b1 idle1 w1 w2 idle2 c1": {
-            "sqlite": "b1 idle1 w1:1 w2:waiting idle2 w2:1 c1:unknown_transaction"
-            " => 1:0,2:2",
-            "*": "b1 idle1 w1:1 w2:1 idle2 c1 => 1:1,2:2",
-        },
-        "b1 idle1 w1 idle2 w2 c1": {
-            "sqlite": "b1 idle1 w1:1 idle2 w2:1 c1:unknown_transaction => 1:0,2:2",
-            "*": "b1 idle1 w1:1 idle2 w2:1 c1 => 1:1,2:2",
-        },
-    },
+    expected=outcomes(
+        """
+w2 b1 idle1 w1 idle2 c1
+    [sqlite] w2:1 b1 idle1 w1:1 idle2 c1:unknown_transaction => 1:0,2:2
+    [*] w2:1 b1 idle1 w1:1 idle2 c1 => 1:1,2:2
+b1 idle1 w2 w1 idle2 c1
+    [sqlite] b1 idle1 w2:1 w1:1 idle2 c1:unknown_transaction => 1:0,2:2
+    [*] b1 idle1 w2:1 w1:1 idle2 c1 => 1:1,2:2
+b1 idle1 w1 w2 idle2 c1
+    [sqlite] b1 idle1 w1:1 w2:waiting idle2 w2:1 c1:unknown_transaction => 1:0,2:2
+    [*] b1 idle1 w1:1 w2:1 idle2 c1 => 1:1,2:2
+b1 idle1 w1 idle2 w2 c1
+    [sqlite] b1 idle1 w1:1 idle2 w2:1 c1:unknown_transaction => 1:0,2:2
+    [*] b1 idle1 w1:1 idle2 w2:1 c1 => 1:1,2:2
+"""
+    ),
 )
 
 TWO = Spec(
@@ -76,22 +73,20 @@ TWO = Spec(
         # s1 waits for s2's lock; s2 idles out, then s1 does.
         "b1 b2 w2 w1 idle1 c1 c2",
     ],
-    expected={
-        "b1 b2 w2 c2 w1 idle1 c1": {
-            "sqlite": "b1 b2 w2:1 c2 w1:1 idle1 c1:unknown_transaction => 1:0,2:2",
-            "*": "b1 b2 w2:1 c2 w1:1 idle1 c1 => 1:1,2:2",
-        },
-        "b1 b2 w1 w2 idle1 c1 c2": {
-            "sqlite": "b1 b2 w1:1 w2:waiting idle1 w2:1 c1:unknown_transaction c2"
-            " => 1:0,2:2",
-            "*": "b1 b2 w1:1 w2:1 idle1 c1 c2 => 1:1,2:2",
-        },
-        "b1 b2 w2 w1 idle1 c1 c2": {
-            "sqlite": "b1 b2 w2:1 w1:waiting w1:1 idle1 c1:unknown_transaction"
-            " c2:unknown_transaction => 1:0,2:0",
-            "*": "b1 b2 w2:1 w1:1 idle1 c1 c2 => 1:1,2:2",
-        },
-    },
+    expected=outcomes(
+        """
+b1 b2 w2 c2 w1 idle1 c1
+    [sqlite] b1 b2 w2:1 c2 w1:1 idle1 c1:unknown_transaction => 1:0,2:2
+    [*] b1 b2 w2:1 c2 w1:1 idle1 c1 => 1:1,2:2
+b1 b2 w1 w2 idle1 c1 c2
+    [sqlite] b1 b2 w1:1 w2:waiting idle1 w2:1 c1:unknown_transaction c2 => 1:0,2:2
+    [*] b1 b2 w1:1 w2:1 idle1 c1 c2 => 1:1,2:2
+b1 b2 w2 w1 idle1 c1 c2
+    [sqlite] b1 b2 w2:1 w1:waiting w1:1 idle1 c1:unknown_transaction
+        c2:unknown_transaction => 1:0,2:0
+    [*] b1 b2 w2:1 w1:1 idle1 c1 c2 => 1:1,2:2
+"""
+    ),
 )
 
 SPECS = [PLAIN, TWO]
