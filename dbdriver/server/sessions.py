@@ -16,6 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from dbdriver.exceptions import DriverError, UnknownTransaction
+from dbdriver.requests.inputs import clipped, quoted
 from dbdriver.server.interfaces import IConnection, Work
 from dbdriver.server.request_queue import QueueEntry, RequestQueue
 
@@ -87,9 +88,9 @@ class Sessions:
         if session is None or session.owner is not owner or session.kind != kind:
             reason = self._ended.get(session_id) if session is None else None
             raise UnknownTransaction(
-                f"unknown {kind} {session_id!r}"
+                f"unknown {kind} {quoted(session_id)}"
                 + (f": it ended because {reason}" if reason else ""),
-                {f"{kind}_id": session_id},
+                {f"{kind}_id": clipped(session_id)},
             )
         return session
 

@@ -7,6 +7,8 @@ C{constraint_violation}), sent by a peer that skips the client's checks.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
@@ -43,3 +45,23 @@ async def test_counts_at_the_edge(running: RunningDriver) -> None:
         select = {"table": "projects", **params}
         answer = await peer.call({"id": 1, "method": "select", "params": select})
         assert len(answer["result"]) == rows, answer
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"x", datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)],
+    ids=["bytes", "datetime"],
+)
+@pytest_twisted.ensureDeferred
+async def test_a_json_column_refuses_bytes_and_datetimes(
+    running: RunningDriver, value: object
+) -> None:
+    client = await running.client()
+    key = {"name": "id", "type": "integer", "primary_key": True}
+    table = {"name": "d", "columns": [key, {"name": "j", "type": "json"}]}
+    await client.create_table(table)
+    peer = await connect_raw(reactor, running.socket_path)
+    insert = {"table": "d", "data": {"j": value}}
+    answer = await peer.call({"id": 1, "method": "insert", "params": insert})
+    assert answer["error"]["code"] == "invalid_params"
+    assert await client.count("d") == 0

@@ -34,12 +34,12 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=Fa
 
 def to_json(value: object) -> str:
     """
-    A value as JSON text; NaN and infinities, which JSON lacks, are
-    L{InvalidParams}.
+    A value as JSON text; NaN and infinities, and bytes or datetimes sent
+    for a json column, which JSON lacks, are L{InvalidParams}.
     """
     try:
         return _JSON.encode(value)
-    except ValueError as e:
+    except (TypeError, ValueError) as e:
         raise InvalidParams(f"cannot be stored as JSON: {e}") from None
 
 
