@@ -1,0 +1,3 @@
+"""stub"""
+CASES = ()
+CORPUS = None
