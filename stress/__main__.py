@@ -34,11 +34,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--short", action="store_true", help="the CI run (default)")
     length.add_argument("--long", action="store_true", help="the full campaign")
-    parser.add_argument("--seed", type=int, help="random seed (printed; reproduces a run)")
-    parser.add_argument("--kills", type=int, help="kill: number of kill -9 (20/200)")
-    parser.add_argument("--frames", type=int, help="fuzz: frames sent (50,000/1,000,000)")
     parser.add_argument(
-        "--only", help=f"exhaust: {','.join(exhaust.CASES)}; faults: {','.join(faults.CASES)}"
+        "--seed", type=int, help="random seed (printed; reproduces a run)"
+    )
+    parser.add_argument("--kills", type=int, help="kill: number of kill -9 (20/200)")
+    parser.add_argument(
+        "--frames", type=int, help="fuzz: frames sent (50,000/1,000,000)"
+    )
+    parser.add_argument(
+        "--only",
+        help=f"exhaust: {','.join(exhaust.CASES)}; faults: {','.join(faults.CASES)}",
     )
     parser.add_argument(
         "--corpus", type=Path, default=fuzz.CORPUS, help="fuzz: where failing inputs go"
@@ -73,7 +78,9 @@ def main(argv: list[str]) -> int:
             figures = run_case(case, args, directory)
         except Exception:
             traceback.print_exc()
-            figures = {"problems": [f"{case} could not run: {traceback.format_exc(limit=1)}"]}
+            figures = {
+                "problems": [f"{case} could not run: {traceback.format_exc(limit=1)}"]
+            }
             status = max(status, 2)
         finally:
             stop_all()

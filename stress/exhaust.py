@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._process import Driver
 import cbor2
 
+from ._process import Driver
 from ._wire import Closed, Failed, Hang, Peer, code, frame, result
 
 CASES = ("unread", "flood", "idle", "zeroblob", "burst")
@@ -78,15 +78,21 @@ class Memory(threading.Thread):
             problems.append(f"RSS peak {self.peak:.0f} MB (bound +{PEAK_BOUND_MB:.0f})")
         if after - self.baseline > AFTER_BOUND_MB:
             problems.append(f"RSS {after:.0f} MB after (bound +{AFTER_BOUND_MB:.0f})")
-        return {"rss_baseline_mb": round(self.baseline, 1),
-                "rss_peak_mb": round(self.peak, 1), "rss_after_mb": round(after, 1)}
+        return {
+            "rss_baseline_mb": round(self.baseline, 1),
+            "rss_peak_mb": round(self.peak, 1),
+            "rss_after_mb": round(after, 1),
+        }
 
 
 def unread(driver: Driver, problems: list[str]) -> dict[str, Any]:
     with Peer(driver.socket) as peer:
         result(peer.call("execute", params={"sql": "create table big (b blob)"}))
-        result(peer.call("execute", params={
-            "sql": "insert into big values (zeroblob(1000000))"}))
+        result(
+            peer.call(
+                "execute", params={"sql": "insert into big values (zeroblob(1000000))"}
+            )
+        )
     memory = Memory(driver)
     memory.start()
     hog = Peer(driver.socket)
@@ -136,9 +142,13 @@ def flood(driver: Driver, problems: list[str]) -> dict[str, Any]:
     flooding.join(60)
     hog.close()
     latencies.sort()
-    return {"flood_sent": sent, "other_answers": others,
-            "other_p50_ms": round(1000 * latencies[len(latencies) // 2], 1)
-            if latencies else None}
+    return {
+        "flood_sent": sent,
+        "other_answers": others,
+        "other_p50_ms": round(1000 * latencies[len(latencies) // 2], 1)
+        if latencies
+        else None,
+    }
 
 
 def idle(driver: Driver, problems: list[str]) -> dict[str, Any]:
@@ -152,7 +162,9 @@ def idle(driver: Driver, problems: list[str]) -> dict[str, Any]:
     try:
         answer = extra.read(5)
         if code(answer) != "busy":
-            problems.append(f"connection {MAX_CONNECTIONS + 1} answered {answer!r:.100}")
+            problems.append(
+                f"connection {MAX_CONNECTIONS + 1} answered {answer!r:.100}"
+            )
         extra.read(5)
         problems.append("connection over the limit not closed after busy")
     except Closed:
@@ -176,8 +188,9 @@ def zeroblob(driver: Driver, problems: list[str]) -> dict[str, Any]:
     memory.start()
     with Peer(driver.socket) as peer:
         try:
-            answer = peer.call("execute", timeout=120,
-                               params={"sql": "SELECT zeroblob(900000000)"})
+            answer = peer.call(
+                "execute", timeout=120, params={"sql": "SELECT zeroblob(900000000)"}
+            )
             found = code(answer)
         except (Closed, Hang) as e:
             found = type(e).__name__
@@ -212,11 +225,15 @@ def burst(driver: Driver, problems: list[str]) -> dict[str, Any]:
             pass
         sock.close()
     if served != 200 - refused:
-        problems.append(f"{served} of {200 - refused} accepted connects answered a ping")
+        problems.append(
+            f"{served} of {200 - refused} accepted connects answered a ping"
+        )
     return {"connects": 200, "refused": refused, "served": served}
 
 
-def run(directory: Path, cases: tuple[str, ...], say: Callable[[str], None]) -> dict[str, Any]:
+def run(
+    directory: Path, cases: tuple[str, ...], say: Callable[[str], None]
+) -> dict[str, Any]:
     figures: dict[str, Any] = {"cases": list(cases)}
     problems: list[str] = []
     for case in cases:
@@ -225,7 +242,9 @@ def run(directory: Path, cases: tuple[str, ...], say: Callable[[str], None]) -> 
             "idle": [f"--max-connections={MAX_CONNECTIONS}"],
             "flood": [f"--queue-size={QUEUE}"],
         }.get(case, [])
-        driver = Driver(directory / case, str(directory / case / "db.sqlite3"), *options)
+        driver = Driver(
+            directory / case, str(directory / case / "db.sqlite3"), *options
+        )
         (directory / case).mkdir()
         driver.start()
         found: list[str] = []

@@ -35,8 +35,13 @@ from ._wire import Closed, Hang, Peer, code, problem
 
 CASES = ("disk", "postgresql", "mysql")
 SHORT = ("disk",)
-TABLE = {"name": "t", "columns": [{"name": "n", "type": "integer", "primary_key": True},
-                                  {"name": "pad", "type": "text"}]}
+TABLE = {
+    "name": "t",
+    "columns": [
+        {"name": "n", "type": "integer", "primary_key": True},
+        {"name": "pad", "type": "text"},
+    ],
+}
 #: Errors a write may get while the database is gone or full.
 FAULT_CODES = frozenset({"unavailable", "sql_error", "busy", "timeout", "read_only"})
 
@@ -67,8 +72,11 @@ class Load(threading.Thread):
             try:
                 peer = peer if peer and not peer.closed else Peer(self.socket)
                 self.n += 1
-                answer = peer.call("insert", timeout=40, params={
-                    "table": "t", "data": {"n": self.n, "pad": self.pad}})
+                answer = peer.call(
+                    "insert",
+                    timeout=40,
+                    params={"table": "t", "data": {"n": self.n, "pad": self.pad}},
+                )
             except Closed:
                 self.codes["closed"] = self.codes.get("closed", 0) + 1
                 time.sleep(0.05)
@@ -82,7 +90,9 @@ class Load(threading.Thread):
             self.codes[found] = self.codes.get(found, 0) + 1
             if found == "unavailable":
                 details = answer["error"].get("details")
-                applied = details.get("applied", "?") if isinstance(details, dict) else "?"
+                applied = (
+                    details.get("applied", "?") if isinstance(details, dict) else "?"
+                )
                 if applied not in (False, "unknown"):
                     wrong = f"unavailable without details.applied: {details!r:.100}"
             if wrong:
@@ -108,19 +118,28 @@ def resumed(load: Load, since: float, timeout: float = 30) -> bool:
 
 def stored(driver: Driver) -> set[int]:
     with Peer(driver.socket) as peer:
-        answer = peer.call("select", timeout=60, params={"table": "t", "columns": ["n"]})
+        answer = peer.call(
+            "select", timeout=60, params={"table": "t", "columns": ["n"]}
+        )
     return {row["n"] for row in answer.get("result") or []}
 
 
-def finish(driver: Driver, load: Load, problems: list[str], strict: str) -> dict[str, Any]:
+def finish(
+    driver: Driver, load: Load, problems: list[str], strict: str
+) -> dict[str, Any]:
     load.stop()
     problems += load.problems[:10]
-    wrong = {c: k for c, k in load.codes.items()
-             if c not in FAULT_CODES | {"result", "closed"}}
+    wrong = {
+        c: k
+        for c, k in load.codes.items()
+        if c not in FAULT_CODES | {"result", "closed"}
+    }
     if wrong:
         problems.append(f"unexpected codes {wrong}")
     if strict in load.codes and strict != "unavailable":
-        problems.append(f"{load.codes[strict]} writes answered {strict}, not unavailable")
+        problems.append(
+            f"{load.codes[strict]} writes answered {strict}, not unavailable"
+        )
     have = stored(driver)
     lost = [n for n in load.acknowledged if n not in have]
     if lost:
@@ -137,7 +156,9 @@ def disk(directory: Path, problems: list[str]) -> dict[str, Any]:
     load.start()
     time.sleep(2)
     size = sum(p.stat().st_size for p in directory.glob("db.sqlite3*"))
-    resource.prlimit(driver.pid, resource.RLIMIT_FSIZE, (size + 65536, resource.RLIM_INFINITY))
+    resource.prlimit(
+        driver.pid, resource.RLIMIT_FSIZE, (size + 65536, resource.RLIM_INFINITY)
+    )
     time.sleep(4)
     full = dict(load.codes)
     with Peer(driver.socket) as peer:
@@ -147,8 +168,11 @@ def disk(directory: Path, problems: list[str]) -> dict[str, Any]:
     if not any(c in full for c in FAULT_CODES):
         problems.append("no write failed on the full disk (the limit did not bite)")
     back = time.monotonic()
-    resource.prlimit(driver.pid, resource.RLIMIT_FSIZE,
-               (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    resource.prlimit(
+        driver.pid,
+        resource.RLIMIT_FSIZE,
+        (resource.RLIM_INFINITY, resource.RLIM_INFINITY),
+    )
     if not resumed(load, back):
         problems.append("writes did not resume when space came back")
     time.sleep(1)
@@ -176,7 +200,17 @@ def postgresql(directory: Path, problems: list[str]) -> dict[str, Any]:
 
     run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres")
     opts = f"-p {port} -k {directory} -c listen_addresses=''"
-    run("pg_ctl", "-D", str(data), "-o", opts, "-w", "-l", str(directory / "pg.log"), "start")
+    run(
+        "pg_ctl",
+        "-D",
+        str(data),
+        "-o",
+        opts,
+        "-w",
+        "-l",
+        str(directory / "pg.log"),
+        "start",
+    )
     try:
         url = f"postgresql://postgres@/postgres?host={directory}&port={port}"
         driver = Driver(directory, url).start()
@@ -190,8 +224,17 @@ def postgresql(directory: Path, problems: list[str]) -> dict[str, Any]:
             run("pg_ctl", "-D", str(data), "-m", mode, "-w", "stop")
             time.sleep(2)
             back = time.monotonic()
-            run("pg_ctl", "-D", str(data), "-o", opts, "-w", "-l",
-                str(directory / "pg.log"), "start")
+            run(
+                "pg_ctl",
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-w",
+                "-l",
+                str(directory / "pg.log"),
+                "start",
+            )
             ok = resumed(load, back)
             steps.append({"stop": mode, "resumed": ok})
             if not ok:
@@ -199,8 +242,10 @@ def postgresql(directory: Path, problems: list[str]) -> dict[str, Any]:
         figures = finish(driver, load, problems, strict="sql_error")
         driver.stop()
     finally:
-        subprocess.run([*user, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*user, "pg_ctl", "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
     return {"steps": steps, **figures}
 
 
@@ -208,13 +253,16 @@ def mysql(directory: Path, problems: list[str]) -> dict[str, Any]:
     import pymysql
 
     name = f"stress_{os.getpid()}"
-    admin = pymysql.connect(user="root", unix_socket="/run/mysqld/mysqld.sock",
-                            autocommit=True)
+    admin = pymysql.connect(
+        user="root", unix_socket="/run/mysqld/mysqld.sock", autocommit=True
+    )
     with admin.cursor() as cur:
         cur.execute(f"CREATE DATABASE `{name}`")
     try:
-        driver = Driver(directory, f"mysql://root@localhost/{name}"
-                        "?unix_socket=/run/mysqld/mysqld.sock").start()
+        driver = Driver(
+            directory,
+            f"mysql://root@localhost/{name}?unix_socket=/run/mysqld/mysqld.sock",
+        ).start()
         with Peer(driver.socket) as peer:
             peer.call("create_table", params={"schema": TABLE})
         load = Load(driver.socket, 0)
@@ -223,8 +271,11 @@ def mysql(directory: Path, problems: list[str]) -> dict[str, Any]:
         for _ in range(5):
             time.sleep(1.5)
             with admin.cursor() as cur:
-                cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s"
-                            " AND id <> CONNECTION_ID()", (name,))
+                cur.execute(
+                    "SELECT id FROM information_schema.processlist WHERE db = %s"
+                    " AND id <> CONNECTION_ID()",
+                    (name,),
+                )
                 for (thread,) in cur.fetchall():
                     cur.execute(f"KILL {int(thread)}")
                     killed += 1
@@ -241,7 +292,9 @@ def mysql(directory: Path, problems: list[str]) -> dict[str, Any]:
     return {"threads_killed": killed, **figures}
 
 
-def run(directory: Path, cases: tuple[str, ...], say: Callable[[str], None]) -> dict[str, Any]:
+def run(
+    directory: Path, cases: tuple[str, ...], say: Callable[[str], None]
+) -> dict[str, Any]:
     figures: dict[str, Any] = {"cases": list(cases)}
     problems: list[str] = []
     for case in cases:

@@ -23,7 +23,7 @@ import cbor2
 
 from . import mutate
 from ._process import Driver
-from ._wire import FRAMING_CODES, Closed, Hang, Peer, code, frame, problem
+from ._wire import Closed, Hang, Peer, code, frame, problem
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 WINDOW = 32
@@ -97,7 +97,9 @@ def check_window(answers: list[Any], sent: list[bytes]) -> list[str]:
     return found
 
 
-def exchange(peer: Peer, sent: list[bytes], timeout: float) -> tuple[list[Any], str | None]:
+def exchange(
+    peer: Peer, sent: list[bytes], timeout: float
+) -> tuple[list[Any], str | None]:
     """Send the frames, read one answer per frame; (answers, why it stopped)."""
     peer.send_bytes(b"".join(frame(data) for data in sent))
     answers: list[Any] = []
@@ -119,7 +121,11 @@ def framing_case(socket: str, data: bytes, wanted: str) -> str | None:
             answer = peer.read(5)
         except (Closed, Hang) as e:
             return f"broken framing {data[:20]!r}: no error frame ({e})"
-        if problem(answer, None) or answer.get("id") is not None or code(answer) != wanted:
+        if (
+            problem(answer, None)
+            or answer.get("id") is not None
+            or code(answer) != wanted
+        ):
             return f"broken framing {data[:20]!r}: answered {answer!r:.200}"
         try:
             extra = peer.read(5)
@@ -163,7 +169,9 @@ class Watchdog(threading.Thread):
 
 
 class Fuzz:
-    def __init__(self, driver: Driver, corpus: Path, say: Callable[[str], None]) -> None:
+    def __init__(
+        self, driver: Driver, corpus: Path, say: Callable[[str], None]
+    ) -> None:
         self.driver = driver
         self.corpus = corpus
         self.say = say
@@ -270,10 +278,16 @@ def run(
     baseline = watchdog.baseline or rss[0]
     problems = fuzz.problems + watchdog.hangs
     if rss_last - baseline > RSS_GROWTH_MB:
-        problems.append(f"RSS grew {baseline:.0f} -> {rss_last:.0f} MB (bound +{RSS_GROWTH_MB:.0f})")
-    problems += [p for p in driver.problems if "Traceback" in p or "Unhandled" in p][:10]
+        problems.append(
+            f"RSS grew {baseline:.0f} -> {rss_last:.0f} MB (bound +{RSS_GROWTH_MB:.0f})"
+        )
+    problems += [p for p in driver.problems if "Traceback" in p or "Unhandled" in p][
+        :10
+    ]
     if fuzz.failed_windows >= MAX_FAILED_WINDOWS:
-        problems.append(f"stopped after {sent} frames: {MAX_FAILED_WINDOWS} failed windows")
+        problems.append(
+            f"stopped after {sent} frames: {MAX_FAILED_WINDOWS} failed windows"
+        )
     return {
         "seed": seed,
         "frames": sent,
@@ -285,8 +299,12 @@ def run(
         "crashes": fuzz.crashes,
         "failed_windows": fuzz.failed_windows,
         "reconnects": fuzz.reconnects,
-        "rss_mb": {"first": round(rss[0], 1), "baseline": round(baseline, 1),
-                   "max": round(max(rss), 1), "last": round(rss_last, 1)},
+        "rss_mb": {
+            "first": round(rss[0], 1),
+            "baseline": round(baseline, 1),
+            "max": round(max(rss), 1),
+            "last": round(rss_last, 1),
+        },
         "corpus_saved": sum(fuzz.saved.values()),
         "problems": problems,
     }

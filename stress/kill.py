@@ -94,14 +94,17 @@ class Writer(threading.Thread):
         elif kind == "insert_many":
             self.call("insert_many", params={"table": "t", "rows": rows})
         elif kind == "transaction":
-            ops = [{"method": "insert", "params": {"table": "t", "data": r}} for r in rows]
+            ops = [
+                {"method": "insert", "params": {"table": "t", "data": r}} for r in rows
+            ]
             self.call("transaction", params={"operations": ops})
         else:
             tid = self.call("begin_transaction")
             try:
                 for row in rows:
-                    self.call("insert", params={"table": "t", "data": row},
-                              transaction_id=tid)
+                    self.call(
+                        "insert", params={"table": "t", "data": row}, transaction_id=tid
+                    )
             except Failed:
                 self.call("rollback_transaction", params={"transaction_id": tid})
                 raise
@@ -166,7 +169,9 @@ def run(
     with Peer(driver.socket) as peer:
         result(peer.call("create_table", params={"schema": TABLE}))
     ledger = Ledger()
-    writers = [Writer(i, driver.socket, ledger, rng.randrange(10**9)) for i in range(WRITERS)]
+    writers = [
+        Writer(i, driver.socket, ledger, rng.randrange(10**9)) for i in range(WRITERS)
+    ]
     for writer in writers:
         writer.start()
     started = time.monotonic()
@@ -185,9 +190,15 @@ def run(
             with ledger.lock:
                 acknowledged = dict(ledger.acknowledged)
             driver.start()
-            checks += [f"after kill {kill + 1}: {p}" for p in check_file(database, acknowledged)]
+            checks += [
+                f"after kill {kill + 1}: {p}"
+                for p in check_file(database, acknowledged)
+            ]
             if (kill + 1) % 10 == 0:
-                say(f"kill: {kill + 1}/{kills} kills, {len(acknowledged)} operations acknowledged")
+                say(
+                    f"kill: {kill + 1}/{kills} kills,"
+                    f" {len(acknowledged)} operations acknowledged"
+                )
     finally:
         for writer in writers:
             writer.running = False
@@ -207,6 +218,8 @@ def run(
         "operations_unanswered_or_failed": len(ledger.unknown),
         "failures_by_cause": ledger.errors,
         "rows_stored": stored,
-        "problems": checks + [f"final: {p}" for p in final] + ledger.problems
+        "problems": checks
+        + [f"final: {p}" for p in final]
+        + ledger.problems
         + [p for p in driver.problems if "Traceback" in p or "Unhandled" in p],
     }

@@ -88,8 +88,21 @@ def special(rng: random.Random) -> Any:
 def scalar(rng: random.Random) -> Any:
     return rng.choice(
         (
-            None, True, False, 0, -1, 1, 7, 2**31, rng.random(), "", "x", b"",
-            rng.choice(NAMES), [], {},
+            None,
+            True,
+            False,
+            0,
+            -1,
+            1,
+            7,
+            2**31,
+            rng.random(),
+            "",
+            "x",
+            b"",
+            rng.choice(NAMES),
+            [],
+            {},
         )
     )
 
@@ -102,12 +115,25 @@ def value(rng: random.Random, depth: int = 0) -> Any:
     if roll < 0.25 and depth < 3:
         return [value(rng, depth + 1) for _ in range(rng.randrange(4))]
     if roll < 0.35 and depth < 3:
-        return {rng.choice(NAMES): value(rng, depth + 1) for _ in range(rng.randrange(4))}
+        return {
+            rng.choice(NAMES): value(rng, depth + 1) for _ in range(rng.randrange(4))
+        }
     return scalar(rng)
 
 
 def where(rng: random.Random) -> Any:
-    ops = ("$eq", "$ne", "$lt", "$gt", "$in", "$like", "$is_null", "$and", "$or", "$not")
+    ops = (
+        "$eq",
+        "$ne",
+        "$lt",
+        "$gt",
+        "$in",
+        "$like",
+        "$is_null",
+        "$and",
+        "$or",
+        "$not",
+    )
     roll = rng.random()
     if roll < 0.3:
         return {rng.choice(NAMES): value(rng)}
@@ -117,7 +143,16 @@ def where(rng: random.Random) -> Any:
 
 
 def column(rng: random.Random) -> dict[str, Any]:
-    types = ("integer", "bigint", "real", "text", "blob", "boolean", "timestamp", "json")
+    types = (
+        "integer",
+        "bigint",
+        "real",
+        "text",
+        "blob",
+        "boolean",
+        "timestamp",
+        "json",
+    )
     found: dict[str, Any] = {"name": rng.choice(NAMES), "type": rng.choice(types)}
     for key in ("primary_key", "not_null", "unique", "default", "references", "check"):
         if rng.random() < 0.2:
@@ -152,9 +187,13 @@ def field_value(rng: random.Random, name: str, annotation: str) -> Any:
     if name == "rows":
         return [{rng.choice(NAMES): value(rng)} for _ in range(rng.randrange(4))]
     if name == "on_conflict":
-        return rng.choice(("ignore", "replace", {"target": [value(rng)], "update": ["k"]}))
+        return rng.choice(
+            ("ignore", "replace", {"target": [value(rng)], "update": ["k"]})
+        )
     if name == "order_by":
-        return [rng.choice((rng.choice(NAMES), {"column": value(rng), "desc": value(rng)}))]
+        return [
+            rng.choice((rng.choice(NAMES), {"column": value(rng), "desc": value(rng)}))
+        ]
     if name == "sql":
         return rng.choice(("select 1", "select ?", "select * from t", "x", "pragma x"))
     if name in ("cursor_id", "transaction_id"):
@@ -184,16 +223,30 @@ def params(rng: random.Random, method: str) -> dict[str, Any]:
 
 
 def operation(rng: random.Random) -> dict[str, Any]:
-    method = rng.choice(("insert", "insert_many", "update", "delete", "select", "count",
-                         "execute", "ping", "transaction"))
+    method = rng.choice(
+        (
+            "insert",
+            "insert_many",
+            "update",
+            "delete",
+            "select",
+            "count",
+            "execute",
+            "ping",
+            "transaction",
+        )
+    )
     return {"method": method, "params": params(rng, method)}
 
 
 def request(rng: random.Random, request_id: int) -> dict[str, Any]:
     """A request for a random method of the registry, fields generated."""
     method = rng.choice(sorted(REQUEST_TYPES))
-    message: dict[str, Any] = {"id": request_id, "method": method,
-                               "params": params(rng, method)}
+    message: dict[str, Any] = {
+        "id": request_id,
+        "method": method,
+        "params": params(rng, method),
+    }
     if rng.random() < 0.1:
         message["priority"] = rng.choice((0, 9, 10, -1, 2**64, "5"))
     if rng.random() < 0.1:
@@ -302,6 +355,11 @@ def payload(rng: random.Random, request_id: int) -> tuple[str, bytes]:
         return "mutated", encode(rng, mutate(rng, good))
     if roll < 0.9:
         return "mutated-cbor", mutate_bytes(rng, encode(rng, good))
-    return "special", encode(rng, {"id": request_id, "method": good["method"],
-                                   "params": {k: special(rng) for k in good["params"]}
-                                   or {"x": special(rng)}})
+    return "special", encode(
+        rng,
+        {
+            "id": request_id,
+            "method": good["method"],
+            "params": {k: special(rng) for k in good["params"]} or {"x": special(rng)},
+        },
+    )

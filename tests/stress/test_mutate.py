@@ -40,7 +40,9 @@ def test_raw_values_are_spliced_into_the_encoding() -> None:
 
 
 def test_a_cycle_decodes_to_itself() -> None:
-    data = mutate.encode(random.Random(0), {"v": mutate.Raw(b"\xd8\x1c\x81\xd8\x1d\x00")})
+    data = mutate.encode(
+        random.Random(0), {"v": mutate.Raw(b"\xd8\x1c\x81\xd8\x1d\x00")}
+    )
     found = cbor2.loads(data)["v"]
     assert found[0] is found
 
