@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from bench._driver import Subprocess, proc_status
 
 from ._wire import wait_for
 
-__all__ = ["Driver", "proc_status"]
+__all__ = ["Driver", "proc_status", "run_cases"]
 
 
 class Driver:
@@ -92,3 +95,28 @@ class Driver:
         log = self.process.log_path
         if log.exists():
             log.rename(log.with_name(f"driver{self.starts}.log"))
+
+
+def run_cases(
+    name: str,
+    directory: Path,
+    cases: tuple[str, ...],
+    functions: Mapping[str, Callable[[Path, list[str]], dict[str, Any]]],
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """
+    Run each of C{cases}, C{functions[case](its directory, problems)}; the
+    figures of all, their problems prefixed with the case.
+    """
+    figures: dict[str, Any] = {"cases": list(cases)}
+    problems: list[str] = []
+    for case in cases:
+        say(f"{name}: {case}")
+        (directory / case).mkdir()
+        found: list[str] = []
+        started = time.monotonic()
+        figures[case] = functions[case](directory / case, found)
+        figures[case]["seconds"] = round(time.monotonic() - started, 1)
+        problems += [f"{case}: {p}" for p in found]
+    figures["problems"] = problems
+    return figures

@@ -13,33 +13,12 @@ from typing import Any
 
 import cbor2
 
+from dbdriver.exceptions import PROTOCOL_CODES
+
 sys.set_int_max_str_digits(0)  # answers may quote bignums
 
 #: Every error code of PROTOCOL.md section 3 (tests/stress checks the table).
-CODES = frozenset(
-    {
-        "bad_frame",
-        "message_too_large",
-        "bad_request",
-        "unknown_method",
-        "invalid_params",
-        "no_such_table",
-        "no_such_column",
-        "constraint_violation",
-        "sql_error",
-        "busy",
-        "queue_full",
-        "timeout",
-        "unknown_transaction",
-        "read_only",
-        "forbidden",
-        "result_too_large",
-        "shutting_down",
-        "internal",
-        "unavailable",
-        "unauthenticated",
-    }
-)
+CODES = frozenset(PROTOCOL_CODES)
 
 #: Codes sent with C{"id": null} before the server closes the connection.
 FRAMING_CODES = frozenset({"bad_frame", "message_too_large"})

@@ -22,7 +22,7 @@ from typing import Any
 
 import cbor2
 
-from ._process import Driver
+from ._process import Driver, run_cases
 from ._wire import Closed, Failed, Hang, Peer, code, frame, result
 
 CASES = ("unread", "flood", "idle", "zeroblob", "burst")
@@ -234,28 +234,29 @@ def burst(driver: Driver, problems: list[str]) -> dict[str, Any]:
 def run(
     directory: Path, cases: tuple[str, ...], say: Callable[[str], None]
 ) -> dict[str, Any]:
-    figures: dict[str, Any] = {"cases": list(cases)}
-    problems: list[str] = []
-    for case in cases:
-        say(f"exhaust: {case}")
-        options = {
-            "idle": [f"--max-connections={MAX_CONNECTIONS}"],
-            "flood": [f"--queue-size={QUEUE}"],
-        }.get(case, [])
-        driver = Driver(
-            directory / case, str(directory / case / "db.sqlite3"), *options
-        )
-        (directory / case).mkdir()
-        driver.start()
-        found: list[str] = []
-        started = time.monotonic()
-        try:
-            figures[case] = globals()[case](driver, found)
-        finally:
-            if not driver.alive() and not found:
-                found.append("the driver died")
-            driver.stop()
-        figures[case]["seconds"] = round(time.monotonic() - started, 1)
-        problems += [f"{case}: {p}" for p in found]
-    figures["problems"] = problems
-    return figures
+    functions = {
+        "unread": unread,
+        "flood": flood,
+        "idle": idle,
+        "zeroblob": zeroblob,
+        "burst": burst,
+    }
+    options = {
+        "idle": [f"--max-connections={MAX_CONNECTIONS}"],
+        "flood": [f"--queue-size={QUEUE}"],
+    }
+
+    def one(case: str) -> Callable[[Path, list[str]], dict[str, Any]]:
+        def on_driver(directory: Path, found: list[str]) -> dict[str, Any]:
+            database = str(directory / "db.sqlite3")
+            driver = Driver(directory, database, *options.get(case, [])).start()
+            try:
+                return functions[case](driver, found)
+            finally:
+                if not driver.alive() and not found:
+                    found.append("the driver died")
+                driver.stop()
+
+        return on_driver
+
+    return run_cases("exhaust", directory, cases, {c: one(c) for c in cases}, say)

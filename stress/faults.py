@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._process import Driver
+from ._process import Driver, run_cases
 from ._wire import Closed, Hang, Peer, code, problem
 
 CASES = ("disk", "postgresql", "mysql")
@@ -200,7 +200,7 @@ def postgresql(directory: Path, problems: list[str]) -> dict[str, Any]:
 
     run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres")
     opts = f"-p {port} -k {directory} -c listen_addresses=''"
-    run(
+    start = (
         "pg_ctl",
         "-D",
         str(data),
@@ -209,8 +209,8 @@ def postgresql(directory: Path, problems: list[str]) -> dict[str, Any]:
         "-w",
         "-l",
         str(directory / "pg.log"),
-        "start",
     )
+    run(*start, "start")
     try:
         url = f"postgresql://postgres@/postgres?host={directory}&port={port}"
         driver = Driver(directory, url).start()
@@ -224,17 +224,7 @@ def postgresql(directory: Path, problems: list[str]) -> dict[str, Any]:
             run("pg_ctl", "-D", str(data), "-m", mode, "-w", "stop")
             time.sleep(2)
             back = time.monotonic()
-            run(
-                "pg_ctl",
-                "-D",
-                str(data),
-                "-o",
-                opts,
-                "-w",
-                "-l",
-                str(directory / "pg.log"),
-                "start",
-            )
+            run(*start, "start")
             ok = resumed(load, back)
             steps.append({"stop": mode, "resumed": ok})
             if not ok:
@@ -295,15 +285,5 @@ def mysql(directory: Path, problems: list[str]) -> dict[str, Any]:
 def run(
     directory: Path, cases: tuple[str, ...], say: Callable[[str], None]
 ) -> dict[str, Any]:
-    figures: dict[str, Any] = {"cases": list(cases)}
-    problems: list[str] = []
-    for case in cases:
-        say(f"faults: {case}")
-        (directory / case).mkdir()
-        found: list[str] = []
-        started = time.monotonic()
-        figures[case] = globals()[case](directory / case, found)
-        figures[case]["seconds"] = round(time.monotonic() - started, 1)
-        problems += [f"{case}: {p}" for p in found]
-    figures["problems"] = problems
-    return figures
+    functions = {"disk": disk, "postgresql": postgresql, "mysql": mysql}
+    return run_cases("faults", directory, cases, functions, say)
