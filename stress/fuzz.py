@@ -232,8 +232,8 @@ class Fuzz:
         except Closed:
             answers, why = [], "connection closed without broken framing"
         for answer in answers:
-            found = code(answer) or "result"
-            self.codes[found] = self.codes.get(found, 0) + 1
+            answered = code(answer) or "result"
+            self.codes[answered] = self.codes.get(answered, 0) + 1
         found = ([why] if why else []) + check_window(answers, sent)
         if found:
             self.failed_windows += 1

@@ -272,10 +272,10 @@ def mutate(rng: random.Random, message: Any, depth: int = 0) -> Any:
             copy[key] = mutate(rng, copy[key], depth + 1)
         return copy
     if isinstance(message, list) and message and depth < 6:
-        copy = list(message)
-        i = rng.randrange(len(copy))
-        copy[i] = mutate(rng, copy[i], depth + 1)
-        return copy
+        items = list(message)
+        i = rng.randrange(len(items))
+        items[i] = mutate(rng, items[i], depth + 1)
+        return items
     return special(rng) if rng.random() < 0.5 else value(rng)
 
 
@@ -308,24 +308,24 @@ def encode(rng: random.Random, message: Any) -> bytes:
 
 def mutate_bytes(rng: random.Random, data: bytes) -> bytes:
     """C{data} with a few bytes flipped, cut, inserted or repeated."""
-    data = bytearray(data)
+    out = bytearray(data)
     for _ in range(rng.randrange(1, 4)):
-        if not data:
+        if not out:
             break
-        i = rng.randrange(len(data))
+        i = rng.randrange(len(out))
         roll = rng.random()
         if roll < 0.4:
-            data[i] ^= 1 << rng.randrange(8)
+            out[i] ^= 1 << rng.randrange(8)
         elif roll < 0.55:
-            del data[i:]
+            del out[i:]
         elif roll < 0.7:
-            data[i:i] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9)))
+            out[i:i] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9)))
         elif roll < 0.85:
-            data[i] = rng.choice((0x00, 0x1F, 0x5F, 0x7F, 0x9F, 0xBF, 0xFF, 0xDB, 0xF7))
+            out[i] = rng.choice((0x00, 0x1F, 0x5F, 0x7F, 0x9F, 0xBF, 0xFF, 0xDB, 0xF7))
         else:
-            j = rng.randrange(i, len(data) + 1)
-            data[j:j] = data[i:j]
-    return bytes(data)
+            j = rng.randrange(i, len(out) + 1)
+            out[j:j] = out[i:j]
+    return bytes(out)
 
 
 def broken_framing(rng: random.Random) -> tuple[bytes, str]:
