@@ -49,7 +49,9 @@ def test_the_corpus_is_there() -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        pytest.param(p, marks=pytest.mark.xfail(reason="open: awaiting its fix"))
+        pytest.param(
+            p, marks=pytest.mark.xfail(reason="open: awaiting its fix", strict=True)
+        )
         if p.name.startswith("open-")
         else p
         for p in INPUTS
