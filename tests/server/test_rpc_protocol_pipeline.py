@@ -33,7 +33,13 @@ def frame(message: object) -> bytes:
 
 @pytest_twisted.async_yield_fixture()
 async def running(tmp_path):
-    driver = await start_driver(tmp_path, database=str(tmp_path / "db.sqlite3"))
+    # Room for the whole pipeline on one connection (--connection-queue is
+    # 1,000 by default: past it a flood meets queue_full, by design).
+    driver = await start_driver(
+        tmp_path,
+        database=str(tmp_path / "db.sqlite3"),
+        connection_queue=2 * INSERTS,
+    )
     yield driver
     await driver.stop()
 

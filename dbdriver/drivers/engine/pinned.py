@@ -54,6 +54,8 @@ class PinnedConnection:
         self._jobs: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self.connection: adbapi.Connection | None = None
         self.closed = False
+        self._ended = False
+        self._waiting: list[Deferred[None]] = []
         self.thread = threading.Thread(target=self._work, name=name, daemon=True)
         self.thread.start()
 
@@ -76,12 +78,26 @@ class PinnedConnection:
         """
         d: Deferred[None] = Deferred()
         if self.closed:
-            d.callback(None)
+            # Closing already: fire once the thread has ended, as the first
+            # caller's does (pool.close must not race the disconnect).
+            if self._ended:
+                d.callback(None)
+            else:
+                self._waiting.append(d)
             return d
         self.closed = True
-        self._jobs.put((d, _STOP, ()))
+        stop: Deferred[None] = Deferred()
+        self._jobs.put((stop, _STOP, ()))
         # The thread has nothing left to do but return: wait for it.
-        return d.addCallback(lambda _: self.thread.join())
+        stop.addCallback(lambda _: self.thread.join()).addCallback(self._end)
+        stop.chainDeferred(d)
+        return d
+
+    def _end(self, _: object) -> None:
+        self._ended = True
+        waiting, self._waiting = self._waiting, []
+        for d in waiting:
+            d.callback(None)
 
     def _work(self) -> None:
         while True:

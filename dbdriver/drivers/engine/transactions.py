@@ -45,6 +45,9 @@ class IdlePinned:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._idle: list[PinnedConnection] = []
+        # Every pinned connection not closed yet, idle or in use: the pools
+        # close only after their threads have given their connections back.
+        self._live: set[PinnedConnection] = set()
 
     def take(self) -> PinnedConnection:
         """
@@ -56,9 +59,11 @@ class IdlePinned:
             if not pinned.closed:
                 return pinned
         assert self.engine.pool is not None
-        return PinnedConnection(
+        pinned = PinnedConnection(
             self.engine.pool, self.engine.reactor, "dbdriver-pinned"
         )
+        self._live.add(pinned)
+        return pinned
 
     def release(self, pinned: PinnedConnection, healthy: bool) -> Deferred[None]:
         """
@@ -72,11 +77,15 @@ class IdlePinned:
         if healthy and self.engine.pool is not None and len(self._idle) < IDLE_PINNED:
             self._idle.append(pinned)
             return succeed(None)
-        return pinned.close()
+        return pinned.close().addCallback(lambda _: self._live.discard(pinned))
 
     def close_all(self) -> list[Deferred[None]]:
-        idle, self._idle = self._idle, []
-        return [p.close() for p in idle]
+        """
+        Close every pinned connection, idle or still finishing a request;
+        fires once each thread has given its connection back.
+        """
+        live, self._live, self._idle = self._live, set(), []
+        return [p.close() for p in live]
 
 
 class Transactions:

@@ -97,3 +97,34 @@ async def test_close_before_any_call_opens_nothing(tmp_path: Path) -> None:
     await pinned.close()
     assert pinned.connection is None and not (tmp_path / "db").exists()
     pool.close()
+
+
+def slow(connection: adbapi.Connection, gate: threading.Event) -> str:
+    gate.wait(5)
+    return "done"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_second_close_waits_for_the_thread_to_end(tmp_path: Path) -> None:
+    """
+    The fuzzer's find: the pool closed (and iterated its connections) while
+    a pinned thread, closed by someone else first, was still giving its
+    connection back ("dictionary changed size during iteration").  A later
+    close fires only once the thread has ended.
+    """
+    pool = make_pool(tmp_path / "db")
+    pinned = PinnedConnection(pool, reactor, "pinned-twice")
+    gate = threading.Event()
+    running = pinned.call(slow, gate)
+    first = pinned.close()
+    second = pinned.close()
+    fired: list[object] = []
+    second.addCallback(fired.append)
+    assert fired == [] and pinned.thread.is_alive()  # the call is still running
+    gate.set()
+    assert await running == "done"
+    await second
+    assert not pinned.thread.is_alive()
+    assert pool.connections == {}  # given back before the pool closes
+    await first
+    pool.close()
