@@ -143,15 +143,18 @@ class Gate:
     def check_room(self, protocol: IConnection) -> None:
         """
         Raise L{QueueFull} if C{protocol} has C{--connection-queue} requests
-        queued already.
+        queued already, or half of C{--queue-size} if that is less: one
+        connection never fills the queue for the others.
         """
         peer = self.peers.get(protocol)
         held = 0 if peer is None else peer.waiting()
-        limit = self.config.connection_queue
+        config = self.config
+        limit = min(config.connection_queue, max(1, config.queue_size // 2))
         if self.queue.queued_by(protocol) + held >= limit:
             self.queue.stats.rejected_full += 1
             raise QueueFull(
-                f"this connection has {limit} requests queued (--connection-queue)",
+                f"this connection has {limit} requests queued "
+                "(--connection-queue, at most half of --queue-size)",
                 {"connection_queue": limit},
             )
 

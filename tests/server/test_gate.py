@@ -123,12 +123,19 @@ async def test_peer_credentials_outside_the_allowed_ids_are_refused(running):
 
 
 @pytest.mark.parametrize(
-    "running",
-    [{"pool_size": 1, "queue_size": 20, "connection_queue": 5}],
-    indirect=True,
+    ("running", "limit"),
+    [
+        ({"pool_size": 1, "queue_size": 20, "connection_queue": 5}, 5),
+        # --connection-queue over the queue's size: half of it is the limit.
+        ({"pool_size": 1, "queue_size": 20}, 10),
+    ],
+    indirect=["running"],
+    ids=["connection-queue", "half-the-queue"],
 )
 @pytest_twisted.ensureDeferred
-async def test_one_connection_flooding_does_not_fill_the_queue_of_others(running):
+async def test_one_connection_flooding_does_not_fill_the_queue_of_others(
+    running, limit
+):
     flooder, other = await running.client(), await running.client()
     await other.create_table(TABLE)
     slow = flooder.execute(SLOW, timeout=1.0)  # holds the writer meanwhile
@@ -138,10 +145,10 @@ async def test_one_connection_flooding_does_not_fill_the_queue_of_others(running
     await gatherResults(mine)  # none refused: queue_full is the flooder's only
     outcomes = await DeferredList([slow, *flood], consumeErrors=True)
     full = [f for ok, f in outcomes[1:] if not ok and f.check(QueueFull)]
-    assert len(full) == 35
-    assert full[0].value.details == {"connection_queue": 5}
+    assert len(full) == 40 - limit
+    assert full[0].value.details == {"connection_queue": limit}
     stats = await other.stats()
-    assert stats["requests"]["rejected_full"] == 35
+    assert stats["requests"]["rejected_full"] == 40 - limit
     assert await other.count("t", {"v": "b"}) == 5
 
 
