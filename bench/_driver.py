@@ -156,6 +156,24 @@ def stop_all() -> None:
         process.stop()
 
 
+def driver_argv(socket: str | Path, database: str | Path, *options: str) -> list[str]:
+    """
+    The command line of the real driver in the foreground, without a
+    pidfile, on C{socket} and C{database} (shared with C{stress/}).
+    """
+    return [
+        sys.executable,
+        "-c",
+        "from twisted.scripts.twistd import run; run()",
+        "-n",
+        "--pidfile=",
+        "dbdriver",
+        f"--socket={socket}",
+        f"--database={database}",
+        *options,
+    ]
+
+
 class DriverProcess(Subprocess):
     """
     The real driver, C{twistd -n --pidfile= dbdriver}, on a fresh database
@@ -166,17 +184,7 @@ class DriverProcess(Subprocess):
 
     def __init__(self, name: str, directory: Path, *options: str) -> None:
         self.database = directory / f"{name}.sqlite3"
-        argv = [
-            sys.executable,
-            "-c",
-            "from twisted.scripts.twistd import run; run()",
-            "-n",
-            "--pidfile=",
-            "dbdriver",
-            f"--socket={directory / f'{name}.sock'}",
-            f"--database={self.database}",
-            *options,
-        ]
+        argv = driver_argv(directory / f"{name}.sock", self.database, *options)
         self.options = list(options)
         super().__init__(name, directory, argv)
 

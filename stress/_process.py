@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from bench._driver import Subprocess, proc_status
+from bench._driver import Subprocess, driver_argv, proc_status
 
 from ._wire import wait_for
 
@@ -38,17 +37,7 @@ class Driver:
 
     def start(self) -> Driver:
         self.starts += 1
-        argv = [
-            sys.executable,
-            "-c",
-            "from twisted.scripts.twistd import run; run()",
-            "-n",
-            "--pidfile=",
-            "dbdriver",
-            f"--socket={self.socket}",
-            f"--database={self.database}",
-            *self.options,
-        ]
+        argv = driver_argv(self.socket, self.database, *self.options)
         self.process = Subprocess("driver", self.directory, argv)
         wait_for(self.socket)
         return self
