@@ -94,6 +94,19 @@ class Backend(ABC):
         """
         return nullcontext()
 
+    @property
+    def lock_wait(self) -> float | None:
+        """
+        L{interrupt} ends a statement's lock waits too.
+        """
+        return None
+
+    def limit_lock_wait(self, connection: DBConnection, seconds: float) -> None:
+        return None
+
+    def restore_lock_wait(self, connection: DBConnection) -> None:
+        return None
+
     def transaction_alive(self, connection: DBConnection) -> bool:
         return True
 

@@ -223,6 +223,22 @@ class DatabaseBackend(Protocol):
         lets L{interrupt} reach it.
         """
 
+    @property
+    def lock_wait(self) -> float | None:
+        """
+        Seconds a statement may wait for a lock that L{interrupt} cannot
+        end (SQLite's busy handler), or C{None}: it ends every wait.
+        """
+
+    def limit_lock_wait(self, connection: DBConnection, seconds: float) -> None:
+        """
+        Thread side: a request's deadline is nearer than L{lock_wait}: its
+        statements on C{connection} wait C{seconds} at most.
+        """
+
+    def restore_lock_wait(self, connection: DBConnection) -> None:
+        """Thread side: undo L{limit_lock_wait}."""
+
     def transaction_alive(self, connection: DBConnection) -> bool:
         """Whether the transaction open on a connection is still open."""
 

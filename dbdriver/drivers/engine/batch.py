@@ -44,7 +44,7 @@ class BatchRunner:
         """
         engine = self.engine
         pool = engine.read_pool if kind == READ else engine.pool
-        batch = Batch(jobs)
+        batch = Batch(jobs, engine.waits)
         d: Deferred[object]
         if pool is None:
             for job in jobs:
@@ -109,12 +109,15 @@ class BatchRunner:
         pending = jobs
         while pending:
             try:
-                self.backend.begin_group(cursor)
+                ready = batch.begin(pending, cursor, self.backend.begin_group)
             except Exception as e:
                 for job in pending:
                     job.fail(e)
                     job.done = True
                 return
+            if ready is not pending:  # the wait was cut at a deadline
+                pending = ready
+                continue
             written, lost = self._savepoints(cursor, batch, pending)
             if lost is None:
                 try:

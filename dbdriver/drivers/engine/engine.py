@@ -15,7 +15,7 @@ from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from dbdriver.drivers.engine.jobs import Batch, Job
+from dbdriver.drivers.engine.jobs import Batch, Job, WaitCut
 from dbdriver.drivers.engine.pinned import PinnedConnection
 from dbdriver.drivers.interfaces import DatabaseBackend, DriverReactor
 from dbdriver.drivers.sql.operations import TableOperations
@@ -45,6 +45,13 @@ class Engine:
     pool: adbapi.ConnectionPool | None = attrs.field(init=False, default=None)
     read_pool: adbapi.ConnectionPool | None = attrs.field(init=False, default=None)
     _running: set[Batch] = attrs.field(init=False, factory=set)
+    #: Cuts the backend's lock waits at deadlines, if an interrupt does not.
+    waits: WaitCut | None = attrs.field(init=False, default=None)
+
+    def __attrs_post_init__(self) -> None:
+        longest = self.backend.lock_wait
+        if longest is not None:
+            self.waits = WaitCut(self.backend, self.reactor.seconds, longest)
 
     # -- pools --------------------------------------------------------------------
 
@@ -106,7 +113,7 @@ class Engine:
         cursor's), as C{work(connection, batch, *args)} there, its deadline
         armed; fires with the settled jobs, never fails.
         """
-        batch = Batch([job])
+        batch = Batch([job], self.waits)
         self.watch(batch)
         d = pinned.call(work, batch, *args)
         return d.addBoth(self.settle_batch, batch)

@@ -5,6 +5,10 @@ A L{Batch} is what one thread hop runs: several reads, or a group of writes
 committed together.  It knows which job runs on which connection, so that
 a deadline interrupts exactly that statement (and nothing after it), and
 one timer serves the whole batch.
+
+A backend whose lock waits an interrupt does not end (SQLite's busy
+handler) gets a L{WaitCut}: a job whose deadline is nearer than the
+longest wait runs with the wait cut to the time it has left.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ from collections.abc import Callable
 from twisted.internet.interfaces import IDelayedCall
 
 from dbdriver import requests as rq
-from dbdriver.drivers.interfaces import DBConnection
+from dbdriver.drivers.interfaces import DatabaseBackend, DBConnection, DBCursor
 from dbdriver.exceptions import RequestTimeout, ShuttingDown
 from dbdriver.wire.cbor import plain
 
-__all__ = ["Batch", "Job"]
+__all__ = ["Batch", "Job", "WaitCut"]
 
 
 class Job:
@@ -67,18 +71,59 @@ class Job:
         self.error = error
 
 
+class WaitCut:
+    """
+    Thread side: cuts a backend's lock wait (L{DatabaseBackend.lock_wait})
+    at a deadline nearer than it, and restores it.
+
+    @ivar clock: the deadlines' clock (the reactor's C{seconds}).
+    """
+
+    __slots__ = ("backend", "clock", "longest")
+
+    def __init__(
+        self, backend: DatabaseBackend, clock: Callable[[], float], longest: float
+    ) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.longest = longest
+
+    def cut(self, connection: DBConnection, deadline: float) -> bool:
+        """
+        Cut the wait on C{connection} if C{deadline} is nearer than the
+        longest wait; whether it was.
+        """
+        left = deadline - self.clock()
+        if left >= self.longest:
+            return False
+        self.backend.limit_lock_wait(connection, max(0.0, left))
+        return True
+
+    def restore(self, connection: DBConnection) -> None:
+        self.backend.restore_lock_wait(connection)
+
+    def passed(self, deadline: float | None) -> bool:
+        return deadline is not None and self.clock() >= deadline
+
+
 class Batch:
     """
     The jobs of one thread hop and the connection running the current one.
+
+    @ivar waits: cuts lock waits at deadlines (C{None}: the backend's
+        interrupt ends them).
+    @ivar cut: the connection whose wait the current job cut.
     """
 
-    __slots__ = ("connection", "current", "jobs", "lock", "timer")
+    __slots__ = ("connection", "current", "cut", "jobs", "lock", "timer", "waits")
 
-    def __init__(self, jobs: list[Job]) -> None:
+    def __init__(self, jobs: list[Job], waits: WaitCut | None = None) -> None:
         self.jobs = jobs
+        self.waits = waits
         self.lock = threading.Lock()
         self.connection: DBConnection | None = None
         self.current: Job | None = None
+        self.cut: DBConnection | None = None
         self.timer: IDelayedCall | None = None
 
     def start(self, job: Job, connection: DBConnection) -> None:
@@ -89,14 +134,63 @@ class Batch:
             self.current = job
             self.connection = connection
         job.check()
+        waits, deadline = self.waits, job.deadline
+        if (
+            waits is not None
+            and deadline is not None
+            and waits.cut(connection, deadline)
+        ):
+            self.cut = connection
 
     def stop(self, job: Job) -> None:
         """
         Thread side: C{job} is over (its connection may run other things).
+        A job whose wait was cut and that failed past its deadline timed
+        out (the cut wait ended it, maybe before the timer noticed).
         """
         with self.lock:
             self.current = None
+        if self.cut is not None:
+            self._uncut(job)
         job.done = True
+
+    def _uncut(self, job: Job) -> None:
+        connection, self.cut = self.cut, None
+        waits = self.waits
+        assert waits is not None and connection is not None
+        waits.restore(connection)
+        if job.error is not None and waits.passed(job.deadline):
+            job.timed_out = True
+
+    def begin(
+        self, jobs: list[Job], cursor: DBCursor, begin: Callable[[DBCursor], None]
+    ) -> list[Job]:
+        """
+        Thread side: C{begin(cursor)} (where C{jobs} wait for a lock, such
+        as a write group's C{BEGIN}), its wait cut at their nearest
+        deadline; the jobs to run then.  If it fails past that deadline, the
+        jobs past theirs time out and the others are returned, to begin
+        again; if it fails otherwise, it raises.
+        """
+        waits = self.waits
+        deadlines = [j.deadline for j in jobs if j.deadline is not None]
+        connection = cursor.connection
+        if waits is None or not deadlines or not waits.cut(connection, min(deadlines)):
+            begin(cursor)
+            return jobs
+        try:
+            begin(cursor)
+        except Exception as e:
+            waits.restore(connection)
+            late = [j for j in jobs if waits.passed(j.deadline)]
+            if not late:
+                raise
+            for job in late:
+                job.fail(e)
+                job.timed_out = job.done = True
+            return [j for j in jobs if not j.done]
+        waits.restore(connection)
+        return jobs
 
     def next_deadline(self) -> float | None:
         deadlines = [

@@ -11,6 +11,7 @@ with C{mode=ro}, so the connection itself refuses every write.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -254,6 +255,26 @@ class SQLiteBackend(Backend):
 
     def interrupt(self, connection: DBConnection) -> None:
         cast(sqlite3.Connection, connection).interrupt()
+
+    @property
+    def lock_wait(self) -> float | None:
+        """
+        The busy timeout: C{sqlite3_interrupt} does not end the busy
+        handler's wait for the write lock, so a nearer deadline cuts it.
+        """
+        return self.config.busy_timeout
+
+    def limit_lock_wait(self, connection: DBConnection, seconds: float) -> None:
+        # Rounded up: the wait ends at the deadline, not just before it.
+        self._busy_timeout(connection, math.ceil(seconds * 1000))
+
+    def restore_lock_wait(self, connection: DBConnection) -> None:
+        self._busy_timeout(connection, int(self.config.busy_timeout * 1000))
+
+    def _busy_timeout(self, connection: DBConnection, milliseconds: int) -> None:
+        guarded = cast(GuardedConnection, connection)
+        with guarded.trusted():
+            guarded.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
 
     def transaction_alive(self, connection: DBConnection) -> bool:
         return cast(sqlite3.Connection, connection).in_transaction

@@ -7,12 +7,18 @@ finished; C{next_deadline} ignores what is done or timed out.
 
 from __future__ import annotations
 
+import sqlite3
+
 import cbor2
 import pytest
+from twisted.internet import reactor
 
 from dbdriver import requests as rq
-from dbdriver.drivers.engine.jobs import Batch, Job
+from dbdriver.drivers.engine.jobs import Batch, Job, WaitCut
+from dbdriver.drivers.sqlite.driver import SQLiteBackend
+from dbdriver.drivers.sqlite.guard import GuardedConnection, SessionGuard
 from dbdriver.exceptions import RequestTimeout, ShuttingDown
+from dbdriver.server.config import Config
 from dbdriver.wire.cbor import Encoded
 
 
@@ -121,3 +127,94 @@ def test_abort_marks_every_job_and_interrupts_the_running_one() -> None:
         batch.start(jobs[0], connection)
     batch.abort(interrupted.append)
     assert interrupted == [connection]
+
+
+# -- cutting a lock wait the backend's interrupt does not end (SQLite) ------------
+
+
+class Clock:
+    """The deadlines' clock, set by the test."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _waits(clock: Clock) -> tuple[WaitCut, GuardedConnection]:
+    """A cut on a real SQLite backend (busy timeout 5 s) and a guarded connection."""
+    backend = SQLiteBackend(Config(database=":memory:", busy_timeout=5.0), reactor)
+    connection = sqlite3.connect(
+        ":memory:", isolation_level=None, factory=GuardedConnection
+    )
+    connection.execute("PRAGMA busy_timeout = 5000")
+    connection.install(SessionGuard(read_only=False, allow_session=False))
+    assert backend.lock_wait == 5.0
+    return WaitCut(backend, clock, 5.0), connection
+
+
+def _busy_timeout(connection: GuardedConnection) -> int:
+    return connection.execute("PRAGMA busy_timeout").fetchone()[0]
+
+
+def test_a_far_deadline_leaves_the_wait_alone() -> None:
+    waits, connection = _waits(Clock())
+    far, unbounded = Job(request(), 30.0), Job(request())
+    batch = Batch([far, unbounded], waits)
+    for job in (far, unbounded):
+        batch.start(job, connection)
+        assert batch.cut is None and _busy_timeout(connection) == 5000
+        batch.stop(job)
+
+
+def test_a_near_deadline_cuts_the_wait_and_a_late_failure_times_out() -> None:
+    clock = Clock()
+    waits, connection = _waits(clock)
+    early, late = Job(request(), 0.2504), Job(request(), 1.0)
+    batch = Batch([early, late], waits)
+    batch.start(early, connection)
+    assert _busy_timeout(connection) == 251  # rounded up: not before the deadline
+    early.fail(sqlite3.OperationalError("database is locked"))
+    clock.now = 0.26
+    batch.stop(early)
+    assert early.timed_out and _busy_timeout(connection) == 5000
+    batch.start(late, connection)
+    assert _busy_timeout(connection) == 740
+    late.fail(sqlite3.IntegrityError("before its deadline"))
+    batch.stop(late)
+    assert not late.timed_out and _busy_timeout(connection) == 5000
+
+
+def test_begin_times_out_the_late_jobs_and_returns_the_others() -> None:
+    clock = Clock()
+    waits, connection = _waits(clock)
+    near, far, free = Job(request(), 1.0), Job(request(), 3.0), Job(request())
+    batch = Batch([near, far, free], waits)
+    seen: list[int] = []
+
+    def locked(cursor: sqlite3.Cursor) -> None:
+        seen.append(_busy_timeout(connection))
+        clock.now = 1.0
+        raise sqlite3.OperationalError("database is locked")
+
+    assert batch.begin(batch.jobs, connection.cursor(), locked) == [far, free]
+    assert seen == [1000] and _busy_timeout(connection) == 5000
+    assert near.timed_out and near.done and near.error is not None
+    # Failing before any deadline: the error is the group's.
+    clock.now = 2.0
+    with pytest.raises(sqlite3.OperationalError):
+        batch.begin([far, free], connection.cursor(), locked)
+    assert not far.timed_out and _busy_timeout(connection) == 5000
+
+
+def test_begin_without_a_cut_just_begins() -> None:
+    waits, connection = _waits(Clock())
+    jobs = [Job(request(), 0.5)]
+    began: list[object] = []
+    assert Batch(jobs, waits).begin(jobs, connection.cursor(), began.append) is jobs
+    assert _busy_timeout(connection) == 5000 and len(began) == 1
+    assert Batch(jobs).begin(jobs, connection.cursor(), began.append) is jobs
+    far = [Job(request(), 60.0)]
+    assert Batch(far, waits).begin(far, connection.cursor(), began.append) is far
+    assert len(began) == 3

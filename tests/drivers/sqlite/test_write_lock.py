@@ -7,7 +7,11 @@ client cannot stop every writer.  Through the real driver and client.
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import pytest_twisted
+from twisted.internet.defer import Deferred
 
 from dbdriver.client import DriverClient, Transaction
 from dbdriver.testing import RunningDriver
@@ -74,3 +78,64 @@ async def test_a_busy_transaction_is_not_cut_off(tmp_path):
             await sleep(0.1)
         await tx.commit()
         assert query(tmp_path, "SELECT count(*) FROM t") == [(8,)]
+
+
+async def _holding(running: RunningDriver) -> tuple[Transaction, DriverClient]:
+    """A transaction that wrote (it holds the write lock), and another client."""
+    holder, other = await _begun(running)
+    await holder.insert("t", {"id": 1, "v": "held"})
+    return holder, other
+
+
+async def _timed_out(call: Deferred[Any]) -> float:
+    """C{call} answers C{timeout}: in how many seconds."""
+    began = time.monotonic()
+    error = await error_of(call)
+    assert error.code == "timeout", error
+    return time.monotonic() - began
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_deadline_cuts_a_plain_writes_wait_for_the_lock(tmp_path):
+    # sqlite3_interrupt does not end the busy handler's wait: the deadline
+    # must cut it, not the 5 s busy timeout (nor the holder's commit).
+    async with running_driver(tmp_path, busy_timeout=5.0) as running:
+        holder, other = await _holding(running)
+        took = await _timed_out(other.insert("t", {"id": 2, "v": "b"}, timeout=0.5))
+        assert took < 2.0
+        await holder.commit()
+        await other.insert("t", {"id": 2, "v": "b, again"})
+        assert query(tmp_path, "SELECT id, v FROM t ORDER BY id") == [
+            (1, "held"),
+            (2, "b, again"),
+        ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_cut_wait_times_out_only_the_near_deadline(tmp_path):
+    async with running_driver(tmp_path, busy_timeout=5.0) as running:
+        holder, other = await _holding(running)
+        near = other.insert("t", {"id": 2, "v": "near"}, timeout=0.5)
+        far = other.insert("t", {"id": 3, "v": "far"}, timeout=4.0)
+        assert await _timed_out(near) < 2.0
+        await holder.commit()  # the far one still waits: it gets the lock
+        await far
+        assert query(tmp_path, "SELECT id FROM t ORDER BY id") == [(1,), (3,)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_deadline_cuts_a_transactions_wait_for_the_lock(tmp_path):
+    async with running_driver(tmp_path, busy_timeout=5.0) as running:
+        holder, other = await _holding(running)
+        tx = await other.transaction().begin()
+        error_at = tx.insert("t", {"id": 2, "v": "b"}, timeout=0.5)
+        assert await _timed_out(error_at) < 2.0
+        ended = await error_of(tx.commit())
+        assert ended.code == "unknown_transaction"
+        await holder.commit()
+        async with other.transaction() as retry:
+            await retry.insert("t", {"id": 2, "v": "b, again"})
+        assert query(tmp_path, "SELECT id, v FROM t ORDER BY id") == [
+            (1, "held"),
+            (2, "b, again"),
+        ]
