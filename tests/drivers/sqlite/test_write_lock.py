@@ -103,6 +103,8 @@ async def test_a_deadline_cuts_a_plain_writes_wait_for_the_lock(tmp_path):
         holder, other = await _holding(running)
         took = await _timed_out(other.insert("t", {"id": 2, "v": "b"}, timeout=0.5))
         assert took < 2.0
+        raw = other.execute("INSERT INTO t (id, v) VALUES (3, 'raw')", timeout=0.5)
+        assert await _timed_out(raw) < 2.0  # runs alone, outside a group
         await holder.commit()
         await other.insert("t", {"id": 2, "v": "b, again"})
         assert query(tmp_path, "SELECT id, v FROM t ORDER BY id") == [
