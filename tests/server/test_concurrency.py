@@ -101,12 +101,15 @@ async def test_request_counters(tmp_path: Path) -> None:
 @pytest_twisted.ensureDeferred
 async def test_queue_full_and_expiry_are_counted(tmp_path: Path) -> None:
     async with running_driver(tmp_path, pool_size=1, queue_size=2) as running:
-        client = await running.client()
+        # Each connection may queue half of the queue: two fill it.
+        client, other, third = [await running.client() for _ in range(3)]
         await client.create_table(T)
         slow = client.execute(FOREVER, timeout=1.0)  # holds the only writer
         expiring = client.insert("t", {"client": 1, "n": 1}, timeout=0.2)
-        queued = client.insert("t", {"client": 1, "n": 2})
-        full = client.insert("t", {"client": 1, "n": 3})
+        queued = other.insert("t", {"client": 1, "n": 2})
+        await client.ping()  # both are read (and queued) by now
+        await other.ping()
+        full = third.insert("t", {"client": 1, "n": 3})
         assert (await error_of(full)).code == "queue_full"
         assert (await error_of(expiring)).code == "timeout"
         assert (await error_of(slow)).code == "timeout"
