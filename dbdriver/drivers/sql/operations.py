@@ -10,7 +10,8 @@ object is the L{SchemaHost} its C{sync_schema} runs for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,7 +23,7 @@ from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.params import row_groups, rows_params
-from dbdriver.drivers.sql.rawsql import fetch_within, refuse_session_sql
+from dbdriver.drivers.sql.rawsql import RawCursor, fetch_within, refuse_session_sql
 from dbdriver.exceptions import (
     DriverError,
     InternalError,
@@ -162,6 +163,20 @@ class TableOperations(TableCatalog):
             refuse_session_sql(sql, *self.session_rules)
         adapt = self.dialect.adapt
         return self.convert_placeholders(sql), [adapt(v) for v in params or ()]
+
+    @contextmanager
+    def raw_cursor(
+        self, cursor: DBCursor, sql: str, params: Sequence[object]
+    ) -> Iterator[RawCursor]:
+        """
+        A cursor on which raw SQL (C{execute}) has run, whose rows are
+        fetched within the budget of one answer (L{fetch_within}): here
+        C{cursor} itself (SQLite steps its statement as rows are fetched);
+        the server backends stream the rows, and cancel a statement left
+        before its end.
+        """
+        cursor.execute(sql, params)
+        yield cursor
 
     def _row_params(
         self, types: dict[str, str], columns: Sequence[str], row: Row
@@ -327,7 +342,7 @@ class TableOperations(TableCatalog):
             max_rows=self.max_rows,
         )
 
-    def _fetch(self, cursor: DBCursor) -> list[list[object]]:
+    def _fetch(self, cursor: RawCursor) -> list[list[object]]:
         """
         Every row of the cursor, or L{ResultTooLarge} past C{--max-rows} or
         C{--max-message-size} (as soon as the rows fetched cross it).
@@ -350,23 +365,26 @@ class TableOperations(TableCatalog):
     def _execute(
         self, cursor: DBCursor, request: rq.ExecuteRequest
     ) -> dict[str, object]:
-        cursor.execute(*self.raw_statement(request.sql, request.params))
-        if cursor.description is None:
-            self.forget_tables()
-            columns: list[str] = []
-            rows: list[list[object]] = []
-        else:
-            columns = [d[0] for d in cursor.description]
-            rows = self._fetch(cursor)
-        # Read once the rows are fetched (SQLite counts a RETURNING statement's
-        # rows as it steps); SQLite reports -1 for a query, where the other
-        # backends count its rows, and so does the wire.
-        rowcount = int(cursor.rowcount)
-        if cursor.description is not None and rowcount < 0:
-            rowcount = len(rows)
-        # The DB-API keeps the connection's last inserted id after any other
-        # statement (even one of another client on a pooled connection).
-        lastrowid = getattr(cursor, "lastrowid", None)
+        with self.raw_cursor(
+            cursor, *self.raw_statement(request.sql, request.params)
+        ) as raw:
+            if raw.description is None:
+                self.forget_tables()
+                columns: list[str] = []
+                rows: list[list[object]] = []
+            else:
+                columns = [str(d[0]) for d in raw.description]
+                rows = self._fetch(raw)
+            # Read once the rows are fetched (SQLite counts a RETURNING
+            # statement's rows as it steps); SQLite reports -1 for a query,
+            # where the other backends count its rows, and so does the wire.
+            rowcount = int(raw.rowcount)
+            if raw.description is not None and rowcount < 0:
+                rowcount = len(rows)
+            # The DB-API keeps the connection's last inserted id after any
+            # other statement (even one of another client on a pooled
+            # connection).
+            lastrowid = getattr(raw, "lastrowid", None)
         inserted = rowcount > 0 and rc.leading_keyword(request.sql) in _INSERTS
         return {
             "columns": columns,

@@ -9,17 +9,35 @@ the memory of one answer (L{fetch_within}).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
-from dbdriver.drivers.interfaces import DBCursor
 from dbdriver.exceptions import Forbidden, ResultTooLarge
 from dbdriver.requests.sqltext import Lexicon, SessionRules, session_statement
 
-__all__ = ["fetch_within", "refuse_session_sql", "row_size"]
+__all__ = ["RawCursor", "fetch_within", "refuse_session_sql", "row_size"]
 
 #: The most rows fetched at once (fewer when rows are large).
 _CHUNK = 256
 #: What a value other than text or bytes takes in an answer, at most.
 _SCALAR = 9
+
+
+class RawCursor(Protocol):
+    """
+    What raw SQL's result is read from: a DB-API cursor, or a backend's
+    stream of rows.
+    """
+
+    @property
+    def description(self) -> Sequence[Sequence[object]] | None:
+        """The result's columns, or C{None} for a statement without rows."""
+
+    @property
+    def rowcount(self) -> int:
+        """Rows the statement wrote (or read), -1 if unknown."""
+
+    def fetchmany(self, size: int, /) -> Sequence[Sequence[object]]:
+        """Up to C{size} more rows (fewer: the last)."""
 
 
 def refuse_session_sql(sql: str, rules: SessionRules, lexicon: Lexicon) -> None:
@@ -48,7 +66,9 @@ def row_size(row: Sequence[object]) -> int:
     return size
 
 
-def fetch_within(cursor: DBCursor, max_bytes: int, max_rows: int) -> list[list[object]]:
+def fetch_within(
+    cursor: RawCursor, max_bytes: int, max_rows: int
+) -> list[list[object]]:
     """
     The rows of C{cursor}, as lists, up to C{max_rows} + 1 (0: no cap);
     L{ResultTooLarge} as soon as those fetched exceed C{max_bytes}.  A row
