@@ -40,7 +40,6 @@ class RowStream:
         self._cursor = cursor
         self.connection = cursor.connection
         self.done = False
-        self._count = 0
         self._rowcount = -1
         self.connection.wait(self._send(sql, params))
         self._row = self._next(first=True)
@@ -48,7 +47,11 @@ class RowStream:
 
     @property
     def rowcount(self) -> int:
-        return self._count if self.description is not None else self._rowcount
+        """
+        What a statement without rows wrote (the rows are counted as they
+        are fetched).
+        """
+        return self._rowcount
 
     def _send(self, sql: str, params: Sequence[object]) -> PQGen[None]:
         cursor = self._cursor
@@ -76,7 +79,8 @@ class RowStream:
             if result.status in _END:
                 if first:
                     cursor.pgresult = result
-                    self._rowcount = result.command_tuples or -1
+                    count = result.command_tuples
+                    self._rowcount = -1 if count is None else count
             else:
                 failed = result
         self._drain()
@@ -98,7 +102,6 @@ class RowStream:
         cursor = self._cursor
         while self._row is not None and len(rows) < size:
             rows.append(cursor._tx.load_row(0, cursor._make_row))
-            self._count += 1
             self._row = self._next()
         return rows
 

@@ -10,8 +10,7 @@ object is the L{SchemaHost} its C{sync_schema} runs for.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,15 +22,13 @@ from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.params import row_groups, rows_params
-from dbdriver.drivers.sql.rawsql import RawCursor, fetch_within, refuse_session_sql
+from dbdriver.drivers.sql.rawsql import RawStatements
 from dbdriver.exceptions import (
     DriverError,
     InternalError,
     InvalidParams,
     NoSuchTable,
-    ResultTooLarge,
 )
-from dbdriver.requests import fields as rc
 from dbdriver.requests.binds import apply_binds
 from dbdriver.requests.sqltext import Lexicon, SessionRules
 from dbdriver.requests.values import Value
@@ -48,13 +45,11 @@ __all__ = [
     "Translation",
 ]
 
-#: The statements whose C{lastrowid} is their own.
-_INSERTS = frozenset({"INSERT", "REPLACE"})
 #: A backend's own error translation: the protocol error, or C{None}.
 Translation = Callable[[BaseException], DriverError | None]
 
 
-class TableOperations(TableCatalog):
+class TableOperations(TableCatalog, RawStatements):
     """
     In-thread implementations of the data methods of PROTOCOL.md section 4.
 
@@ -145,38 +140,6 @@ class TableOperations(TableCatalog):
         return request.alone
 
     # -- backend hooks --------------------------------------------------------
-
-    def convert_placeholders(self, sql: str) -> str:
-        """
-        Raw SQL with C{?} placeholders in the backend's paramstyle.
-        """
-        return sql
-
-    def raw_statement(
-        self, sql: str, params: Sequence[object] | None
-    ) -> tuple[str, list[object]]:
-        """
-        Raw SQL and its params (C{execute}, a raw cursor) as they run;
-        L{Forbidden} if it would change the session for later requests.
-        """
-        if self.session_rules is not None and not self.allow_session_sql:
-            refuse_session_sql(sql, *self.session_rules)
-        adapt = self.dialect.adapt
-        return self.convert_placeholders(sql), [adapt(v) for v in params or ()]
-
-    @contextmanager
-    def raw_cursor(
-        self, cursor: DBCursor, sql: str, params: Sequence[object]
-    ) -> Iterator[RawCursor]:
-        """
-        A cursor on which raw SQL (C{execute}) has run, whose rows are
-        fetched within the budget of one answer (L{fetch_within}): here
-        C{cursor} itself (SQLite steps its statement as rows are fetched);
-        the server backends stream the rows, and cancel a statement left
-        before its end.
-        """
-        cursor.execute(sql, params)
-        yield cursor
 
     def _row_params(
         self, types: dict[str, str], columns: Sequence[str], row: Row
@@ -342,58 +305,11 @@ class TableOperations(TableCatalog):
             max_rows=self.max_rows,
         )
 
-    def _fetch(self, cursor: RawCursor) -> list[list[object]]:
-        """
-        Every row of the cursor, or L{ResultTooLarge} past C{--max-rows} or
-        C{--max-message-size} (as soon as the rows fetched cross it).
-        """
-        rows = fetch_within(cursor, self.max_message_size, self.max_rows)
-        if self.max_rows > 0 and len(rows) > self.max_rows:
-            raise ResultTooLarge(
-                f"the result has more than --max-rows={self.max_rows} rows; "
-                "page with limit/offset",
-                {"rows": self.max_rows, "max_rows": self.max_rows},
-            )
-        return rows
-
     def _count(self, cursor: DBCursor, request: rq.CountRequest) -> int:
         _, where = self.where_for(cursor, request.table, request.where_node)
         sql, params = self.dialect.count(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
-
-    def _execute(
-        self, cursor: DBCursor, request: rq.ExecuteRequest
-    ) -> dict[str, object]:
-        with self.raw_cursor(
-            cursor, *self.raw_statement(request.sql, request.params)
-        ) as raw:
-            if raw.description is None:
-                self.forget_tables()
-                columns: list[str] = []
-                rows: list[list[object]] = []
-            else:
-                columns = [str(d[0]) for d in raw.description]
-                rows = self._fetch(raw)
-            # Read once the rows are fetched (SQLite counts a RETURNING
-            # statement's rows as it steps); SQLite reports -1 for a query,
-            # where the other backends count its rows, and so does the wire.
-            rowcount = int(raw.rowcount)
-            if raw.description is not None and rowcount < 0:
-                rowcount = len(rows)
-            # The DB-API keeps the connection's last inserted id after any
-            # other statement (even one of another client on a pooled
-            # connection).
-            lastrowid = getattr(raw, "lastrowid", None)
-        inserted = rowcount > 0 and rc.leading_keyword(request.sql) in _INSERTS
-        return {
-            "columns": columns,
-            "rows": rows,
-            "rowcount": rowcount,
-            "lastrowid": lastrowid
-            if inserted and isinstance(lastrowid, int) and lastrowid
-            else None,
-        }
 
     def _transaction(
         self, cursor: DBCursor, request: rq.TransactionRequest
