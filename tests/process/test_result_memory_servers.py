@@ -81,3 +81,50 @@ async def test_execute_bombs_stay_within_the_message_size(
     rows = (await client.execute("SELECT repeat('y', 1000000) AS y"))["rows"]
     assert rows == [["y" * 1000000]]
     await client.close()
+
+
+BIG = {
+    "name": "big",
+    "columns": [
+        {"name": "id", "type": "integer", "primary_key": True},
+        {"name": "body", "type": "text"},
+    ],
+}
+#: 1000 rows of 1 MB (stored compressed: the table itself is small).
+FILL = {
+    "postgresql": "INSERT INTO big SELECT x, repeat('x', 1000000) "
+    "FROM generate_series(1, 1000) x",
+}
+
+
+@pytest_twisted.ensureDeferred
+async def test_select_of_large_rows_stays_within_the_message_size(
+    start_driver: Any, database: Database
+) -> None:
+    process: DriverProcess = start_driver(
+        "--pool-size=1", "--max-rows=0", database=database.uri
+    )
+    assert process.proc is not None
+    client = await connect(reactor, process.socket)  # type: ignore[arg-type]
+    await client.create_table(BIG)
+    if database.backend == "mysql":  # (max_allowed_packet: 100 MB a statement)
+        for start in range(0, 1000, 100):
+            await client.execute(
+                f"INSERT INTO big SELECT seq + {start}, REPEAT('x', 1000000) "
+                "FROM seq_1_to_100",
+                timeout=120,
+            )
+    else:
+        await client.execute(FILL["postgresql"], timeout=120)
+    before = peak_kb(process.proc.pid)
+    error = await error_of(client.select("big", timeout=120))
+    assert error.code == "result_too_large", error
+    assert 0 < error.details["rows"] <= 17
+    assert peak_kb(process.proc.pid) < max(before, PEAK_BOUND_KB)
+    rows = await client.select("big", where={"id": {"<=": 3}}, order_by=["id"])
+    assert [(r["id"], len(r["body"])) for r in rows] == [
+        (i, 1000000) for i in (1, 2, 3)
+    ]
+    one = await client.select("big", where={"id": 7}, limit=1)
+    assert [r["id"] for r in one] == [7]
+    await client.close()

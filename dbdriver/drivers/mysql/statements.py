@@ -69,6 +69,7 @@ class MySQLStatements(InterruptibleOperations[Connection]):
     schema_backend = MySQLSchema
     statement_atomic = True  # InnoDB undoes a failed statement alone
     session_rules = (MYSQL_SESSION, LEXICON)
+    streams = True
     mariadb = True
     rollback_on_timeout = False
 
@@ -162,8 +163,8 @@ class MySQLStatements(InterruptibleOperations[Connection]):
             with contextlib.suppress(pymysql.Error):  # the KILL QUERY's error
                 raw.close()
 
-    def _fetch(self, cursor: RawCursor) -> list[list[object]]:
-        rows = super()._fetch(cursor)
+    def fetch_rows(self, cursor: RawCursor) -> list[list[object]]:
+        rows = super().fetch_rows(cursor)
         decoders = catalog.result_decoders(cast(DBCursor, cursor), True)
         if any(decoders):
             return [list(row) for row in catalog.decode_rows(rows, decoders)]

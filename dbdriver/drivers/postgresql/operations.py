@@ -86,6 +86,7 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     backend = "postgresql"
     schema_backend = PostgreSQLSchema
     session_rules = (POSTGRESQL_SESSION, LEXICON)
+    streams = True
 
     def __init__(
         self,

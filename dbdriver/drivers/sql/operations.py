@@ -28,11 +28,12 @@ from dbdriver.exceptions import (
     InternalError,
     InvalidParams,
     NoSuchTable,
+    ResultTooLarge,
 )
 from dbdriver.requests.binds import apply_binds
 from dbdriver.requests.sqltext import Lexicon, SessionRules
 from dbdriver.requests.values import Value
-from dbdriver.wire.cbor import Encoded, encode_rows
+from dbdriver.wire.cbor import CHUNK, Encoded, encode_rows
 
 if TYPE_CHECKING:
     from dbdriver.drivers.schema.backend import SchemaBackend
@@ -296,11 +297,41 @@ class TableOperations(TableCatalog, RawStatements):
         if self.max_rows > 0 and (limit is None or limit > self.max_rows):
             limit = self.max_rows + 1
         sql, params = self.select_sql(cursor, request, limit)
+        if self.streams and (limit is None or limit > 1):
+            return self._select_streamed(cursor, sql, params)
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description or ()]
         return encode_rows(
             cursor.fetchmany,
             lambda rows: self.row_maps(names, rows),
+            max_bytes=self.max_message_size,
+            max_rows=self.max_rows,
+        )
+
+    def _select_streamed(
+        self, cursor: DBCursor, sql: str, params: list[object]
+    ) -> Encoded:
+        """
+        A C{select} whose rows are streamed within the answer's budget
+        (L{fetch_rows}), then encoded.
+        """
+        with self.raw_cursor(cursor, sql, params) as raw:
+            names = [str(d[0]) for d in raw.description or ()]
+            try:
+                rows = self.fetch_rows(raw)
+            except ResultTooLarge as e:
+                details = e.details if isinstance(e.details, dict) else {}
+                count, limit = details.get("rows", 0), self.max_message_size
+                raise ResultTooLarge(
+                    f"the result exceeds --max-message-size={limit} bytes after "
+                    f"{count} rows; page with limit/offset or read it through a "
+                    "cursor",
+                    {"rows": count, "limit": limit},
+                ) from e
+        chunks = iter([rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)])
+        return encode_rows(
+            lambda _size: next(chunks, []),
+            lambda chunk: self.row_maps(names, chunk),
             max_bytes=self.max_message_size,
             max_rows=self.max_rows,
         )

@@ -103,7 +103,7 @@ def fetch_within(
                 raise ResultTooLarge(
                     f"the result is larger than --max-message-size={max_bytes} "
                     "bytes; page with LIMIT/OFFSET or a cursor",
-                    {"max_message_size": max_bytes},
+                    {"max_message_size": max_bytes, "rows": len(rows)},
                 )
             largest = size if not rows else max(largest, size)
             rows.append(list(row))
@@ -119,6 +119,9 @@ class RawStatements:
     """
 
     session_rules: ClassVar[tuple[SessionRules, Lexicon] | None]
+    #: Whether L{raw_cursor} streams (the client library would otherwise
+    #: hold a whole result): then C{select} reads through it too.
+    streams: ClassVar[bool] = False
     dialect: Dialect
     allow_session_sql: bool
     max_message_size: int
@@ -161,12 +164,19 @@ class RawStatements:
         cursor.execute(sql, params)
         yield cursor
 
+    def fetch_rows(self, cursor: RawCursor) -> list[list[object]]:
+        """
+        The rows of a L{raw_cursor} within the budget (L{fetch_within}), as
+        the wire carries them.
+        """
+        return fetch_within(cursor, self.max_message_size, self.max_rows)
+
     def _fetch(self, cursor: RawCursor) -> list[list[object]]:
         """
         Every row of the cursor, or L{ResultTooLarge} past C{--max-rows} or
         C{--max-message-size} (as soon as the rows fetched cross it).
         """
-        rows = fetch_within(cursor, self.max_message_size, self.max_rows)
+        rows = self.fetch_rows(cursor)
         if self.max_rows > 0 and len(rows) > self.max_rows:
             raise ResultTooLarge(
                 f"the result has more than --max-rows={self.max_rows} rows; "
