@@ -85,13 +85,7 @@ async def test_execute_bombs_stay_within_the_message_size(
     await client.close()
 
 
-BIG = {
-    "name": "big",
-    "columns": [
-        {"name": "id", "type": "integer", "primary_key": True},
-        {"name": "body", "type": "text"},
-    ],
-}
+BIG = {"name": "big", "columns": [*TABLE["columns"], {"name": "body", "type": "text"}]}
 #: 1000 rows of 1 MB (stored compressed: the table itself is small).
 FILL = {
     "postgresql": "INSERT INTO big SELECT x, repeat('x', 1000000) "

@@ -9,25 +9,14 @@ its statement, inside a transaction too.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 import pytest_twisted
 
 from dbdriver.client import DriverClient
-from tests.support.backends import PostgreSQLDatabase, require
+from tests.support.backends import PostgreSQLDatabase
 from tests.support.live import driver_on, error_of
-
-
-@pytest.fixture
-def database() -> Iterator[PostgreSQLDatabase]:
-    require("postgresql")
-    db = PostgreSQLDatabase()
-    try:
-        yield db
-    finally:
-        db.drop()
 
 
 @pytest_twisted.async_yield_fixture()
