@@ -8,7 +8,11 @@ needs here.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import cast
 
 import pymysql
 import pymysql.cursors
@@ -28,6 +32,7 @@ from dbdriver.drivers.mysql.dialect import (
 from dbdriver.drivers.mysql.schema import MySQLSchema
 from dbdriver.drivers.schema.sync import BOOKKEEPING
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
+from dbdriver.drivers.sql.rawsql import RawCursor
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import DriverError, InvalidParams, NoSuchTable, SQLError
 from dbdriver.requests.sqltext import MYSQL_SESSION
@@ -64,6 +69,7 @@ class MySQLStatements(InterruptibleOperations[Connection]):
     schema_backend = MySQLSchema
     statement_atomic = True  # InnoDB undoes a failed statement alone
     session_rules = (MYSQL_SESSION, LEXICON)
+    streams = True
     mariadb = True
     rollback_on_timeout = False
 
@@ -137,6 +143,32 @@ class MySQLStatements(InterruptibleOperations[Connection]):
 
     def convert_placeholders(self, sql: str) -> str:
         return convert_placeholders(sql)[0]
+
+    @contextmanager
+    def raw_cursor(
+        self, cursor: DBCursor, sql: str, params: Sequence[object]
+    ) -> Iterator[RawCursor]:
+        # Unbuffered: rows are read as they are fetched.  They are decoded
+        # once all are read (L{_fetch}): the catalog may be asked then.
+        connection: Connection = cursor.connection
+        raw = connection.cursor(pymysql.cursors.SSCursor)
+        try:
+            raw.execute(sql, params)
+            yield raw
+        finally:
+            result = getattr(raw, "_result", None)
+            if getattr(result, "unbuffered_active", False):
+                # Left before its end: stop the statement, read what it sent.
+                self._interrupter.cancel(connection)
+            with contextlib.suppress(pymysql.Error):  # the KILL QUERY's error
+                raw.close()
+
+    def fetch_rows(self, cursor: RawCursor) -> list[list[object]]:
+        rows = super().fetch_rows(cursor)
+        decoders = catalog.result_decoders(cast(DBCursor, cursor), True)
+        if any(decoders):
+            return [list(row) for row in catalog.decode_rows(rows, decoders)]
+        return rows
 
     def bind_where(self, node: Node, types: dict[str, str]) -> Node:
         return self.sql.bind_where(node, types)

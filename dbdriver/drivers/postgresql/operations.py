@@ -10,6 +10,9 @@ raw SQL needs here.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import cast
 
 import attrs
 
@@ -25,10 +28,12 @@ from dbdriver.drivers.postgresql.dialect import (
     portable_type,
 )
 from dbdriver.drivers.postgresql.schema import PostgreSQLSchema
+from dbdriver.drivers.postgresql.stream import RowStream
 from dbdriver.drivers.sql.catalog import RowWrite, UniqueKey
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.interruptible import InterruptibleOperations
 from dbdriver.drivers.sql.operations import Translation
+from dbdriver.drivers.sql.rawsql import RawCursor
 from dbdriver.drivers.sql.records import CatalogColumn
 from dbdriver.exceptions import InvalidParams
 from dbdriver.requests import fields as rc
@@ -81,6 +86,7 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
     backend = "postgresql"
     schema_backend = PostgreSQLSchema
     session_rules = (POSTGRESQL_SESSION, LEXICON)
+    streams = True
 
     def __init__(
         self,
@@ -142,6 +148,17 @@ class PostgreSQLOperations(InterruptibleOperations[DriverConnection]):
 
     def convert_placeholders(self, sql: str) -> str:
         return convert_placeholders(sql)
+
+    @contextmanager
+    def raw_cursor(
+        self, cursor: DBCursor, sql: str, params: Sequence[object]
+    ) -> Iterator[RawCursor]:
+        connection = cast(DriverConnection, cursor.connection)
+        stream = RowStream(connection.cursor(), sql, params)
+        try:
+            yield stream
+        finally:
+            stream.close()
 
     # -- rows -------------------------------------------------------------------
 

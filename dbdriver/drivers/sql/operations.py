@@ -22,7 +22,7 @@ from dbdriver.drivers.sql.catalog import Row, RowWrite, TableCatalog, TableInfo
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.drivers.sql.notes import Notes
 from dbdriver.drivers.sql.params import row_groups, rows_params
-from dbdriver.drivers.sql.rawsql import fetch_within, refuse_session_sql
+from dbdriver.drivers.sql.rawsql import RawStatements
 from dbdriver.exceptions import (
     DriverError,
     InternalError,
@@ -30,11 +30,10 @@ from dbdriver.exceptions import (
     NoSuchTable,
     ResultTooLarge,
 )
-from dbdriver.requests import fields as rc
 from dbdriver.requests.binds import apply_binds
 from dbdriver.requests.sqltext import Lexicon, SessionRules
 from dbdriver.requests.values import Value
-from dbdriver.wire.cbor import Encoded, encode_rows
+from dbdriver.wire.cbor import CHUNK, Encoded, encode_rows
 
 if TYPE_CHECKING:
     from dbdriver.drivers.schema.backend import SchemaBackend
@@ -47,13 +46,11 @@ __all__ = [
     "Translation",
 ]
 
-#: The statements whose C{lastrowid} is their own.
-_INSERTS = frozenset({"INSERT", "REPLACE"})
 #: A backend's own error translation: the protocol error, or C{None}.
 Translation = Callable[[BaseException], DriverError | None]
 
 
-class TableOperations(TableCatalog):
+class TableOperations(TableCatalog, RawStatements):
     """
     In-thread implementations of the data methods of PROTOCOL.md section 4.
 
@@ -144,24 +141,6 @@ class TableOperations(TableCatalog):
         return request.alone
 
     # -- backend hooks --------------------------------------------------------
-
-    def convert_placeholders(self, sql: str) -> str:
-        """
-        Raw SQL with C{?} placeholders in the backend's paramstyle.
-        """
-        return sql
-
-    def raw_statement(
-        self, sql: str, params: Sequence[object] | None
-    ) -> tuple[str, list[object]]:
-        """
-        Raw SQL and its params (C{execute}, a raw cursor) as they run;
-        L{Forbidden} if it would change the session for later requests.
-        """
-        if self.session_rules is not None and not self.allow_session_sql:
-            refuse_session_sql(sql, *self.session_rules)
-        adapt = self.dialect.adapt
-        return self.convert_placeholders(sql), [adapt(v) for v in params or ()]
 
     def _row_params(
         self, types: dict[str, str], columns: Sequence[str], row: Row
@@ -318,6 +297,8 @@ class TableOperations(TableCatalog):
         if self.max_rows > 0 and (limit is None or limit > self.max_rows):
             limit = self.max_rows + 1
         sql, params = self.select_sql(cursor, request, limit)
+        if self.streams and (limit is None or limit > 1):
+            return self._select_streamed(cursor, sql, params)
         cursor.execute(sql, params)
         names = [d[0] for d in cursor.description or ()]
         return encode_rows(
@@ -327,55 +308,39 @@ class TableOperations(TableCatalog):
             max_rows=self.max_rows,
         )
 
-    def _fetch(self, cursor: DBCursor) -> list[list[object]]:
+    def _select_streamed(
+        self, cursor: DBCursor, sql: str, params: list[object]
+    ) -> Encoded:
         """
-        Every row of the cursor, or L{ResultTooLarge} past C{--max-rows} or
-        C{--max-message-size} (as soon as the rows fetched cross it).
+        A C{select} whose rows are streamed within the answer's budget
+        (L{fetch_rows}), then encoded.
         """
-        rows = fetch_within(cursor, self.max_message_size, self.max_rows)
-        if self.max_rows > 0 and len(rows) > self.max_rows:
-            raise ResultTooLarge(
-                f"the result has more than --max-rows={self.max_rows} rows; "
-                "page with limit/offset",
-                {"rows": self.max_rows, "max_rows": self.max_rows},
-            )
-        return rows
+        with self.raw_cursor(cursor, sql, params) as raw:
+            names = [str(d[0]) for d in raw.description or ()]
+            try:
+                rows = self.fetch_rows(raw)
+            except ResultTooLarge as e:
+                details = e.details if isinstance(e.details, dict) else {}
+                count, limit = details.get("rows", 0), self.max_message_size
+                raise ResultTooLarge(
+                    f"the result exceeds --max-message-size={limit} bytes after "
+                    f"{count} rows; page with limit/offset or read it through a "
+                    "cursor",
+                    {"rows": count, "limit": limit},
+                ) from e
+        chunks = iter([rows[i : i + CHUNK] for i in range(0, len(rows), CHUNK)])
+        return encode_rows(
+            lambda _size: next(chunks, []),
+            lambda chunk: self.row_maps(names, chunk),
+            max_bytes=self.max_message_size,
+            max_rows=self.max_rows,
+        )
 
     def _count(self, cursor: DBCursor, request: rq.CountRequest) -> int:
         _, where = self.where_for(cursor, request.table, request.where_node)
         sql, params = self.dialect.count(request.table, where)
         cursor.execute(sql, params)
         return int(cursor.fetchall()[0][0])
-
-    def _execute(
-        self, cursor: DBCursor, request: rq.ExecuteRequest
-    ) -> dict[str, object]:
-        cursor.execute(*self.raw_statement(request.sql, request.params))
-        if cursor.description is None:
-            self.forget_tables()
-            columns: list[str] = []
-            rows: list[list[object]] = []
-        else:
-            columns = [d[0] for d in cursor.description]
-            rows = self._fetch(cursor)
-        # Read once the rows are fetched (SQLite counts a RETURNING statement's
-        # rows as it steps); SQLite reports -1 for a query, where the other
-        # backends count its rows, and so does the wire.
-        rowcount = int(cursor.rowcount)
-        if cursor.description is not None and rowcount < 0:
-            rowcount = len(rows)
-        # The DB-API keeps the connection's last inserted id after any other
-        # statement (even one of another client on a pooled connection).
-        lastrowid = getattr(cursor, "lastrowid", None)
-        inserted = rowcount > 0 and rc.leading_keyword(request.sql) in _INSERTS
-        return {
-            "columns": columns,
-            "rows": rows,
-            "rowcount": rowcount,
-            "lastrowid": lastrowid
-            if inserted and isinstance(lastrowid, int) and lastrowid
-            else None,
-        }
 
     def _transaction(
         self, cursor: DBCursor, request: rq.TransactionRequest

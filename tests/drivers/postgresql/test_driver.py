@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime
 import urllib.parse
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred, ensureDeferred, gatherResults
 
@@ -27,19 +26,8 @@ from tests.support.backends import (
     POSTGRESQL,
     Database,
     PostgreSQLDatabase,
-    require,
 )
 from tests.support.live import driver_on, error_of
-
-
-@pytest.fixture
-def database() -> Iterator[PostgreSQLDatabase]:
-    require("postgresql")
-    db = PostgreSQLDatabase()
-    try:
-        yield db
-    finally:
-        db.drop()
 
 
 @pytest_twisted.async_yield_fixture()

@@ -47,7 +47,7 @@ def test_over_the_budget_stops_at_once() -> None:
     cursor = _cursor(1000, 1000)
     with pytest.raises(ResultTooLarge) as raised:
         fetch_within(cursor, 50_000, 0)
-    assert raised.value.details == {"max_message_size": 50_000}
+    assert raised.value.details == {"max_message_size": 50_000, "rows": 49}
     # it stopped near the budget: the rest was never fetched
     assert len(cursor.fetchall()) > 900
 
