@@ -26,6 +26,7 @@ from dbdriver.drivers.engine.jobs import Batch, Job
 from dbdriver.drivers.engine.pinned import PinnedConnection
 from dbdriver.drivers.engine.transactions import IdlePinned, Transactions
 from dbdriver.drivers.interfaces import DBConnection, DBCursor
+from dbdriver.drivers.sql.rawsql import page_within, row_size
 from dbdriver.exceptions import (
     Busy,
     DriverError,
@@ -249,9 +250,12 @@ class Cursors:
         rows = state.buffer
         if not state.done and len(rows) <= size:
             assert state.stream is not None
-            more = state.stream.fetchmany(size + 1 - len(rows))
+            # Rows of a page are fetched within the message limit: a page of
+            # large rows stops early (the next fetch goes on).
+            budget = self.max_message_size - ENVELOPE_ROOM
+            budget -= sum(map(row_size, rows))
+            more, state.done = page_within(state.stream, budget, size + 1 - len(rows))
             rows = rows + list(more)
-            state.done = len(rows) <= size
         page, state.buffer = rows[:size], rows[size:]
         encoded = self._fit(state, page)
         return {"rows": encoded, "done": state.done and not state.buffer}

@@ -111,6 +111,32 @@ def fetch_within(
             return rows
 
 
+def page_within(
+    cursor: RawCursor, max_bytes: int, max_rows: int
+) -> tuple[list[Sequence[object]], bool]:
+    """
+    A cursor's next rows, up to C{max_rows}, stopping once those fetched
+    exceed C{max_bytes} (the row that crosses it included: the page cuts
+    there and keeps it for the next), and whether the cursor is exhausted.
+    Fetched like L{fetch_within}: memory stays near C{max_bytes}.
+    """
+    rows: list[Sequence[object]] = []
+    total = 0
+    largest = max_bytes
+    while len(rows) < max_rows and total <= max_bytes:
+        room = max(max_bytes - total, 0) // max(largest, 1)
+        want = min(max(1, min(_CHUNK, room)), max_rows - len(rows))
+        chunk = cursor.fetchmany(want)
+        for row in chunk:
+            size = row_size(row)
+            total += size
+            largest = size if not rows else max(largest, size)
+            rows.append(row)
+        if len(chunk) < want:
+            return rows, True
+    return rows, False
+
+
 class RawStatements:
     """
     The part of the table operations that runs raw SQL (C{execute}): its

@@ -12,7 +12,12 @@ import sqlite3
 import pytest
 
 from dbdriver.drivers.postgresql.dialect import LEXICON
-from dbdriver.drivers.sql.rawsql import fetch_within, refuse_session_sql, row_size
+from dbdriver.drivers.sql.rawsql import (
+    fetch_within,
+    page_within,
+    refuse_session_sql,
+    row_size,
+)
 from dbdriver.exceptions import Forbidden, ResultTooLarge
 from dbdriver.requests.sqltext import POSTGRESQL_SESSION
 
@@ -54,3 +59,18 @@ def test_over_the_budget_stops_at_once() -> None:
 
 def test_max_rows_plus_one() -> None:
     assert len(fetch_within(_cursor(50, 1), 10**6, 10)) == 11
+
+
+def test_a_page_stops_at_its_byte_budget_and_goes_on() -> None:
+    connection = sqlite3.connect(":memory:")
+    cursor = connection.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10)"
+        " SELECT i, zeroblob(1000) FROM n"
+    )
+    first, exhausted = page_within(cursor, 3500, 100)
+    assert [r[0] for r in first] == [1, 2, 3, 4] and not exhausted  # 4th crosses
+    rest, exhausted = page_within(cursor, 10**6, 100)
+    assert [r[0] for r in rest] == list(range(5, 11)) and exhausted
+    two = connection.execute("SELECT 1 UNION SELECT 2")
+    cut, exhausted = page_within(two, 10**6, 1)
+    assert (len(cut), exhausted) == (1, False)  # max_rows reached first
