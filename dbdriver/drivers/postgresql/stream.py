@@ -5,6 +5,10 @@ fetched (see L{fetch_within}), never the whole result; psycopg's own
 C{Cursor.stream} refuses statements that return no rows, which C{execute}
 takes too.  A stream left before its end cancels its statement and reads
 what the server had sent, so that the connection is ready for the next.
+
+It sends the statement as C{Cursor.execute} does, through psycopg's
+private cursor methods: C{pyproject.toml} pins the psycopg minor version
+it was written and tested against (3.3).
 """
 
 from __future__ import annotations
