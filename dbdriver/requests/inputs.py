@@ -9,7 +9,7 @@ L{QUOTE_LIMIT} characters of it.
 from __future__ import annotations
 
 import reprlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 __all__ = [
     "MAX_NESTING",
@@ -114,12 +114,14 @@ def check_shape(value: object, limit: int = MAX_PAYLOAD_NESTING) -> None:
     """
     seen: set[int] = set()
     stack: list[tuple[object, int]] = [(value, 1)]
+    pop, push = stack.pop, stack.append
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, Mapping):
+        item, depth = pop()
+        children: Iterable[object]
+        if type(item) is dict or isinstance(item, Mapping):
             children = [*item.keys(), *item.values()]
-        elif isinstance(item, (list, tuple, set, frozenset)):
-            children = list(item)
+        elif type(item) is list or isinstance(item, (tuple, set, frozenset)):
+            children = item
         else:
             continue
         if not children:
@@ -129,4 +131,9 @@ def check_shape(value: object, limit: int = MAX_PAYLOAD_NESTING) -> None:
         seen.add(id(item))
         if depth > limit:
             raise Unshaped(f"values nest deeper than {limit} arrays and maps")
-        stack.extend((child, depth + 1) for child in children)
+        depth += 1
+        for child in children:
+            kind = type(child)
+            # The scalars (most of a request) are never pushed.
+            if kind is not str and kind is not int and child is not None:
+                push((child, depth))
