@@ -58,23 +58,23 @@ class _Repr(reprlib.Repr):
 _REPR = _Repr()
 
 
-def quoted(value: object) -> str:
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
     """
     C{value} as an error message shows it: text in quotes, other values as
-    Python writes them, never more than L{QUOTE_LIMIT} characters (cut
-    with C{...}), whatever its size or shape.
+    Python writes them, never more than C{limit} characters (cut with
+    C{...}), whatever its size or shape.
     """
-    if type(value) is str and len(value) <= QUOTE_LIMIT - 2:
+    if type(value) is str and len(value) <= limit - 2:
         return repr(value)
-    return clipped(_REPR.repr(value))
+    return clipped(_REPR.repr(value), limit)
 
 
-def clipped(text: str) -> str:
+def clipped(text: str, limit: int = QUOTE_LIMIT) -> str:
     """
-    C{text} (made of quoted input) cut to L{QUOTE_LIMIT} characters.
+    C{text} (made of quoted input) cut to C{limit} characters.
     """
-    if len(text) > QUOTE_LIMIT:
-        return text[: QUOTE_LIMIT - 3] + "..."
+    if len(text) > limit:
+        return text[: limit - 3] + "..."
     return text
 
 

@@ -54,6 +54,15 @@ class Gate:
     answer: Callable[[QueueEntry[Work], object], None]
     stopping: Callable[[], bool]
     peers: dict[IConnection, Peer] = attrs.field(init=False, factory=dict)
+    #: The requests one connection may have queued: C{--connection-queue},
+    #: or half of C{--queue-size} if that is less (one connection never
+    #: fills the queue for the others).
+    room: int = attrs.field(init=False)
+
+    @room.default
+    def _room(self) -> int:
+        config = self.config
+        return min(config.connection_queue, max(1, config.queue_size // 2))
 
     def admit(self, protocol: IConnection, serving: int) -> bool:
         """
@@ -148,8 +157,7 @@ class Gate:
         """
         peer = self.peers.get(protocol)
         held = 0 if peer is None else peer.waiting()
-        config = self.config
-        limit = min(config.connection_queue, max(1, config.queue_size // 2))
+        limit = self.room
         if self.queue.queued_by(protocol) + held >= limit:
             self.queue.stats.rejected_full += 1
             raise QueueFull(

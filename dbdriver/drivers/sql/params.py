@@ -21,6 +21,7 @@ from operator import itemgetter
 
 from dbdriver.drivers.sql.dialect import Dialect
 from dbdriver.exceptions import InvalidParams
+from dbdriver.requests.inputs import quoted
 
 __all__ = ["AS_IS", "FITS", "check_types", "row_groups", "rows_params"]
 
@@ -80,11 +81,9 @@ def check_types(
             continue
         wrong = next(t for t in seen if t not in fits)
         value = next(r[column] for r in rows if type(r[column]) is wrong)
-        shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:60] + "..."
         raise InvalidParams(
             f"column {column} is {kind}: {_WIRE_NAMES.get(wrong, wrong.__name__)} "
-            f"({shown}) does not fit it",
+            f"({quoted(value, 60)}) does not fit it",
             {"column": column, "type": kind},
         )
 
